@@ -1,0 +1,138 @@
+"""Reading letter data from YAML or JSON into validated models, with errors that name the field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from compact_docs.errors import InvalidData
+from compact_docs.models import KINDS, Letter, model_for
+
+
+class _TextDatesLoader(yaml.SafeLoader):
+    """YAML loader that keeps timestamps as text, so pydantic (not PyYAML) judges every date.
+
+    PyYAML raises a bare ValueError for an impossible date such as 2027-02-30 without saying
+    which field it was in.
+    """
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_MESSAGES = {
+    "missing": "is required but missing",
+    "extra_forbidden": "is not a field of this letter kind (check the spelling)",
+    "literal_error": "must be one of {expected}",
+    "date_from_datetime_parsing": "is not a real date (use YYYY-MM-DD, e.g. 2027-03-01)",
+    "date_parsing": "is not a real date (use YYYY-MM-DD, e.g. 2027-03-01)",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "datetime_from_date_parsing": "is not a real date and time (use YYYY-MM-DDTHH:MM)",
+    "datetime_parsing": "is not a real date and time (use YYYY-MM-DDTHH:MM)",
+    "datetime_type": "must be a date and time (YYYY-MM-DDTHH:MM)",
+    "string_too_short": "must not be blank",
+    "string_type": "must be text",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of fields",
+    "model_attributes_type": "must be a mapping of fields",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    # Union members add their type name to the location; drop those so the path is the data's.
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part in {"str", "bool", "date", "datetime", "int", "decimal", "list[str]"}:
+            continue
+        elif part.startswith(("function-", "constrained-str")):
+            continue
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts) or "(top level)"
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    """One plain line per problem: 'notice.effective: is not a real date (got '2027-02-30')'."""
+    seen: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        where = _location(err["loc"])
+        template = _MESSAGES.get(err["type"])
+        ctx = err.get("ctx") or {}
+        message = template.format(**ctx) if template else err["msg"]
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+            shown = err["input"]
+            if isinstance(shown, (str, int, float, bool)) or shown is None:
+                message += f" (got {shown!r})"
+        # A union reports each member's failure: keep the first message per field.
+        seen.setdefault(where, message)
+    return [f"{where}: {message}" for where, message in seen.items()]
+
+
+def parse_text(text: str, source: str) -> Any:
+    """Parse YAML or JSON text (JSON is YAML, but JSON files are parsed strictly)."""
+    try:
+        if source.lower().endswith(".json"):
+            return json.loads(text)
+        return yaml.load(text, Loader=_TextDatesLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise InvalidData(f"{source}: not valid YAML or JSON: {exc}".replace("\n", " ")) from exc
+
+
+def read_data_file(path: str | Path) -> Any:
+    """Read a YAML or JSON data file into plain Python data."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InvalidData(f"{path}: no such data file") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidData(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise InvalidData(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return parse_text(text, str(path))
+
+
+def build_letter(raw: Any, kind: str | None = None, source: str = "data") -> Letter:
+    """Validate plain data as a letter of `kind` (or of the data's own `kind` key)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidData(f"{source}: expected a mapping of fields at the top level")
+    data = dict(raw)
+    data_kind = data.get("kind")
+    if kind is None:
+        kind = data_kind if isinstance(data_kind, str) else None
+        if kind is None:
+            raise InvalidData(f"{source}: kind: is required but missing (one of {', '.join(KINDS)})")
+    if kind not in KINDS:
+        raise InvalidData(f"{source}: kind: {kind!r} is not a letter kind (one of {', '.join(KINDS)})")
+    if data_kind is not None and data_kind != kind:
+        raise InvalidData(f"{source}: kind: the data is a {data_kind!r} letter, not {kind!r}")
+    data["kind"] = kind
+    try:
+        letter = model_for(kind).model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        raise InvalidData(f"{source}: " + "; ".join(problems)) from exc
+    return letter  # type: ignore[return-value]
+
+
+def load_letter(source: str | Path | Mapping[str, Any], kind: str | None = None) -> Letter:
+    """Load a letter from a file path (YAML or JSON) or from a mapping already in memory."""
+    if isinstance(source, Mapping):
+        return build_letter(source, kind)
+    return build_letter(read_data_file(source), kind, str(source))

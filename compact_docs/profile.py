@@ -1,0 +1,279 @@
+"""Compact profiles: the rules of one Compact (notice, service, stages, bodies, clause texts) as data."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import time
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from compact_docs.errors import ProfileError
+
+Unit = Literal["months", "weeks", "days"]
+Action = Literal["end", "reduce", "vary"]
+Sector = Literal["statutory", "vcs", "shared"]
+Jurisdiction = Literal["england-and-wales", "scotland", "northern-ireland"]
+
+DEFAULT_PROFILE = "bexley"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Clause(_Strict):
+    """One clause of the Compact that a finding can cite."""
+
+    cite: str
+    text: str
+
+
+class NoticeRule(_Strict):
+    """Minimum written notice a funder gives before a funding change or end takes effect."""
+
+    length: int = Field(ge=0)
+    unit: Unit = "months"
+    applies_to: list[Action]
+    clause: str
+    exception_clause: str
+    rationale_clause: str
+    roll_off_weekend: bool = False
+
+
+class ServiceNoticeRule(_Strict):
+    """Minimum notice a VCO gives of a change to its service."""
+
+    length: int = Field(ge=0)
+    unit: Unit = "months"
+    clause: str
+    plan_clause: str
+
+
+class DeemedServiceRule(_Strict):
+    """When a notice counts as given, by delivery method."""
+
+    cutoff: time
+    email_working_days: int = Field(default=0, ge=0)
+    hand_working_days: int = Field(default=0, ge=0)
+    first_class_post_working_days: int = Field(default=2, ge=0)
+    second_class_post_working_days: int = Field(default=4, ge=0)
+
+
+class EiaRule(_Strict):
+    """Which decisions need an Equality Impact Assessment first."""
+
+    applies_to: list[Action]
+    clause: str
+    also_clause: str | None = None
+
+
+class ResponseRule(_Strict):
+    """The organisation's opportunity to respond to a decision."""
+
+    clause: str
+    min_days: int = Field(default=14, ge=0)
+
+
+class ConsultationRule(_Strict):
+    """Length of a formal written consultation (distinct from a notice period)."""
+
+    length: int = Field(ge=0)
+    unit: Unit
+    clause: str
+
+
+class FundingTermRule(_Strict):
+    """Guidance on the length of funding agreements."""
+
+    min_years: int = Field(ge=0)
+    strategic_min_years: int = Field(ge=0)
+    clause: str
+
+
+class FundingEndPlanRule(_Strict):
+    """What a VCO's plan for the end of funding must contain."""
+
+    clause: str
+    beneficiary_notice_months: int = Field(ge=0)
+    required_sections: list[str]
+
+
+class DisputeStage(_Strict):
+    """One stage of the Compact's conflict-resolution process."""
+
+    number: int = Field(ge=1)
+    name: str
+    entry: Literal["commissioned", "any", "escalation"]
+    clause: str
+    summary: str
+    next_steps: str
+    bodies: list[str] = []
+
+
+class DisputeRules(_Strict):
+    """The conflict-resolution process: its stages in order."""
+
+    clause: str
+    register_body: str
+    stages: list[DisputeStage] = Field(min_length=1)
+
+
+class Body(_Strict):
+    """A named body in the Compact, identified by id (acronyms are not unique across Compacts)."""
+
+    id: str
+    name: str
+    acronym: str | None = None
+    role: str | None = None
+    contact: str | None = None
+    email: str | None = None
+
+
+class Commitment(_Strict):
+    """One of the Compact's commitments with its undertakings per sector."""
+
+    number: int = Field(ge=1)
+    title: str
+    statutory: list[str] = []
+    vcs: list[str] = []
+    shared: list[str] = []
+
+    def undertakings(self, sector: Sector) -> list[str]:
+        """The undertakings of this commitment for one sector."""
+        return list(getattr(self, sector))
+
+
+class Profile(_Strict):
+    """The rules of one Compact, read from a TOML file."""
+
+    id: str
+    name: str
+    short_name: str
+    area: str
+    jurisdiction: Jurisdiction = "england-and-wales"
+    timezone: str = "Europe/London"
+    case_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    contact_note: str = ""
+    notice: NoticeRule
+    service_notice: ServiceNoticeRule
+    deemed_service: DeemedServiceRule
+    eia: EiaRule
+    response: ResponseRule
+    consultation: ConsultationRule | None = None
+    funding_term: FundingTermRule | None = None
+    funding_end_plan: FundingEndPlanRule
+    dispute: DisputeRules
+    bodies: list[Body] = []
+    commitments: list[Commitment] = Field(min_length=1)
+    clauses: dict[str, Clause]
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Profile:
+        used = [
+            self.notice.clause, self.notice.exception_clause, self.notice.rationale_clause,
+            self.service_notice.clause, self.service_notice.plan_clause, self.eia.clause,
+            self.response.clause, self.funding_end_plan.clause, self.dispute.clause,
+        ]
+        used += [s.clause for s in self.dispute.stages]
+        if self.eia.also_clause:
+            used.append(self.eia.also_clause)
+        if self.funding_term:
+            used.append(self.funding_term.clause)
+        if self.consultation:
+            used.append(self.consultation.clause)
+        missing = sorted({c for c in used if c not in self.clauses})
+        if missing:
+            raise ValueError(f"clauses used but not defined in [clauses]: {', '.join(missing)}")
+        numbers = [s.number for s in self.dispute.stages]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError("dispute.stages must be numbered 1, 2, 3 ... in order")
+        body_ids = {b.id for b in self.bodies}
+        if self.dispute.register_body not in body_ids:
+            raise ValueError(f"dispute.register_body {self.dispute.register_body!r} is not in [[bodies]]")
+        return self
+
+    def cite(self, clause_id: str) -> str:
+        """The citation text of a clause, such as 'Commitment 2, statutory undertaking 2'."""
+        return self.clauses[clause_id].cite
+
+    def clause_text(self, clause_id: str) -> str:
+        """The words of a clause."""
+        return self.clauses[clause_id].text
+
+    def stage(self, number: int) -> DisputeStage:
+        """A dispute stage by number; raises ProfileError for a stage the Compact does not have."""
+        for stage in self.dispute.stages:
+            if stage.number == number:
+                return stage
+        raise ProfileError(f"{self.name} has no dispute stage {number}")
+
+    @property
+    def last_stage(self) -> int:
+        """The highest dispute stage."""
+        return self.dispute.stages[-1].number
+
+    def body(self, body_id: str) -> Body | None:
+        """A body by id, or None."""
+        return next((b for b in self.bodies if b.id == body_id), None)
+
+    def commitment(self, number: int) -> Commitment | None:
+        """A commitment by number, or None."""
+        return next((c for c in self.commitments if c.number == number), None)
+
+
+def bundled_profile_names() -> list[str]:
+    """The names of the profiles shipped with compact-docs."""
+    folder = resources.files("compact_docs").joinpath("profiles")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_profile(text: str, source: str) -> Profile:
+    """Parse the TOML text of a profile; raise ProfileError naming the source and the problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {source} is not valid TOML: {exc}") from exc
+    raw["source"] = source
+    try:
+        return Profile.model_validate(raw)
+    except ValidationError as exc:
+        raise ProfileError(f"profile {source} is malformed: {_describe(exc)}") from exc
+
+
+@lru_cache(maxsize=32)
+def _load_cached(name_or_path: str) -> Profile:
+    if name_or_path in bundled_profile_names():
+        text = resources.files("compact_docs").joinpath("profiles", f"{name_or_path}.toml").read_text(
+            encoding="utf-8"
+        )
+        return parse_profile(text, f"{name_or_path} (bundled)")
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from exc
+        return parse_profile(text, str(path))
+    names = ", ".join(bundled_profile_names())
+    raise ProfileError(f"unknown profile {name_or_path!r}: use one of {names}, or a path to a .toml file")
+
+
+def load_profile(name_or_path: str | Path | None = None) -> Profile:
+    """Load a bundled profile by name ('bexley', 'national') or a user's profile file by path."""
+    key = str(name_or_path) if name_or_path else DEFAULT_PROFILE
+    if Path(key).exists():
+        key = str(Path(key).resolve())
+    return _load_cached(key)

@@ -1,0 +1,47 @@
+"""Shared pytest fixtures: example data, a CLI runner, and (imported below) the real servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "compact_docs" / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A click test runner."""
+    return CliRunner()
+
+
+@pytest.fixture
+def example() -> Callable[[str], dict[str, Any]]:
+    """Load a bundled example as a fresh dict, by stem ('notice', 'escalation-stage-2')."""
+
+    def load(name: str) -> dict[str, Any]:
+        text = (EXAMPLES / f"{name}.yaml").read_text(encoding="utf-8")
+        from compact_docs.loading import parse_text
+
+        data: dict[str, Any] = parse_text(text, f"{name}.yaml")
+        return data
+
+    return load
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[[dict[str, Any], str], Path]:
+    """Write a dict as a YAML data file in tmp_path and return its path."""
+
+    def write(data: dict[str, Any], name: str = "data.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+    return write
