@@ -167,6 +167,18 @@ def profiles_show(name: str, as_json: bool) -> None:
         click.echo(f"  {body.id}: {body.name}" + (f" <{body.email}>" if body.email else ""))
 
 
+# --- letters: one command per kind, demo, templates (issue 3) -----------------------------------
+
+
+# --- batch (issue 4) -----------------------------------------------------------------------------
+
+
+# --- mail and cases (issues 5 and 6) -------------------------------------------------------------
+
+
+# --- doctor --------------------------------------------------------------------------------------
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="compact-docs")
