@@ -52,15 +52,16 @@ _MESSAGES = {
 }
 
 
+_UNION_TAGS = {"str", "bool", "date", "datetime", "int", "decimal", "list[str]"}
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     # Union members add their type name to the location; drop those so the path is the data's.
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif part in {"str", "bool", "date", "datetime", "int", "decimal", "list[str]"}:
-            continue
-        elif part.startswith(("function-", "constrained-str")):
+        elif part in _UNION_TAGS or part.startswith(("function-", "constrained-str")):
             continue
         else:
             parts.append(("." if parts else "") + part)
@@ -89,7 +90,7 @@ def parse_text(text: str, source: str) -> Any:
     try:
         if source.lower().endswith(".json"):
             return json.loads(text)
-        return yaml.load(text, Loader=_TextDatesLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_TextDatesLoader)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InvalidData(f"{source}: not valid YAML or JSON: {exc}".replace("\n", " ")) from exc
 

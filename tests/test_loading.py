@@ -1,0 +1,129 @@
+"""Tests for compact_docs.loading and the models: bad data names the field and the problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compact_docs.errors import InvalidData
+from compact_docs.examples import example_files
+from compact_docs.loading import load_letter
+from compact_docs.models import NoticeLetter
+
+Example = Callable[[str], dict[str, Any]]
+
+
+def test_every_example_loads() -> None:
+    for path in example_files():
+        letter = load_letter(Path(str(path)))
+        assert letter.kind in path.name
+
+
+def test_notice_keys_match_the_design(example: Example) -> None:
+    letter = load_letter(example("notice"))
+    assert isinstance(letter, NoticeLetter)
+    assert letter.notice.delivery == "email"
+    assert letter.funding.annual_value == 48000
+    assert letter.notice.sent.hour == 10
+
+
+def test_json_works_too(example: Example, tmp_path: Path) -> None:
+    path = tmp_path / "notice.json"
+    path.write_text(json.dumps(example("notice")), encoding="utf-8")
+    assert load_letter(path).kind == "notice"
+
+
+def _error(data: dict[str, Any], kind: str | None = None) -> str:
+    with pytest.raises(InvalidData) as info:
+        load_letter(data, kind)
+    return str(info.value)
+
+
+def test_missing_field(example: Example) -> None:
+    data = example("notice")
+    del data["organisation"]["name"]
+    assert "organisation.name: is required but missing" in _error(data)
+
+
+def test_impossible_date(example: Example) -> None:
+    data = example("notice")
+    data["notice"]["effective"] = "2027-02-30"
+    message = _error(data)
+    assert "notice.effective: is not a real date" in message
+    assert "2027-02-30" in message
+
+
+def test_impossible_date_in_yaml_file(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parent.parent / "compact_docs/examples/notice.yaml").read_text()
+    path = tmp_path / "n.yaml"
+    path.write_text(text.replace("effective: 2027-03-01", "effective: 2027-02-30"))
+    with pytest.raises(InvalidData, match=r"n\.yaml: notice\.effective: is not a real date"):
+        load_letter(path)
+
+
+def test_unknown_delivery_method(example: Example) -> None:
+    data = example("notice")
+    data["notice"]["delivery"] = "pigeon"
+    message = _error(data)
+    assert "notice.delivery: must be one of" in message
+    assert "'first-class-post'" in message
+    assert "pigeon" in message
+
+
+def test_wrong_type(example: Example) -> None:
+    data = example("notice")
+    data["funding"]["annual_value"] = "lots"
+    assert "funding.annual_value: must be a number" in _error(data)
+    data = example("notice")
+    data["organisation"]["commissioned"] = "perhaps"
+    assert "organisation.commissioned: must be true or false" in _error(data)
+
+
+def test_misspelt_field(example: Example) -> None:
+    data = example("notice")
+    data["eai"] = data.pop("eia")
+    assert "eai: is not a field of this letter kind" in _error(data)
+
+
+def test_blank_required_text(example: Example) -> None:
+    data = example("escalation-stage-1")
+    data["issue"]["summary"] = "   "
+    assert "issue.summary: must not be blank" in _error(data)
+
+
+def test_kind_mismatch(example: Example) -> None:
+    assert "is a 'notice' letter, not 'agreement'" in _error(example("notice"), "agreement")
+
+
+def test_unknown_kind() -> None:
+    assert "'memo' is not a letter kind" in _error({"kind": "memo"})
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(InvalidData, match="expected a mapping"):
+        load_letter(path, "notice")
+
+
+def test_broken_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("kind: notice\nfunder: {name: [unclosed\n")
+    with pytest.raises(InvalidData, match=r"broken\.yaml: not valid YAML or JSON"):
+        load_letter(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidData, match="no such data file"):
+        load_letter(tmp_path / "nope.yaml")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("kind: notice\nfunder: {name: Caf\xe9}\n".encode("latin-1"))
+    with pytest.raises(InvalidData, match="not UTF-8"):
+        load_letter(path)

@@ -1,0 +1,74 @@
+"""A wheel built from the checkout, installed into a fresh venv, works from any folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv (seeing the already-installed dependencies) with only the built wheel added."""
+    base = tmp_path_factory.mktemp("wheel")
+    source = base / "src"
+    # Build from a clean copy of the tracked tree, as CI's fresh clone would.
+    shutil.copytree(ROOT, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__",
+                                                  ".mypy_cache", ".pytest_cache", ".hypothesis"))
+    dist = base / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(dist), str(source)],
+        check=True,
+    )
+    (wheel,) = dist.glob("compact_docs-*.whl")
+    env_dir = base / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+         "--force-reinstall", str(wheel)],
+        check=True,
+    )
+    return env_dir
+
+
+def _run(env_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    return subprocess.run([str(env_dir / "bin" / "compact-docs"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_installed_wheel_uses_its_own_files(installed: Path, tmp_path: Path) -> None:
+    code = ("import compact_docs, cli; print(compact_docs.__file__); print(cli.__file__)")
+    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert str(ROOT) not in out
+    assert str(installed) in out
+
+
+def test_installed_wheel_checks_and_lists_profiles(installed: Path, tmp_path: Path) -> None:
+    example = ROOT / "compact_docs" / "examples" / "notice.yaml"
+    shutil.copy(example, tmp_path / "notice.yaml")
+    result = _run(installed, "check", "notice", "notice.yaml", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["compliant"] is True
+    listed = _run(installed, "profiles", "list", cwd=tmp_path)
+    assert "bexley" in listed.stdout and "national" in listed.stdout
+
+
+def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> None:
+    code = ("from importlib import resources; "
+            "print(sorted(p.name for p in resources.files('compact_docs').joinpath('templates').iterdir()))")
+    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() not in ("", "[]")
