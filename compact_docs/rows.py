@@ -1,0 +1,185 @@
+"""Rows of a grants-register export (CSV with dotted headers, YAML/JSON lists, JSON Lines) as letter data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from compact_docs.errors import InvalidData
+from compact_docs.loading import parse_text, read_data_file
+from compact_docs.models import model_for
+
+LIST_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of input: its 1-based number, where it came from, and its data (defaults merged)."""
+
+    number: int
+    source: str
+    data: dict[str, Any]
+
+
+def merge_defaults(defaults: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge a row over shared defaults: the row wins, nested mappings merge key by key."""
+    merged: dict[str, Any] = dict(defaults)
+    for key, value in row.items():
+        base = merged.get(key)
+        if isinstance(base, Mapping) and isinstance(value, Mapping):
+            merged[key] = merge_defaults(base, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Annotated so the field's real type shows."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])
+    return annotation
+
+
+def _field_type(model: type[BaseModel], path: list[str]) -> Any:
+    current: Any = model
+    for part in path:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    return current
+
+
+def _is_list_path(model: type[BaseModel], path: list[str]) -> bool:
+    return typing.get_origin(_field_type(model, path)) is list
+
+
+def unflatten(flat: Mapping[str, str], kind: str, where: str) -> dict[str, Any]:
+    """Turn {'organisation.name': 'X', 'support': 'a | b'} into nested data for `kind`.
+
+    Empty cells are left out, so a default (or the model's own default) applies.
+    """
+    model = model_for(kind)
+    nested: dict[str, Any] = {}
+    for header, cell in flat.items():
+        if header is None:
+            raise InvalidData(f"{where}: more cells than column headers")
+        key = header.strip()
+        value = (cell or "").strip() if isinstance(cell, str) else cell
+        if not key or value in ("", None):
+            continue
+        parts = key.split(".")
+        if any(not p for p in parts):
+            raise InvalidData(f"{where}: column header {header!r} is not a dotted field path")
+        if _is_list_path(model, parts) and isinstance(value, str):
+            value = [item.strip() for item in value.split(LIST_SEPARATOR.strip()) if item.strip()]
+        target = nested
+        for part in parts[:-1]:
+            existing = target.setdefault(part, {})
+            if not isinstance(existing, dict):
+                raise InvalidData(f"{where}: column {header!r} clashes with column {part!r}")
+            target = existing
+        if isinstance(target.get(parts[-1]), dict):
+            raise InvalidData(f"{where}: column {header!r} clashes with a column under it")
+        target[parts[-1]] = value
+    return nested
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InvalidData(f"{path}: no such rows file") from exc
+    except OSError as exc:
+        raise InvalidData(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" export on a UK Windows machine is Windows-1252.
+        return raw.decode("cp1252", errors="replace")
+
+
+def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    text = _read_text(path)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        headers = reader.fieldnames
+        if not headers:
+            raise InvalidData(f"{path}: the CSV file has no header row")
+        seen = set()
+        for header in headers:
+            if header in seen:
+                raise InvalidData(f"{path}: column {header!r} appears twice in the header row")
+            seen.add(header)
+        for number, record in enumerate(reader, start=1):
+            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+                continue
+            yield number, unflatten(record, kind, f"{path}: row {number}")
+    except csv.Error as exc:
+        raise InvalidData(f"{path}: not a readable CSV file: {exc}") from exc
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    number = 0
+    for line_number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidData(f"{path}: line {line_number} is not valid JSON: {exc.msg}") from exc
+
+
+def read_rows(
+    path: str | Path, kind: str, defaults: Mapping[str, Any] | str | Path | None = None
+) -> Iterator[Row]:
+    """Read a rows file lazily, yielding each row's data with the defaults merged under it.
+
+    Raises InvalidData when the file itself cannot be read; a row whose data is bad is still
+    yielded (validation happens per row, so one bad row never stops the batch).
+    """
+    path = Path(path)
+    base: Mapping[str, Any] = {}
+    if isinstance(defaults, (str, Path)):
+        loaded = read_data_file(defaults)
+        if not isinstance(loaded, Mapping):
+            raise InvalidData(f"{defaults}: defaults must be a mapping of fields")
+        base = loaded
+    elif defaults is not None:
+        base = defaults
+    suffix = path.suffix.lower()
+    items: Iterator[tuple[int, Any]]
+    if suffix == ".csv":
+        items = _csv_rows(path, kind)
+    elif suffix in (".jsonl", ".ndjson"):
+        items = _jsonl_rows(path)
+    elif suffix in (".yaml", ".yml", ".json"):
+        loaded_rows = parse_text(_read_text(path), str(path))
+        if isinstance(loaded_rows, Mapping) and isinstance(loaded_rows.get("rows"), list):
+            loaded_rows = loaded_rows["rows"]
+        if not isinstance(loaded_rows, list):
+            raise InvalidData(f"{path}: expected a list of rows (or a mapping with a 'rows' list)")
+        items = enumerate(loaded_rows, start=1)
+    else:
+        raise InvalidData(f"{path}: unknown rows format {suffix or '(no extension)'}: use .csv, .yaml, "
+                          ".json or .jsonl")
+    for number, item in items:
+        data = merge_defaults(base, item) if isinstance(item, Mapping) else item
+        yield Row(number=number, source=str(path), data=data)
