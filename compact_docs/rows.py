@@ -81,7 +81,7 @@ def unflatten(flat: Mapping[str, str], kind: str, where: str) -> dict[str, Any]:
         if header is None:
             raise InvalidData(f"{where}: more cells than column headers")
         key = header.strip()
-        value = (cell or "").strip() if isinstance(cell, str) else cell
+        value: Any = (cell or "").strip() if isinstance(cell, str) else cell
         if not key or value in ("", None):
             continue
         parts = key.split(".")

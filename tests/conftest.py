@@ -45,3 +45,6 @@ def write_yaml(tmp_path: Path) -> Callable[[dict[str, Any], str], Path]:
         return path
 
     return write
+
+
+from servers import *  # noqa: E402, F403 - real IMAP and SMTP servers
