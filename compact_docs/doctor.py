@@ -1,0 +1,119 @@
+"""Checks of the set-up: PDF engine, HarfBuzz font subsetting, fonts, profiles, templates, time zones."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata, resources
+from typing import Literal
+
+Status = Literal["ok", "warning", "problem"]
+
+LETTER_FONTS = ("Liberation Sans", "DejaVu Sans")
+"""Font families the bundled templates ask for, best first."""
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    """One thing the doctor looked at, and what it found in plain words."""
+
+    name: str
+    status: Status
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The check as JSON-friendly data."""
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def check_pdf_engine() -> list[SetupCheck]:
+    """WeasyPrint loads, and which font subsetter it will use (HarfBuzz is about six times faster)."""
+    try:
+        from weasyprint.text.ffi import harfbuzz_subset, pango
+    except Exception as exc:  # any import failure means no PDFs: say why, do not crash
+        return [SetupCheck("PDF engine", "problem",
+                           f"WeasyPrint cannot load ({type(exc).__name__}: {exc}); install Pango "
+                           "(Debian: libpango-1.0-0 libpangoft2-1.0-0). DOCX letters still work.")]
+    number = int(pango.pango_version())
+    pango_version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    found = [SetupCheck("PDF engine", "ok", f"WeasyPrint {_version('weasyprint')} with Pango {pango_version}")]
+    if harfbuzz_subset is not None:
+        found.append(SetupCheck("font subsetting", "ok", "HarfBuzz subsetting (fast)"))
+    else:
+        found.append(SetupCheck("font subsetting", "warning",
+                                "fontTools fallback (slow: about 0.45 s a letter instead of 0.07 s); "
+                                "install Debian's libharfbuzz-subset0"))
+    return found
+
+
+def check_fonts() -> SetupCheck:
+    """A font family the templates ask for is installed."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return SetupCheck("fonts", "warning", "fc-list not found; cannot tell which fonts are installed")
+    listed = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, check=False).stdout
+    families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
+    present = [f for f in LETTER_FONTS if f in families]
+    if present:
+        return SetupCheck("fonts", "ok", f"{present[0]} installed")
+    return SetupCheck("fonts", "warning",
+                      f"none of {', '.join(LETTER_FONTS)} installed; PDFs use a fallback font "
+                      "(Debian: fonts-liberation2 or fonts-dejavu-core)")
+
+
+def check_profiles() -> SetupCheck:
+    """Every bundled profile loads."""
+    from compact_docs.errors import ProfileError
+    from compact_docs.profile import bundled_profile_names, load_profile
+
+    names = bundled_profile_names()
+    try:
+        for name in names:
+            load_profile(name)
+    except ProfileError as exc:
+        return SetupCheck("profiles", "problem", str(exc))
+    return SetupCheck("profiles", "ok", ", ".join(names))
+
+
+def check_templates() -> SetupCheck:
+    """The bundled letter templates are installed with the package."""
+    folder = resources.files("compact_docs").joinpath("templates")
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if not names:
+        return SetupCheck("templates", "problem", "no bundled templates found: reinstall compact-docs")
+    return SetupCheck("templates", "ok", f"{len(names)} bundled template files")
+
+
+def check_calendar() -> SetupCheck:
+    """Europe/London and UK bank holidays work offline."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from compact_docs.dates import bank_holidays
+
+    try:
+        ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:
+        return SetupCheck("time zone", "problem", "Europe/London is unknown: install tzdata")
+    year = date.today().year
+    count = len(bank_holidays("england-and-wales", year))
+    return SetupCheck("time zone and bank holidays", "ok",
+                      f"Europe/London; {count} England and Wales bank holidays in {year} (offline)")
+
+
+def setup_checks() -> list[SetupCheck]:
+    """Every set-up check, in the order a person would fix them."""
+    found = [SetupCheck("python", "ok", f"Python {sys.version.split()[0]}, compact-docs "
+                        f"{_version('compact-docs')}")]
+    found += check_pdf_engine()
+    found += [check_fonts(), check_profiles(), check_templates(), check_calendar()]
+    return found
