@@ -170,10 +170,419 @@ def profiles_show(name: str, as_json: bool) -> None:
 # --- letters: one command per kind, demo, templates (issue 3) -----------------------------------
 
 
+_KIND_HELP = {
+    "notice": "a funder's notice that funding will end, be reduced or be varied",
+    "service-change": "a voluntary organisation's notice of a change to its service",
+    "funding-end-plan": "a voluntary organisation's plan for the end of its funding",
+    "escalation": "a dispute letter for stage 1, 2 or 3 of the Compact's conflict resolution",
+    "agreement": "a signatory agreement to the Compact",
+}
+
+
+def _print_findings(report: Any) -> None:
+    """Each finding on stderr, one line of code and clause, one of message."""
+    for finding in report.findings:
+        click.echo(f"{finding.severity}: {finding.code} ({finding.clause}): {finding.message}",
+                   err=True)
+
+
+def _letter_command(kind: str) -> click.Command:
+    """The `compact-docs KIND DATA` command for one letter kind."""
+
+    @click.command(name=kind, help=f"""Write {_KIND_HELP[kind]} as DOCX and PDF.
+
+    DATA is a YAML or JSON file. The letter is checked against the Compact first: with an error
+    finding nothing is written, the findings are printed and the exit code is 1. Warnings are
+    printed and the letter is written. Prints the files it made.
+
+    \b
+    Example:
+      compact-docs {kind} {kind}.yaml -o letters --format both
+    """)
+    @data_argument
+    @click.option("-o", "--out", "out_dir", default=".", show_default=True,
+                  type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+    @click.option("--format", "output_format", type=click.Choice(["docx", "pdf", "both"]),
+                  default="both", show_default=True, help="Which files to make.")
+    @click.option("--profile", default=None,
+                  help="A bundled profile name or a profile .toml file (default: the data's).")
+    @click.option("--archival", is_flag=True,
+                  help="Make the PDF PDF/A-3b with the letter's data attached as JSON.")
+    @click.option("--templates", "templates", default=None,
+                  type=click.Path(file_okay=False, exists=True, path_type=Path),
+                  help="A folder of templates that override the bundled ones by name.")
+    @click.option("--force", is_flag=True, help="Replace files that already exist.")
+    def command(data: Path, out_dir: Path, output_format: str, profile: str | None,
+                archival: bool, templates: Path | None, force: bool) -> None:
+        from compact_docs.errors import ComplianceError
+        from compact_docs.renderer import render
+
+        formats = ("docx", "pdf") if output_format == "both" else (output_format,)
+        try:
+            result = render(data, formats, out_dir, profile=profile, templates=templates,
+                            force=force, archival=archival, kind=kind)
+        except ComplianceError as exc:
+            if exc.report is not None:
+                _print_findings(exc.report)
+            raise
+        _print_findings(result.report)
+        for path in result.files:
+            click.echo(str(path))
+
+    return command
+
+
+for _kind in KINDS:
+    cli.add_command(_letter_command(_kind))
+
+
+@cli.command()
+@click.option("-o", "--out", "out_dir", default="letters", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+def demo(out_dir: Path, force: bool) -> None:
+    """Write every letter kind (and every escalation stage) from the bundled examples.
+
+    Each letter is written as DOCX and PDF, with the kind in its file name, and recorded in the
+    folder's manifest.jsonl.
+
+    \b
+    Example:
+      compact-docs demo -o letters
+    """
+    from compact_docs.renderer import render_examples
+
+    for result in render_examples(out_dir, force=force):
+        for path in result.files:
+            click.echo(str(path))
+
+
+@cli.group(cls=CompactGroup)
+def templates() -> None:
+    """List the letter templates in use, and lint your own.
+
+    \b
+    Example:
+      compact-docs templates list --templates my-templates
+      compact-docs templates lint my-templates
+    """
+
+
+@templates.command("list")
+@click.option("--templates", "folder", default=None,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A folder of templates that override the bundled ones by name.")
+def templates_list(folder: Path | None) -> None:
+    """Show which template lays out each letter kind in each format, and where it comes from.
+
+    \b
+    Example:
+      compact-docs templates list --templates my-templates
+    """
+    from compact_docs.template_folder import TemplateFolder, templates_in_use
+
+    for choice in templates_in_use(TemplateFolder(folder), KINDS):
+        kind = choice.kind + (f" stage {choice.stage}" if choice.stage else "")
+        click.echo(f"{kind:<20} {choice.output_format:<5} {choice.template.name:<24} "
+                   f"{choice.template.origin}")
+
+
+@templates.command("lint")
+@click.argument("folder", required=False,
+                type=click.Path(file_okay=False, exists=True, path_type=Path))
+def templates_lint(folder: Path | None) -> None:
+    """Check templates for Jinja syntax errors and names the letter data does not provide.
+
+    FOLDER defaults to the bundled templates. Prints one line per problem (file, line or DOCX
+    paragraph, message) and exits 1 if there is any.
+
+    \b
+    Example:
+      compact-docs templates lint my-templates
+    """
+    from compact_docs.templates_lint import lint_folder, linted_names
+
+    problems = lint_folder(folder)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(linted_names(folder))} templates, no problems")
+
+
+
 # --- batch (issue 4) -----------------------------------------------------------------------------
 
 
 # --- mail and cases (issues 5 and 6) -------------------------------------------------------------
+
+_CONFIG_KEY = "compact_docs.config"
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    # ctx.meta is shared by a group and its subcommands, so --config works on either side.
+    if value is not None:
+        ctx.meta[_CONFIG_KEY] = value
+
+
+config_option = click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    expose_value=False, callback=_remember_config,
+    help="The mail configuration file (default: $COMPACT_CONFIG, then ./compact.toml).")
+
+
+def _config_path() -> Path | None:
+    value = click.get_current_context().meta.get(_CONFIG_KEY)
+    return value if isinstance(value, Path) else None
+
+
+def _caseworker() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "caseworker"
+
+
+def _print_decision(decision: Any) -> None:
+    """One routed or classified message as a few readable lines."""
+    case = decision.case_ref or "no case"
+    who = decision.organisation or "unknown organisation"
+    if decision.commissioned is not None:
+        who += " (commissioned)" if decision.commissioned else " (not commissioned)"
+    click.echo(f"{decision.disposition:<13} {case:<15} {who}  {decision.message_id}")
+    for reason in decision.reasons:
+        click.echo(f"    - {reason}")
+
+
+@cli.group(cls=CompactGroup)
+@config_option
+def mail() -> None:
+    """Classify and route dispute mail to the stages of the Compact.
+
+    \b
+    Example:
+      compact-docs mail classify message.eml --json
+      compact-docs mail --config compact.toml route --mbox disputes.mbox
+    """
+
+
+@mail.command("classify")
+@click.argument("message", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
+def mail_classify(message: Path, as_json: bool) -> None:
+    """Say which stage a message (.eml) reaches, and why, without writing anything.
+
+    Reads the case register named by the configuration (if there is one) to see whether the
+    message belongs to a case; works without a configuration, treating every sender as unknown.
+
+    \b
+    Example:
+      compact-docs mail classify message.eml --config compact.toml --json
+    """
+    from mailflows.config import load_config
+    from mailflows.route import classify_file
+
+    decision = classify_file(message, load_config(_config_path(), required=False))
+    if as_json:
+        _print_json(decision.to_dict())
+    else:
+        _print_decision(decision)
+
+
+@mail.command("route")
+@click.option("--mbox", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An mbox file to route.")
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A Maildir folder to route.")
+@config_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per message, one per line, in order.")
+def mail_route(mbox: Path | None, maildir: Path | None, as_json: bool) -> None:
+    """Route every message of a mailbox into the case register, in order.
+
+    Opens, joins and escalates cases as the Compact's rules say. Running it again over the same
+    mailbox changes nothing: a message already recorded is recognised by its Message-ID.
+
+    \b
+    Example:
+      compact-docs mail route --mbox disputes.mbox --config compact.toml --json
+    """
+    from mailflows.config import require_config
+    from mailflows.route import route_mailbox
+
+    if (mbox is None) == (maildir is None):
+        raise click.UsageError("give exactly one of --mbox FILE or --maildir DIR")
+    counts: dict[str, int] = {}
+    for decision in route_mailbox(require_config(_config_path()), mbox=mbox, maildir=maildir):
+        if as_json:
+            click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
+            continue
+        key = "already recorded" if decision.already_recorded else decision.disposition
+        counts[key] = counts.get(key, 0) + 1
+        if not decision.already_recorded:
+            _print_decision(decision)
+    if not as_json:
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no messages"
+        click.echo(f"Routed: {summary}")
+
+
+@cli.group(cls=CompactGroup)
+@config_option
+def cases() -> None:
+    """List, show, escalate and close dispute cases, and write their letters.
+
+    \b
+    Example:
+      compact-docs cases list --stage 2 --config compact.toml
+      compact-docs cases --config compact.toml escalate BXC-2026-0007 --reason "Needs a senior officer"
+    """
+
+
+@cases.command("list")
+@click.option("--stage", type=click.IntRange(1, 9), default=None, help="Only cases at this stage.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of cases.")
+def cases_list(stage: int | None, as_json: bool) -> None:
+    """List the cases in the register, oldest first.
+
+    \b
+    Example:
+      compact-docs cases list --stage 2 --json --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    with open_register(require_config(_config_path()), readonly=True) as register:
+        found = register.cases(stage=stage)
+    if as_json:
+        _print_json([c.to_dict() for c in found])
+        return
+    for case in found:
+        who = case.organisation or f"unknown ({case.sender or 'no address'})"
+        click.echo(f"{case.ref}  stage {case.stage}  {case.status:<6}  {case.opened[:10]}  "
+                   f"{who}: {case.topic}")
+    if not found:
+        click.echo("No cases.")
+
+
+@cases.command("show")
+@click.argument("ref")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the case and its history as JSON.")
+def cases_show(ref: str, as_json: bool) -> None:
+    """Show a case: its stage, organisation, messages and history.
+
+    \b
+    Example:
+      compact-docs cases show BXC-2026-0007 --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config, readonly=True) as register:
+        case = register.require_case(ref)
+        events = register.events(case.ref)
+    if as_json:
+        _print_json({**case.to_dict(), "events": [e.to_dict() for e in events]})
+        return
+    stage = config.compact_profile.stage(case.stage)
+    click.echo(f"{case.ref}: {case.topic}")
+    click.echo(f"  stage {case.stage}, {stage.name} ({case.status})")
+    commissioned = {True: "commissioned", False: "not commissioned", None: "unknown"}
+    click.echo(f"  organisation: {case.organisation or 'unknown'} "
+               f"({commissioned[case.commissioned]}); sender {case.sender or 'unknown'}")
+    click.echo(f"  opened {case.opened}, updated {case.updated}")
+    if case.outcome:
+        click.echo(f"  outcome: {case.outcome}")
+    click.echo("  messages: " + (", ".join(case.message_ids) or "none"))
+    click.echo("History:")
+    for event in events:
+        click.echo(f"  {event.at}  {event.kind:<9} stage {event.stage}  {event.actor}: {event.reason}")
+
+
+@cases.command("escalate")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why the case moves up a stage.")
+@click.option("--by", "actor", default=None, help="Who escalates it (default: your user name).")
+@config_option
+def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
+    """Move a case up one stage of the Compact's conflict-resolution process.
+
+    \b
+    Example:
+      compact-docs cases escalate BXC-2026-0007 --reason "A policy decision is needed"
+    """
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = register.escalate(ref, actor=actor or _caseworker(), reason=reason)
+    stage = config.compact_profile.stage(case.stage)
+    click.echo(f"{case.ref} is now at stage {case.stage}, {stage.name}.")
+
+
+@cases.command("close")
+@click.argument("ref")
+@click.option("--outcome", required=True, help="How the dispute ended.")
+@click.option("--by", "actor", default=None, help="Who closes it (default: your user name).")
+@config_option
+def cases_close(ref: str, outcome: str, actor: str | None) -> None:
+    """Close a case with its outcome.
+
+    \b
+    Example:
+      compact-docs cases close BXC-2026-0007 --outcome "Invoice paid on 2 December"
+    """
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    with open_register(require_config(_config_path())) as register:
+        case = register.close_case(ref, actor=actor or _caseworker(), outcome=outcome)
+    click.echo(f"{case.ref} is closed at stage {case.stage}.")
+
+
+@cases.command("letter")
+@click.argument("ref")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), help="The folder to write the letter to.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf", "both"]), default="both",
+              help="The file format(s) to write.")
+@click.option("--policy-decision", default=None,
+              help="The policy decision needed (stage 3); taken from the case when omitted.")
+@click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
+@click.option("--force", is_flag=True, help="Overwrite a letter that already exists.")
+@config_option
+def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
+                 asks: tuple[str, ...], force: bool) -> None:
+    """Write the escalation letter for a case's current stage (DOCX and/or PDF).
+
+    \b
+    Example:
+      compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
+    """
+    from compact_docs.case_letter import write_case_letter
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    formats = ["docx", "pdf"] if fmt == "both" else [fmt]
+    with open_register(config, readonly=True) as register:
+        case = register.require_case(ref)
+        entry = config.organisation_named(case.organisation)
+        result = write_case_letter(
+            register, case.ref, out_dir, formats,
+            commissioner=entry.commissioner if entry else None,
+            commissioner_body=entry.commissioner_body if entry else None,
+            policy_decision=policy_decision, asks=asks, force=force)
+    for path in result.files:
+        click.echo(str(path))
+    for finding in result.report.findings:
+        click.echo(f"  [{finding.severity}] {finding.code}: {finding.message}", err=True)
 
 
 # --- doctor --------------------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""A case's escalation letter: the letter data built from the register, written by the renderer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from compact_docs.register import Case, CaseEvent, CaseRegister
+from compact_docs.renderer import FORMATS, RenderResult, render
+
+ROUTING_ACTORS = frozenset({"compact-docs routing rules"})
+"""Actors whose event reasons are the rules' own words rather than a person's."""
+
+
+def _day(stamp: str) -> date:
+    return datetime.fromisoformat(stamp).date()
+
+
+_GREETING = re.compile(r"^(?:dear|hi|hello|good (?:morning|afternoon)|to whom)\b", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^(?:(?:kind|best|warm)?\s*regards|best wishes|many thanks|thanks|"
+                       r"thank you|yours|cheers|sent from)\b", re.IGNORECASE)
+
+
+def _summary(text: str, limit: int = 600) -> str:
+    """The words of a message without greeting and sign-off, up to about `limit` characters."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not _GREETING.match(ln)]
+    for index, line in enumerate(lines):
+        if index and _SIGN_OFF.match(line) and len(line.split()) <= 4:
+            lines = lines[:index]
+            break
+    # A signature is a run of short lines with no full stop after the last sentence.
+    while len(lines) > 1 and len(lines[-1].split()) <= 8 and not lines[-1].endswith((".", "?", "!")):
+        lines.pop()
+    joined = " ".join(lines)
+    if len(joined) <= limit:
+        return joined
+    cut = joined[:limit]
+    return cut[: cut.rfind(". ") + 1] if ". " in cut else cut.rstrip() + "..."
+
+
+def _tried(register: CaseRegister, case: Case, events: Sequence[CaseEvent]) -> list[dict[str, Any]]:
+    profile = register.profile
+    tried: list[dict[str, Any]] = []
+    opened = next((e for e in events if e.kind == "opened"), None)
+    informal = next((s for s in profile.dispute.stages if s.entry == "commissioned"), None)
+    if opened and case.commissioned and informal and opened.stage > informal.number:
+        tried.append({"date": None, "action": "Informal resolution with the commissioner",
+                      "outcome": "Not resolved, as the organisation said when it raised the dispute"})
+    for event in events:
+        if event.kind != "escalated":
+            continue
+        left = profile.stage(event.stage - 1)
+        why = event.reason
+        if event.actor in ROUTING_ACTORS and event.message_id:
+            message = register.recorded_message(event.message_id)
+            why = _summary(message.excerpt, 400) if message and message.excerpt else why
+        tried.append({"date": _day(event.at).isoformat(),
+                      "action": f"Stage {left.number}, {left.name}",
+                      "outcome": f"Not resolved; moved to stage {event.stage}. {why}".strip()})
+    return tried
+
+
+def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | None = None,
+                    commissioner_body: str | None = None, policy_decision: str | None = None,
+                    asks: Iterable[str] = (), on: date | None = None) -> dict[str, Any]:
+    """The data of the escalation letter for a case at its current stage, from the register.
+
+    The issue comes from the case's topic and first message, what was tried from its events; a
+    stage reached by escalation needs a policy decision, taken from `policy_decision`, else a
+    person's escalation reason, else the words of the message that asked for it.
+    """
+    case = register.require_case(ref)
+    profile = register.profile
+    events = register.events(case.ref)
+    first = register.first_message(case.ref)
+    stage = profile.stage(case.stage)
+    contact: dict[str, Any] | None = None
+    if case.sender:
+        name = first.sender_name if first and first.sender_name else case.sender
+        contact = {"name": name, "email": case.sender}
+    organisation: dict[str, Any] = {
+        "name": case.organisation or f"Unknown organisation ({case.sender or 'no address'})",
+        "commissioned": bool(case.commissioned),
+    }
+    if contact:
+        organisation["contact"] = contact
+    party: dict[str, Any] = {"name": commissioner_body or "the commissioner"}
+    if commissioner:
+        party["contact"] = {"name": "Commissioning officer", "email": commissioner}
+    details = _summary(first.excerpt, 1500) if first and first.excerpt else None
+    data: dict[str, Any] = {
+        "kind": "escalation",
+        "profile": profile.id,
+        "stage": case.stage,
+        "case_ref": case.ref,
+        "date": (on or datetime.now(ZoneInfo(profile.timezone)).date()).isoformat(),
+        "organisation": organisation,
+        "commissioner": party,
+        "issue": {"summary": case.topic or f"The dispute in case {case.ref}",
+                  "details": details or None, "raised_on": _day(case.opened).isoformat()},
+        "tried": _tried(register, case, events),
+        "asks": [a for a in asks if a.strip()],
+    }
+    if stage.entry == "escalation":
+        data["policy_decision"] = policy_decision or _policy_decision(register, case, events)
+    elif policy_decision:
+        data["policy_decision"] = policy_decision
+    return data
+
+
+def _policy_decision(register: CaseRegister, case: Case, events: Sequence[CaseEvent]) -> str:
+    escalation = next((e for e in reversed(events) if e.kind == "escalated"
+                       and e.stage == case.stage), None)
+    if escalation is None:
+        return f"The policy question raised in case {case.ref}: {case.topic}"
+    if escalation.actor not in ROUTING_ACTORS:
+        return escalation.reason
+    message = register.recorded_message(escalation.message_id) if escalation.message_id else None
+    if message and message.excerpt:
+        return _summary(message.excerpt, 800)
+    return f"The policy question raised in case {case.ref}: {case.topic}"
+
+
+def write_case_letter(register: CaseRegister, ref: str, out_dir: str | Path = ".",
+                      formats: Iterable[str] = FORMATS, *, commissioner: str | None = None,
+                      commissioner_body: str | None = None, policy_decision: str | None = None,
+                      asks: Iterable[str] = (), force: bool = False,
+                      on: date | None = None) -> RenderResult:
+    """Write the escalation letter for a case's current stage with the letters renderer."""
+    data = escalation_data(register, ref, commissioner=commissioner,
+                           commissioner_body=commissioner_body, policy_decision=policy_decision,
+                           asks=asks, on=on)
+    return render(data, formats, out_dir, profile=register.profile, force=force, kind="escalation")

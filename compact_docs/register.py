@@ -1,0 +1,487 @@
+"""The case register: dispute cases, their events and Message-IDs, and every routed message, in SQLite."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from compact_docs.errors import RegisterError
+from compact_docs.profile import Profile
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+# Each migration moves the schema from the version before it to its own number. Later issues
+# append their own (the IMAP watcher's journal) with the next number; never edit a shipped one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "cases, events, case messages and routed messages", """
+        CREATE TABLE cases (
+            ref TEXT PRIMARY KEY,
+            year INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            organisation TEXT,
+            commissioned INTEGER,
+            sender TEXT,
+            stage INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            opened TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            topic TEXT NOT NULL DEFAULT '',
+            outcome TEXT,
+            UNIQUE (year, number)
+        );
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL REFERENCES cases(ref),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'message', 'escalated', 'closed', 'note')),
+            stage INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            message_id TEXT
+        );
+        CREATE INDEX events_ref ON events(ref);
+        CREATE TABLE case_messages (
+            message_id TEXT PRIMARY KEY,
+            ref TEXT NOT NULL REFERENCES cases(ref),
+            direction TEXT NOT NULL DEFAULT 'in' CHECK (direction IN ('in', 'out')),
+            added TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            sender TEXT
+        );
+        CREATE INDEX case_messages_ref ON case_messages(ref);
+        CREATE TABLE messages (
+            message_id TEXT PRIMARY KEY,
+            disposition TEXT NOT NULL,
+            stage INTEGER,
+            case_ref TEXT REFERENCES cases(ref),
+            organisation TEXT,
+            commissioned INTEGER,
+            reasons TEXT NOT NULL DEFAULT '[]',
+            subject TEXT NOT NULL DEFAULT '',
+            sender TEXT,
+            sender_name TEXT NOT NULL DEFAULT '',
+            source TEXT,
+            excerpt TEXT NOT NULL DEFAULT '',
+            recorded TEXT NOT NULL
+        );
+    """),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+"""The schema this module's own tables need; a register at or above it can be read."""
+
+
+def register_migration(number: int, description: str, sql: str) -> None:
+    """Add a later module's migration (such as the watcher's journal) after the ones before it."""
+    if any(n == number for n, _, _ in MIGRATIONS):
+        return  # the module was imported twice
+    if number != MIGRATIONS[-1][0] + 1:
+        raise RegisterError(f"migration {number} ({description}) must follow "
+                            f"migration {MIGRATIONS[-1][0]}")
+    MIGRATIONS.append((number, description, sql))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A dispute case: where it stands in the conflict-resolution process."""
+
+    ref: str
+    organisation: str | None
+    commissioned: bool | None
+    sender: str | None
+    stage: int
+    status: str
+    opened: str
+    updated: str
+    topic: str
+    outcome: str | None
+    message_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `cases list --json` object of this case."""
+        return {
+            "ref": self.ref, "stage": self.stage, "status": self.status,
+            "organisation": self.organisation, "commissioned": self.commissioned,
+            "opened": self.opened, "updated": self.updated, "topic": self.topic,
+            "sender": self.sender, "outcome": self.outcome, "message_ids": list(self.message_ids),
+        }
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One entry of a case's history: opened, message joined, escalated, closed or a note."""
+
+    at: str
+    kind: str
+    stage: int
+    actor: str
+    reason: str
+    message_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """This event as plain data."""
+        return {"at": self.at, "kind": self.kind, "stage": self.stage, "actor": self.actor,
+                "reason": self.reason, "message_id": self.message_id}
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    """A message as routed once: what was decided for it, kept so a re-run recognises it."""
+
+    message_id: str
+    disposition: str
+    stage: int | None
+    case_ref: str | None
+    organisation: str | None
+    commissioned: bool | None
+    reasons: tuple[str, ...] = ()
+    subject: str = ""
+    sender: str | None = None
+    sender_name: str = ""
+    source: str | None = None
+    recorded: str = ""
+    excerpt: str = ""
+
+
+class CaseRegister:
+    """The SQLite case register at one path, for the dispute stages of one profile.
+
+    Writes happen in `transaction()` blocks (BEGIN IMMEDIATE, so two processes take turns rather
+    than both deciding from the same state); a write method called outside one runs in its own.
+    """
+
+    def __init__(self, path: str | Path, profile: Profile, *, readonly: bool = False,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self.path = Path(path)
+        self.profile = profile
+        self.readonly = readonly
+        self._clock = clock
+        self._conn = self._connect()
+        try:
+            self._prepare()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.readonly and not self.path.exists():
+                # Nothing recorded yet: an empty register in memory, so reading never creates a file.
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+            elif self.readonly:
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                       timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            else:
+                if not self.path.parent.is_dir():
+                    raise RegisterError(f"cannot create the case register {self.path}: "
+                                        f"no folder {self.path.parent}")
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise RegisterError(f"cannot open the case register {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _prepare(self) -> None:
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            in_memory = self.readonly and not self.path.exists()
+            if self.readonly and not in_memory:
+                version = self._version()
+                if version < SCHEMA_VERSION:
+                    raise RegisterError(
+                        f"the case register {self.path} has schema version {version}, older than "
+                        f"this compact-docs ({SCHEMA_VERSION}); run a command that writes it, such "
+                        "as `compact-docs mail route`, to upgrade it"
+                    )
+                return
+            if not in_memory:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path} is not a usable case register: {exc}") from exc
+
+    def _version(self) -> int:
+        row = self._conn.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        if self._version() >= MIGRATIONS[-1][0]:
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()  # another process may have migrated while we waited
+            for number, _description, sql in MIGRATIONS:
+                if number > version:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {number}")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open register (PRAGMA user_version)."""
+        return self._version()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> CaseRegister:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[CaseRegister]:
+        """One write transaction: every change inside is committed together or not at all."""
+        if self.readonly:
+            raise RegisterError(f"the case register {self.path} is open read-only")
+        if self._conn.in_transaction:
+            yield self
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise RegisterError(f"the case register {self.path} is busy: {exc}") from exc
+        try:
+            yield self
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one SQL statement on the register (for modules that extend its schema)."""
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise RegisterError(f"case register {self.path}: {exc}") from exc
+
+    def now(self) -> str:
+        """The current time as the register stamps it (UTC, ISO 8601)."""
+        return _stamp(self._clock())
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _case(self, row: sqlite3.Row) -> Case:
+        ids = tuple(r[0] for r in self.execute(
+            "SELECT message_id FROM case_messages WHERE ref = ? AND direction = 'in' ORDER BY rowid",
+            (row["ref"],)))
+        return Case(ref=row["ref"], organisation=row["organisation"],
+                    commissioned=_bool(row["commissioned"]), sender=row["sender"],
+                    stage=row["stage"], status=row["status"], opened=row["opened"],
+                    updated=row["updated"], topic=row["topic"], outcome=row["outcome"],
+                    message_ids=ids)
+
+    def case(self, ref: str) -> Case | None:
+        """The case with this reference, or None."""
+        row = self.execute("SELECT * FROM cases WHERE ref = ?", (ref.strip().upper(),)).fetchone()
+        return self._case(row) if row else None
+
+    def require_case(self, ref: str) -> Case:
+        """The case with this reference; RegisterError when there is none."""
+        found = self.case(ref)
+        if found is None:
+            raise RegisterError(f"no case {ref} in the register {self.path}")
+        return found
+
+    def cases(self, stage: int | None = None, status: str | None = None) -> list[Case]:
+        """Cases in the order they were opened, optionally only one stage or status."""
+        sql, params = "SELECT * FROM cases WHERE 1 = 1", list[Any]()
+        if stage is not None:
+            sql += " AND stage = ?"
+            params.append(stage)
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        rows = self.execute(sql + " ORDER BY year, number", params).fetchall()
+        return [self._case(r) for r in rows]
+
+    def events(self, ref: str) -> list[CaseEvent]:
+        """The history of a case, oldest first."""
+        rows = self.execute("SELECT * FROM events WHERE ref = ? ORDER BY id", (ref,)).fetchall()
+        return [CaseEvent(r["at"], r["kind"], r["stage"], r["actor"], r["reason"], r["message_id"])
+                for r in rows]
+
+    def case_for_message_ids(self, message_ids: Sequence[str]) -> Case | None:
+        """The case that one of these Message-IDs (In-Reply-To, References) already belongs to."""
+        for message_id in reversed(list(message_ids)):
+            row = self.execute("SELECT ref FROM case_messages WHERE message_id = ?",
+                               (message_id,)).fetchone()
+            if row:
+                return self.case(row[0])
+        return None
+
+    def recorded_message(self, message_id: str) -> RecordedMessage | None:
+        """The routing already recorded for this Message-ID, or None."""
+        row = self.execute("SELECT * FROM messages WHERE message_id = ?", (message_id,)).fetchone()
+        if row is None:
+            return None
+        return RecordedMessage(
+            message_id=row["message_id"], disposition=row["disposition"], stage=row["stage"],
+            case_ref=row["case_ref"], organisation=row["organisation"],
+            commissioned=_bool(row["commissioned"]), reasons=tuple(json.loads(row["reasons"])),
+            subject=row["subject"], sender=row["sender"], sender_name=row["sender_name"],
+            source=row["source"],
+            recorded=row["recorded"], excerpt=row["excerpt"],
+        )
+
+    def first_message(self, ref: str) -> RecordedMessage | None:
+        """The message that opened a case, as recorded."""
+        row = self.execute("SELECT message_id FROM case_messages WHERE ref = ? AND direction = 'in' "
+                           "ORDER BY rowid LIMIT 1", (ref,)).fetchone()
+        return self.recorded_message(row[0]) if row else None
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _next_ref(self, year: int) -> tuple[str, int]:
+        row = self.execute("SELECT COALESCE(MAX(number), 0) FROM cases WHERE year = ?",
+                           (year,)).fetchone()
+        number = int(row[0]) + 1
+        return f"{self.profile.case_prefix}-{year}-{number:04d}", number
+
+    def _event(self, ref: str, kind: str, stage: int, actor: str, reason: str,
+               message_id: str | None, at: str) -> None:
+        self.execute("INSERT INTO events (ref, at, kind, stage, actor, reason, message_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", (ref, at, kind, stage, actor, reason, message_id))
+
+    def _add_message_id(self, ref: str, message_id: str, direction: str, at: str, subject: str,
+                        sender: str | None) -> None:
+        owner = self.execute("SELECT ref FROM case_messages WHERE message_id = ?",
+                             (message_id,)).fetchone()
+        if owner is not None:
+            if owner[0] != ref:
+                raise RegisterError(f"message {message_id} is already on case {owner[0]}")
+            return
+        self.execute("INSERT INTO case_messages (message_id, ref, direction, added, subject, sender) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (message_id, ref, direction, at, subject, sender))
+
+    def open_case(self, *, organisation: str | None, commissioned: bool | None, stage: int,
+                  topic: str, actor: str, reason: str, message_id: str | None = None,
+                  sender: str | None = None) -> Case:
+        """Open a case at an entry stage of the profile and return it with its new reference.
+
+        A case opens at a stage whose entry is 'commissioned' (only for a commissioned
+        organisation) or 'any'; stages entered by escalation are reached with `escalate`.
+        """
+        entry = self.profile.stage(stage).entry
+        if entry == "escalation":
+            raise RegisterError(f"a case cannot open at stage {stage}: it is reached by escalation")
+        if entry == "commissioned" and not commissioned:
+            raise RegisterError(f"only a commissioned organisation's case opens at stage {stage}")
+        with self.transaction():
+            at = self.now()
+            year = self._clock().astimezone(UTC).year
+            ref, number = self._next_ref(year)
+            self.execute(
+                "INSERT INTO cases (ref, year, number, organisation, commissioned, sender, stage, "
+                "status, opened, updated, topic) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                (ref, year, number, organisation, None if commissioned is None else int(commissioned),
+                 sender, stage, at, at, topic))
+            self._event(ref, "opened", stage, actor, reason, message_id, at)
+            if message_id:
+                self._add_message_id(ref, message_id, "in", at, topic, sender)
+            return self.require_case(ref)
+
+    def join_case(self, ref: str, message_id: str, *, actor: str, reason: str, subject: str = "",
+                  sender: str | None = None) -> Case:
+        """Add an incoming message to a case's history."""
+        with self.transaction():
+            case = self.require_case(ref)
+            at = self.now()
+            self._add_message_id(case.ref, message_id, "in", at, subject, sender)
+            self._event(case.ref, "message", case.stage, actor, reason, message_id, at)
+            self.execute("UPDATE cases SET updated = ? WHERE ref = ?", (at, case.ref))
+            return self.require_case(case.ref)
+
+    def add_outgoing(self, ref: str, message_id: str, subject: str = "") -> None:
+        """Record the Message-ID of a message sent on a case (an acknowledgement), so replies thread."""
+        with self.transaction():
+            case = self.require_case(ref)
+            self._add_message_id(case.ref, message_id, "out", self.now(), subject, None)
+
+    def escalate(self, ref: str, *, actor: str, reason: str, message_id: str | None = None) -> Case:
+        """Move an open case up one stage, never past the profile's last stage."""
+        if not reason.strip():
+            raise RegisterError("an escalation needs a reason")
+        with self.transaction():
+            case = self.require_case(ref)
+            if case.status != "open":
+                raise RegisterError(f"case {case.ref} is {case.status}; it cannot be escalated")
+            if case.stage >= self.profile.last_stage:
+                raise RegisterError(f"case {case.ref} is already at stage {case.stage}, the last "
+                                    f"stage of {self.profile.short_name}'s dispute process")
+            stage = case.stage + 1
+            at = self.now()
+            self.execute("UPDATE cases SET stage = ?, updated = ? WHERE ref = ?",
+                         (stage, at, case.ref))
+            self._event(case.ref, "escalated", stage, actor, reason, message_id, at)
+            return self.require_case(case.ref)
+
+    def close_case(self, ref: str, *, actor: str, outcome: str) -> Case:
+        """Close an open case with its outcome."""
+        if not outcome.strip():
+            raise RegisterError("closing a case needs an outcome")
+        with self.transaction():
+            case = self.require_case(ref)
+            if case.status == "closed":
+                raise RegisterError(f"case {case.ref} is already closed")
+            at = self.now()
+            self.execute("UPDATE cases SET status = 'closed', outcome = ?, updated = ? WHERE ref = ?",
+                         (outcome, at, case.ref))
+            self._event(case.ref, "closed", case.stage, actor, outcome, None, at)
+            return self.require_case(case.ref)
+
+    def record_message(self, message: RecordedMessage) -> RecordedMessage:
+        """Keep the routing of one message; a Message-ID already kept is left as it was."""
+        with self.transaction():
+            existing = self.recorded_message(message.message_id)
+            if existing is not None:
+                return existing
+            at = self.now()
+            self.execute(
+                "INSERT INTO messages (message_id, disposition, stage, case_ref, organisation, "
+                "commissioned, reasons, subject, sender, sender_name, source, excerpt, recorded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.message_id, message.disposition, message.stage, message.case_ref,
+                 message.organisation,
+                 None if message.commissioned is None else int(message.commissioned),
+                 json.dumps(list(message.reasons), ensure_ascii=False), message.subject,
+                 message.sender, message.sender_name, message.source, message.excerpt, at))
+            recorded = self.recorded_message(message.message_id)
+            assert recorded is not None
+            return recorded
+
+
+_REF_SHAPE = r"{prefix}-\d{{4}}-\d{{4,}}"
+
+
+def case_ref_pattern(profile: Profile) -> re.Pattern[str]:
+    """The pattern of a case reference in brackets, as it travels in subjects: [BXC-2026-0007]."""
+    return re.compile(r"\[\s*(" + _REF_SHAPE.format(prefix=re.escape(profile.case_prefix)) + r")\s*\]",
+                      re.IGNORECASE)

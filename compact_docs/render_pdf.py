@@ -1,0 +1,103 @@
+"""PDF letters: Jinja2 HTML and CSS, then WeasyPrint (imported only when a PDF is wanted)."""
+
+from __future__ import annotations
+
+import gc
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, StrictUndefined, Template, meta
+from jinja2 import TemplateError as JinjaError
+
+from compact_docs.errors import TemplateError
+from compact_docs.letters import LetterContext
+from compact_docs.template_folder import TemplateFile, TemplateFolder
+
+UA_VARIANT = "pdf/ua-1"
+"""Every PDF is tagged PDF/UA-1: a title, a language, real headings, lists and tables."""
+
+ARCHIVAL_VARIANT = "pdf/a-3b"
+"""--archival: PDF/A-3b (still tagged), which may carry the letter's data as an attachment."""
+
+
+def html_environment(folder: TemplateFolder) -> Environment:
+    """The Jinja environment for HTML templates: autoescaped, strict about unknown names."""
+    return Environment(loader=folder.jinja_loader(), autoescape=True, undefined=StrictUndefined)
+
+
+@dataclass(frozen=True)
+class DataAttachment:
+    """A file embedded in an archival PDF: the letter's data as JSON."""
+
+    name: str
+    content: bytes
+    description: str = "The data this letter was made from (JSON)"
+
+
+class HtmlLetterTemplate:
+    """An HTML letter template compiled once, rendered to HTML for any number of letters."""
+
+    def __init__(self, folder: TemplateFolder, template: TemplateFile) -> None:
+        self.template = template
+        self.environment = html_environment(folder)
+        try:
+            self.compiled: Template = self.environment.get_template(template.name)
+            source = template.read_bytes().decode("utf-8")
+            included = meta.find_referenced_templates(self.environment.parse(source))
+        except JinjaError as exc:
+            raise TemplateError(_describe(template, exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"template {template.name} ({template.origin}) is not UTF-8 "
+                                "text") from exc
+        self.files: list[TemplateFile] = [template]
+        for name in sorted(n for n in included if n):
+            found = folder.find(name)
+            if found is not None:
+                self.files.append(found)
+
+    def html(self, context: LetterContext) -> str:
+        """The letter as an HTML document."""
+        try:
+            return self.compiled.render(context.as_template_context())
+        except JinjaError as exc:
+            raise TemplateError(_describe(self.template, exc, context.kind)) from exc
+
+
+def _describe(template: TemplateFile, exc: JinjaError, kind: str | None = None) -> str:
+    line = getattr(exc, "lineno", None)
+    where = f", line {line}" if line else ""
+    on = f" on a {kind} letter" if kind else ""
+    return f"template {template.name} ({template.origin}{where}) failed{on}: {exc}"
+
+
+def write_pdf(html: str, archival: bool = False,
+              attachments: tuple[DataAttachment, ...] = ()) -> bytes:
+    """The PDF bytes of an HTML letter: tagged PDF/UA-1, or tagged PDF/A-3b when archival."""
+    import weasyprint
+
+    options: dict[str, Any] = {"pdf_variant": UA_VARIANT}
+    if archival:
+        options = {
+            "pdf_variant": ARCHIVAL_VARIANT,
+            "pdf_tags": True,
+            "attachments": [
+                weasyprint.Attachment(file_obj=io.BytesIO(a.content), name=a.name,
+                                      description=a.description, relationship="Data")
+                for a in attachments
+            ],
+        }
+    try:
+        with warnings.catch_warnings():
+            # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it: let it go
+            # quietly here rather than as a ResourceWarning somewhere later.
+            warnings.simplefilter("ignore", ResourceWarning)
+            document = weasyprint.HTML(string=html, base_url=".").render()
+            pdf = bytes(document.write_pdf(**options))
+            if archival:
+                del document
+                gc.collect()
+        return pdf
+    except Exception as exc:  # WeasyPrint raises many kinds; name it once, here
+        raise TemplateError(f"WeasyPrint could not make the PDF: {exc}") from exc

@@ -1,0 +1,186 @@
+"""The words that signal a dispute, a failed informal resolution or a request to escalate, in British English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+SignalKind = Literal["dispute", "tried_informal", "escalation"]
+SIGNAL_KINDS: tuple[SignalKind, ...] = ("dispute", "tried_informal", "escalation")
+
+# Each default is a regular expression matched against lower-cased text with straight quotes and
+# single spaces. Phrases from a configuration are plain text and are escaped before use.
+_COMMISSIONER = (
+    r"(?:commissioner|commissioning (?:manager|officer|team|lead)|contract manager|"
+    r"grants? (?:officer|team|manager)|council|icb|finance team)"
+)
+
+DEFAULT_DISPUTE: tuple[str, ...] = (
+    r"\bcomplain(?:t|ts|ing|ed)?\b",
+    r"\bobjections?\b",
+    r"\bobject(?:ing)? (?:to|strongly)\b",
+    r"\bwe object\b",
+    r"\bdisput(?:e|es|ed|ing)\b",
+    r"\bgrievance\b",
+    r"\blate payments?\b",
+    r"\bpaid late\b",
+    r"\bpayments? (?:is |are |was |were |has been |have been )?(?:late|overdue|outstanding|delayed)\b",
+    r"\b(?:invoice|invoices|payment|payments|grant instalment)\b[^.!?]{0,80}"
+    r"\b(?:not (?:yet )?been paid|unpaid|overdue|outstanding|still not paid|not been received|"
+    r"hasn't been paid|has not been paid|haven't been paid|have not been paid)\b",
+    r"\b(?:haven't|have not|hasn't|has not) (?:yet )?(?:been paid|received (?:the |our )?payment)\b",
+    r"\bunpaid invoices?\b",
+    r"\bmonitoring\b[^.!?]{0,80}\b(?:disproportionate|excessive|unreasonable|onerous|burdensome|"
+    r"unfair|not proportionate|far too)\b",
+    r"\b(?:disproportionate|excessive|onerous|burdensome)\b[^.!?]{0,60}"
+    r"\b(?:monitoring|reporting|returns?|data requests?)\b",
+    r"\bde-?commission(?:ed|ing)?\b",
+    r"\bwithout (?:any |proper |adequate |sufficient |prior )?(?:written )?(?:notice|warning|consultation)\b",
+    r"\b(?:insufficient|inadequate) notice\b",
+    r"\bless than (?:three|3) months'? notice\b",
+    r"\bonly (?:given|had|received) (?:us )?(?:a |two |three |four |six |\d+ )?(?:weeks?|days?)'? notice\b",
+    r"\bbreach(?:es|ed|ing)? (?:of )?(?:the )?(?:bexley |local |national )?compact\b",
+    r"\b(?:contrary to|not in line with|not in keeping with|against the spirit of|in breach of|"
+    r"goes against|ignor(?:ed|ing|es)) (?:the )?(?:bexley |local |national )?compact\b",
+    r"\bbreach of (?:contract|our agreement|the agreement|the funding agreement)\b",
+    r"\b(?:cut|cuts|cutting|withdr\w+|terminat\w+|end(?:ed|ing)?|stopp\w+|reduc\w+|pull\w*)\b"
+    r"[^.!?]{0,30}\bour (?:funding|grant|contract)\b",
+    r"\bour (?:funding|grant|contract)\b[^.!?]{0,40}"
+    r"\b(?:cut|withdrawn|terminated|ended|stopped|reduced|pulled)\b",
+    r"\bunfair(?:ly)?\b",
+    r"\bunacceptable\b",
+    r"\b(?:unhappy|dissatisfied|very disappointed|deeply disappointed)\b",
+    r"\b(?:appeal(?:ing)?|challeng(?:e|ing)) (?:against )?(?:the|this|that|your) decision\b",
+)
+
+DEFAULT_TRIED_INFORMAL: tuple[str, ...] = (
+    r"\balready\b[^.!?]{0,40}\b(?:raised|discussed|taken|tried|spoken|spoke|contacted|emailed|"
+    r"written|approached|been to|chased)\b[^.!?]{0,80}\b" + _COMMISSIONER + r"\b",
+    r"\b(?:raised|discussed|spoken|spoke|talked|contacted|emailed|written|wrote|met|approached|"
+    r"chased|took (?:this|it) up)\b[^.!?]{0,80}\b" + _COMMISSIONER + r"\b[^.!?]{0,120}"
+    r"\b(?:nowhere|no (?:reply|response|answer|progress|resolution|change)|not (?:been )?"
+    r"(?:resolved|answered|replied|responded)|didn't|did not|refused|declined|ignored|unresolved|"
+    r"without (?:success|result|resolution)|but)\b",
+    r"\b" + _COMMISSIONER + r"\b[^.!?]{0,80}\b(?:refused|declined|would not|wouldn't|won't|"
+    r"will not|has not (?:replied|responded|answered)|hasn't (?:replied|responded|answered)|"
+    r"did not (?:reply|respond|answer)|didn't (?:reply|respond|answer)|ignored|"
+    r"not been able to help|could not help|couldn't help)\b",
+    r"\b(?:got|getting|gone|went) nowhere\b",
+    r"\btried (?:to resolve|to sort|to settle|resolving|sorting)\b[^.!?]{0,60}"
+    r"\b(?:informally|directly|with)\b",
+    r"\binformal (?:resolution|discussions?|route|approach|stage)\b[^.!?]{0,40}"
+    r"\b(?:failed|not worked|didn't work|did not work|has not|hasn't|unsuccessful|exhausted)\b",
+    r"\b(?:not been able|unable|failed) to resolve\b",
+    r"\bdespite (?:raising|chasing|several|repeated|numerous|many|our)\b",
+    r"\bno further forward\b",
+)
+
+DEFAULT_ESCALATION: tuple[str, ...] = (
+    r"\bstill (?:not|un\w+|no|haven't|have not|hasn't|has not|waiting|outstanding|awaiting)\b",
+    r"\b(?:not|hasn't|has not|haven't|have not|wasn't|was not|isn't|is not)(?: yet)? "
+    r"(?:been )?(?:resolved|sorted)\b",
+    r"\bunresolved\b",
+    r"\bescalat(?:e|ed|es|ing|ion)\b",
+    r"\bsenior (?:officer|commissioner|manager|person|member of staff|level|management)\b",
+    r"\bhead of service\b",
+    r"\bdeputy director\b",
+    r"\bpolicy decision\b",
+    r"\bdecision (?:on|about) (?:the |our )?policy\b",
+    r"\bstrategic commissioning board\b",
+    r"\bgoverning board\b",
+    r"\bnext stage\b",
+    r"\bstage (?:2|3|two|three)\b",
+    r"\btake (?:this|it|the matter) further\b",
+    r"\b(?:got|gone|went|getting) nowhere\b",
+    r"\bno further forward\b",
+    r"\b(?:not been able|unable|failed) to resolve\b",
+    r"\bcould(?:n't| not) (?:resolve|agree|sort)\b",
+)
+
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "nothing", "without"})
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()]|\b(?:and|but|so|because|although|though)\b")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Lower-case text with straight quotes and single spaces, the form the signals are matched in."""
+    return " ".join(text.translate(_QUOTES).lower().split())
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A configured plain-text phrase as a pattern that matches it between word boundaries."""
+    words = [re.escape(w) for w in normalise(phrase).split()]
+    if not words:
+        raise ValueError("a phrase must not be blank")
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+def _negated(text: str, start: int) -> bool:
+    """True when the words just before a match, within its clause, negate it ("we have not yet ...")."""
+    before = text[max(0, start - 60):start]
+    pieces = _CLAUSE_BREAK.split(before)
+    words = pieces[-1].split()[-4:] if pieces else []
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words)
+
+
+@dataclass(frozen=True)
+class PhraseList:
+    """One kind of signal: compiled patterns, matched with a simple guard against negation."""
+
+    kind: SignalKind
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def build(cls, kind: SignalKind, regexes: Iterable[str]) -> PhraseList:
+        """Compile a list of regular expressions."""
+        return cls(kind, tuple(re.compile(r) for r in regexes))
+
+    def find(self, text: str) -> list[str]:
+        """The phrases found in normalised text, each as the words that matched, in order of pattern."""
+        found: list[str] = []
+        for pattern in self.patterns:
+            for match in pattern.finditer(text):
+                if _negated(text, match.start()):
+                    continue
+                words = match.group(0).strip()
+                if words not in found:
+                    found.append(words)
+                break
+        return found
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The three phrase lists the stage decision reads: dispute, tried informal, escalation."""
+
+    dispute: PhraseList
+    tried_informal: PhraseList
+    escalation: PhraseList
+
+    @classmethod
+    def defaults(cls) -> Signals:
+        """The built-in British English lists."""
+        return cls.configured({}, replace=False)
+
+    @classmethod
+    def configured(cls, phrases: Mapping[str, Sequence[str]], replace: bool = False) -> Signals:
+        """Defaults plus (or, with replace, instead of) plain-text phrases per kind from a configuration."""
+        defaults: dict[SignalKind, tuple[str, ...]] = {
+            "dispute": DEFAULT_DISPUTE,
+            "tried_informal": DEFAULT_TRIED_INFORMAL,
+            "escalation": DEFAULT_ESCALATION,
+        }
+        lists: dict[SignalKind, PhraseList] = {}
+        for kind in SIGNAL_KINDS:
+            extra = [phrase_pattern(p) for p in phrases.get(kind, ())]
+            base = () if replace else defaults[kind]
+            lists[kind] = PhraseList.build(kind, [*base, *extra])
+        return cls(lists["dispute"], lists["tried_informal"], lists["escalation"])
+
+    def find(self, kind: SignalKind, text: str) -> list[str]:
+        """The phrases of one kind found in text (normalised here)."""
+        phrase_list: PhraseList = getattr(self, kind)
+        return phrase_list.find(normalise(text))

@@ -1,0 +1,43 @@
+"""mailflows: the dispute mailbox workflow (parsing, classification, routing, acknowledgements)."""
+
+from __future__ import annotations
+
+from mailflows.acknowledgement import acknowledgement_text, build_acknowledgement
+from mailflows.config import MailConfig, OrganisationEntry, find_config, load_config, require_config
+from mailflows.facts import automatic_reasons, extract_facts
+from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
+from mailflows.parsing import ParsedMessage, html_to_text, message_identity, parse_message
+from mailflows.route import (
+    RoutingDecision,
+    classify,
+    open_register,
+    record,
+    route_message,
+    route_messages,
+)
+
+__all__ = [
+    "MailConfig",
+    "OrganisationEntry",
+    "ParsedMessage",
+    "RawMessage",
+    "RoutingDecision",
+    "acknowledgement_text",
+    "automatic_reasons",
+    "build_acknowledgement",
+    "classify",
+    "extract_facts",
+    "find_config",
+    "html_to_text",
+    "load_config",
+    "message_identity",
+    "open_register",
+    "parse_message",
+    "read_eml",
+    "read_maildir",
+    "read_mbox",
+    "record",
+    "require_config",
+    "route_message",
+    "route_messages",
+]

@@ -1,0 +1,240 @@
+"""The mail configuration file (TOML): profile, case register, IMAP, folders, SMTP and organisations."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from compact_docs.errors import ConfigError
+from compact_docs.loading import describe_validation_error
+from compact_docs.profile import Profile, load_profile
+from compact_docs.signals import Signals
+
+CONFIG_ENV = "COMPACT_CONFIG"
+DEFAULT_CONFIG_NAME = "compact.toml"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+Security = Literal["tls", "starttls", "none"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError("a password never goes in the file: name an environment variable "
+                             "with password_env")
+        return data
+
+
+class ImapSettings(_Section):
+    """Where the dispute mailbox lives (the watcher reads it)."""
+
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Security = "tls"
+    username: str
+    password_env: str = "COMPACT_IMAP_PASSWORD"
+    inbox: str = "INBOX"
+
+    @model_validator(mode="after")
+    def _plain_text_on_loopback_only(self) -> ImapSettings:
+        if self.security == "none" and self.host not in LOOPBACK:
+            raise ValueError("security = 'none' is allowed only on loopback (127.0.0.1, ::1)")
+        return self
+
+
+class SmtpSettings(_Section):
+    """How acknowledgements are sent."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str | None = None
+    password_env: str | None = "COMPACT_SMTP_PASSWORD"
+    sender: str = Field(alias="from")
+
+    @model_validator(mode="after")
+    def _plain_text_on_loopback_only(self) -> SmtpSettings:
+        if self.security == "none" and self.host not in LOOPBACK:
+            raise ValueError("security = 'none' is allowed only on loopback (127.0.0.1, ::1)")
+        return self
+
+
+class Folders(_Section):
+    """The IMAP folder each disposition is filed in."""
+
+    stage_1: str = Field(default="Disputes/Stage 1", alias="stage-1")
+    stage_2: str = Field(default="Disputes/Stage 2", alias="stage-2")
+    stage_3: str = Field(default="Disputes/Stage 3", alias="stage-3")
+    needs_triage: str = Field(default="Disputes/Needs triage", alias="needs-triage")
+    ignored: str = Field(default="Disputes/Ignored", alias="ignored")
+
+    def for_disposition(self, disposition: str) -> str:
+        """The folder of a disposition such as 'stage-2'."""
+        return str(getattr(self, disposition.replace("-", "_")))
+
+
+class MailSettings(_Section):
+    """The [mail] table."""
+
+    imap: ImapSettings | None = None
+    folders: Folders = Folders()
+    smtp: SmtpSettings | None = None
+
+
+class OrganisationEntry(_Section):
+    """One organisation of the directory, recognised by its addresses or mail domains."""
+
+    name: str = Field(min_length=1)
+    domains: list[str] = []
+    addresses: list[str] = []
+    commissioned: bool
+    commissioner: str | None = None
+    commissioner_body: str | None = None
+
+    @field_validator("domains", "addresses")
+    @classmethod
+    def _lower(cls, values: list[str]) -> list[str]:
+        return [v.strip().lower().lstrip("@") for v in values if v.strip()]
+
+    @model_validator(mode="after")
+    def _recognisable(self) -> OrganisationEntry:
+        if not self.domains and not self.addresses:
+            raise ValueError(f"organisation {self.name!r} needs at least one of domains, addresses")
+        return self
+
+
+class Phrases(_Section):
+    """Phrase overrides: plain-text phrases added to (or, with replace_defaults, replacing) the defaults."""
+
+    dispute: list[str] = []
+    tried_informal: list[str] = []
+    escalation: list[str] = []
+    replace_defaults: bool = False
+
+    @field_validator("dispute", "tried_informal", "escalation")
+    @classmethod
+    def _not_blank(cls, values: list[str]) -> list[str]:
+        if any(not v.strip() for v in values):
+            raise ValueError("a phrase must not be blank")
+        return values
+
+
+class MailConfig(_Section):
+    """A whole mail configuration; `folder` is where the file was, for relative paths."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              arbitrary_types_allowed=True)
+
+    profile: str = "bexley"
+    database: Path = Path("compact.db")
+    mail: MailSettings = MailSettings()
+    organisations: list[OrganisationEntry] = []
+    phrases: Phrases = Phrases()
+    max_text_chars: int = Field(default=200_000, ge=1_000)
+    folder: Path = Path(".")
+    source: str = "(defaults)"
+
+    @property
+    def database_path(self) -> Path:
+        """The case register's path: a relative `database` is relative to the file's folder."""
+        path = self.database.expanduser()
+        return path if path.is_absolute() else self.folder / path
+
+    @cached_property
+    def compact_profile(self) -> Profile:
+        """The Compact profile this mailbox routes disputes under."""
+        profile_ref = self.profile
+        candidate = self.folder / profile_ref
+        if profile_ref.endswith(".toml") and not Path(profile_ref).is_absolute() and candidate.exists():
+            profile_ref = str(candidate)
+        return load_profile(profile_ref)
+
+    @cached_property
+    def signals(self) -> Signals:
+        """The phrase lists, defaults plus this file's phrases."""
+        p = self.phrases
+        return Signals.configured({"dispute": p.dispute, "tried_informal": p.tried_informal,
+                                   "escalation": p.escalation}, replace=p.replace_defaults)
+
+    def organisation_named(self, name: str | None) -> OrganisationEntry | None:
+        """The directory entry of an organisation by its name, or None."""
+        return next((o for o in self.organisations if name and o.name == name), None)
+
+    def organisation_for(self, address: str | None) -> tuple[OrganisationEntry, str] | None:
+        """The organisation a sender address belongs to, and how it matched (address or domain)."""
+        if not address or "@" not in address:
+            return None
+        address = address.strip().lower()
+        for org in self.organisations:
+            if address in org.addresses:
+                return org, f"address {address}"
+        domain = address.rsplit("@", 1)[1]
+        # The longest matching domain wins, so a sub-domain can belong to another organisation.
+        matches = [(len(d), org, d) for org in self.organisations for d in org.domains
+                   if domain == d or domain.endswith("." + d)]
+        if not matches:
+            return None
+        _, org, d = max(matches, key=lambda m: m[0])
+        return org, f"domain {d}"
+
+
+def parse_config(text: str, source: str, folder: Path) -> MailConfig:
+    """Parse the TOML text of a mail configuration; raise ConfigError naming the problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    for reserved in ("folder", "source"):
+        raw.pop(reserved, None)
+    try:
+        config = MailConfig.model_validate({**raw, "folder": folder, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(describe_validation_error(exc))) from exc
+    try:
+        config.signals  # noqa: B018 - compile the phrases now, so a bad one is reported here
+    except (ValueError, ArithmeticError) as exc:
+        raise ConfigError(f"{source}: phrases: {exc}") from exc
+    return config
+
+
+def find_config(path: str | Path | None = None) -> Path:
+    """The configuration file to use: the given path, else $COMPACT_CONFIG, else ./compact.toml."""
+    if path:
+        return Path(path)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return Path.cwd() / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: str | Path | None = None, *, required: bool = True) -> MailConfig | None:
+    """Read the mail configuration; with required=False a missing default file gives None."""
+    chosen = find_config(path)
+    explicit = bool(path) or bool(os.environ.get(CONFIG_ENV))
+    if not chosen.is_file():
+        if not required and not explicit:
+            return None
+        how = "given" if path else (f"named by ${CONFIG_ENV}" if explicit else "default")
+        raise ConfigError(f"no mail configuration at {chosen} ({how}); pass --config FILE, "
+                          f"set ${CONFIG_ENV}, or create ./{DEFAULT_CONFIG_NAME}")
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the mail configuration {chosen}: {exc}") from exc
+    return parse_config(text, str(chosen), chosen.resolve().parent)
+
+
+def require_config(path: str | Path | None = None) -> MailConfig:
+    """Read the mail configuration, which must exist."""
+    config = load_config(path, required=True)
+    assert config is not None
+    return config

@@ -1,0 +1,726 @@
+"""The dispute mailbox over IMAP: a safe connection, folders, batched fetches, moves and IDLE."""
+
+from __future__ import annotations
+
+import base64
+import imaplib
+import ipaddress
+import os
+import re
+import shlex
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from imapclient import IMAPClient
+
+from compact_docs.errors import MailError
+
+Security = Literal["tls", "starttls", "none"]
+
+DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
+DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start
+DEFAULT_TEXT_CAP = 64 * 1024  # bytes of the first text part read from a message over the cap
+DEFAULT_BATCH_SIZE = 200  # UIDs per FETCH round
+DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # at most this much message data per FETCH command
+DEFAULT_IDLE_RENEW = 9 * 60.0  # seconds; RFC 2177 asks for a new IDLE at least every 29 minutes
+_REDACTED = "[secret removed]"
+_CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
+_DELETED = b"\\Deleted"
+
+
+class Disconnected(MailError):
+    """Raised when the server cannot be reached or drops the session (BYE, EOF, reset, timeout).
+
+    Reconnecting later may succeed: the watcher reconnects with backoff and catches up.
+    """
+
+
+@dataclass(frozen=True)
+class ImapAccount:
+    """Where the mailbox is and how to log in: the design's ``[mail.imap]`` table.
+
+    Secrets are never held here, only the names of where to find them: ``password_env`` (an
+    environment variable holding the password), or for XOAUTH2 (Exchange Online, Gmail)
+    ``oauth2_token_env`` or ``oauth2_token_command`` (a command, run without a shell, that
+    prints an access token).
+    """
+
+    host: str
+    username: str
+    security: Security = "tls"
+    port: int | None = None
+    password_env: str | None = "COMPACT_IMAP_PASSWORD"
+    oauth2_token_env: str | None = None
+    oauth2_token_command: str | None = None
+    inbox: str = "INBOX"
+    timeout: float = 60.0
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, or the usual one for the security mode (993 or 143)."""
+        return self.port if self.port is not None else DEFAULT_PORTS[self.security]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential read from where the configuration points: a password or an XOAUTH2 token."""
+
+    kind: Literal["password", "xoauth2"]
+    value: str = ""
+
+    def __repr__(self) -> str:
+        return f"Secret(kind={self.kind!r}, value={_REDACTED!r})"
+
+    def forms(self, username: str) -> list[str]:
+        """Every spelling of the secret that could leak into a message, for ``scrub_secrets``."""
+        if not self.value:
+            return []
+        forms = [self.value]
+        if self.kind == "xoauth2":
+            forms.append(base64.b64encode(xoauth2_string(username, self.value).encode()).decode())
+        return forms
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What SELECT reported about a folder (RFC 3501 section 6.3.1)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as fetched, never marked read.
+
+    ``raw`` is the whole message, or, when the message was over the size cap (``truncated``),
+    a stand-in message made of its header and the start of its first text part, so a parser
+    sees the sender, subject, threading headers and the opening of the text. ``size`` is
+    always the full size on the server (RFC822.SIZE).
+    """
+
+    uid: int
+    size: int
+    raw: bytes
+    flags: frozenset[bytes]
+    truncated: bool = False
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1); names are not resolved."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_safe_transport(host: str, security: str) -> None:
+    """Refuse plain-text mail connections except to this machine.
+
+    Raises MailError for an unknown security mode, or ``none`` to a host that is not loopback.
+    """
+    if security not in DEFAULT_PORTS:
+        raise MailError(f"unknown security {security!r}: use 'tls', 'starttls' or 'none'")
+    if security == "none" and not is_loopback(host):
+        raise MailError(
+            f"refusing an unencrypted connection to {host}: security = 'none' is allowed only "
+            "for a loopback address (127.0.0.1, ::1, localhost); use 'tls' or 'starttls'"
+        )
+
+
+def read_secret(
+    *,
+    password_env: str | None,
+    oauth2_token_env: str | None = None,
+    oauth2_token_command: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Secret:
+    """Read the credential the configuration names, from the environment or a token command.
+
+    An XOAUTH2 token (from ``oauth2_token_env``, else ``oauth2_token_command``) wins over a
+    password. The command is split with shlex and run without a shell; its standard output,
+    stripped, is the token. Raises MailError naming the variable or command (never a value)
+    when nothing can be read.
+    """
+    env = os.environ if environ is None else environ
+    if oauth2_token_env:
+        token = env.get(oauth2_token_env, "").strip()
+        if not token:
+            raise MailError(f"the environment variable {oauth2_token_env} (oauth2_token_env) is not set")
+        return Secret("xoauth2", token)
+    if oauth2_token_command:
+        return Secret("xoauth2", _run_token_command(oauth2_token_command, env, timeout))
+    if password_env:
+        password = env.get(password_env, "")
+        if not password:
+            raise MailError(f"the environment variable {password_env} (password_env) is not set")
+        return Secret("password", password)
+    return Secret("password")
+
+
+def _run_token_command(command: str, environ: Mapping[str, str], timeout: float) -> str:
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise MailError(f"oauth2_token_command cannot be split into words: {exc}") from exc
+    if not argv:
+        raise MailError("oauth2_token_command is empty")
+    try:
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, env=dict(environ), check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MailError(f"oauth2_token_command {argv[0]!r} could not run: {type(exc).__name__}") from exc
+    token = result.stdout.strip()
+    if result.returncode != 0 or not token:
+        # Its output may hold a token or a refresh token: never repeat it.
+        raise MailError(
+            f"oauth2_token_command {argv[0]!r} exited with status {result.returncode} "
+            f"{'and printed nothing' if not token else 'and its output was ignored'}"
+        )
+    return token
+
+
+def xoauth2_string(username: str, token: str) -> str:
+    """The SASL XOAUTH2 initial response (before base64), as Google and Microsoft document it."""
+    return f"user={username}\x01auth=Bearer {token}\x01\x01"
+
+
+def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced, longest first."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, _REDACTED)
+    return text
+
+
+class ImapConnection:
+    """One logged-in IMAP4rev1 session (RFC 3501) on the dispute mailbox, built on IMAPClient.
+
+    Methods are named after the protocol commands they issue. Every imaplib, IMAPClient, socket
+    and TLS error is wrapped where it enters: ``Disconnected`` when the session is lost (the
+    caller may reconnect with ``connect()``), ``MailError`` otherwise, always with secrets
+    removed from the text. The connection is made by ``_create_client``, the one place a
+    subclass or a test overrides to change how the socket is opened.
+    """
+
+    def __init__(
+        self,
+        account: ImapAccount,
+        *,
+        environ: Mapping[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        require_safe_transport(account.host, account.security)
+        self.account = account
+        self._environ = environ
+        self._ssl_context = ssl_context
+        self._client: IMAPClient | None = None
+        self._secret_forms: list[str] = []
+        self._idling = False
+
+    # -- connecting ------------------------------------------------------------------------
+
+    def _create_client(self) -> IMAPClient:
+        """Open the socket: implicit TLS for ``tls``, plain TCP for ``starttls`` and ``none``."""
+        account = self.account
+        use_tls = account.security == "tls"
+        return IMAPClient(
+            account.host,
+            port=account.effective_port,
+            ssl=use_tls,
+            ssl_context=self._tls_context() if use_tls else None,
+            timeout=account.timeout,
+        )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        # The system's trusted CAs, hostname checked: never an unverified context.
+        return self._ssl_context or ssl.create_default_context()
+
+    def connect(self) -> ImapConnection:
+        """Connect, secure the channel as configured and log in (LOGIN, or AUTHENTICATE XOAUTH2).
+
+        Can be called again after ``Disconnected`` to start a new session.
+        """
+        self.close()
+        account = self.account
+        secret = read_secret(
+            password_env=account.password_env,
+            oauth2_token_env=account.oauth2_token_env,
+            oauth2_token_command=account.oauth2_token_command,
+            environ=self._environ,
+        )
+        self._secret_forms = secret.forms(account.username)
+        with self._errors(f"connecting to {account.host}:{account.effective_port}"):
+            self._client = self._create_client()
+        try:
+            with self._errors("securing the connection with STARTTLS"):
+                if account.security == "starttls":
+                    if not self._client.has_capability("STARTTLS"):
+                        raise MailError(f"{account.host} does not offer STARTTLS")
+                    self._client.starttls(self._tls_context())
+            with self._errors(f"logging in as {account.username}"):
+                if secret.kind == "xoauth2":
+                    self._client.oauth2_login(account.username, secret.value)
+                else:
+                    self._client.login(account.username, secret.value)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def logout(self) -> None:
+        """End the session politely (DONE if idling, then LOGOUT); a lost session is just closed."""
+        client, self._client = self._client, None
+        idling, self._idling = self._idling, False
+        if client is None:
+            return
+        try:
+            if idling:
+                client.idle_done()
+            client.logout()
+        except Exception:  # lost already: only the socket is left to close
+            _shutdown_quietly(client)
+
+    def close(self) -> None:
+        """Drop the socket without a word to the server (after a failure)."""
+        client, self._client = self._client, None
+        self._idling = False
+        if client is not None:
+            _shutdown_quietly(client)
+
+    def __enter__(self) -> ImapConnection:
+        if self._client is None:
+            self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.logout()
+        else:
+            self.close()
+
+    @property
+    def client(self) -> IMAPClient:
+        """The logged-in IMAPClient, for what this class does not wrap."""
+        if self._client is None:
+            raise MailError(f"not connected to {self.account.host}: call connect() first")
+        return self._client
+
+    def has_capability(self, name: str) -> bool:
+        """Whether the server advertised capability ``name`` after login (e.g. MOVE, UIDPLUS)."""
+        with self._errors("reading the server's capabilities"):
+            return bool(self.client.has_capability(name))
+
+    # -- folders ---------------------------------------------------------------------------
+
+    def list_folders(self) -> list[str]:
+        """Every folder name (LIST), decoded from modified UTF-7 (RFC 3501 section 5.1.3)."""
+        with self._errors("listing folders"):
+            return [str(name) for _flags, _delimiter, name in self.client.list_folders()]
+
+    def ensure_folders(self, names: Iterable[str]) -> list[str]:
+        """Create the folders that do not exist yet and subscribe them; return those created.
+
+        Names are Unicode ("Disputes/Étape 2"); IMAPClient encodes them in modified UTF-7.
+        New folders are subscribed (SUBSCRIBE) so caseworkers' mail programs show them.
+        """
+        existing = {_folder_key(name) for name in self.list_folders()}
+        created: list[str] = []
+        for name in dict.fromkeys(names):
+            if _folder_key(name) in existing:
+                continue
+            with self._errors(f"creating folder {name!r}"):
+                try:
+                    self.client.create_folder(name)
+                except IMAPClient.AbortError:
+                    raise
+                except IMAPClient.Error:
+                    # Another client may have made it meanwhile; only a real failure is raised.
+                    if _folder_key(name) not in {_folder_key(n) for n in self.list_folders()}:
+                        raise
+                    continue
+            with self._errors(f"subscribing folder {name!r}"):
+                self.client.subscribe_folder(name)
+            existing.add(_folder_key(name))
+            created.append(name)
+        return created
+
+    def select_folder(self, name: str) -> FolderState:
+        """SELECT a folder read-write and report its UIDVALIDITY, UIDNEXT and size."""
+        with self._errors(f"selecting folder {name!r}"):
+            response = self.client.select_folder(name)
+        return FolderState(
+            name=name,
+            uidvalidity=int(response[b"UIDVALIDITY"]),
+            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+            exists=int(response.get(b"EXISTS", 0)),
+        )
+
+    def search_all(self) -> list[int]:
+        """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
+        with self._errors("searching the folder"):
+            return sorted(int(uid) for uid in self.client.search("ALL"))
+
+    # -- fetching --------------------------------------------------------------------------
+
+    def fetch_messages(
+        self,
+        uids: Sequence[int],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        size_cap: int = DEFAULT_SIZE_CAP,
+        text_cap: int = DEFAULT_TEXT_CAP,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ) -> Iterator[FetchedMessage]:
+        """Fetch messages in UID order with ``BODY.PEEK[]``, which never sets \\Seen.
+
+        Sizes (RFC822.SIZE) come first, one FETCH per ``batch_size`` UIDs; messages up to
+        ``size_cap`` bytes are then fetched whole, grouped so one FETCH carries at most about
+        ``batch_bytes``. A larger message is read as ``BODY.PEEK[HEADER]`` plus the first
+        ``text_cap`` bytes of its first text part (found from BODYSTRUCTURE), so memory stays
+        small whatever arrives. A UID that no longer exists (expunged meanwhile) is skipped.
+        """
+        ordered = sorted(dict.fromkeys(uids))
+        for start in range(0, len(ordered), batch_size):
+            batch = ordered[start : start + batch_size]
+            with self._errors("reading message sizes"):
+                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS"])
+            present = [uid for uid in batch if uid in described]
+            # Chunks in UID order, each at most about batch_bytes, yielded before the next.
+            for chunk in _chunks(present, described, size_cap, text_cap, batch_bytes):
+                found: dict[int, FetchedMessage] = {}
+                small = [uid for uid in chunk if _size(described[uid]) <= size_cap]
+                large = [uid for uid in chunk if _size(described[uid]) > size_cap]
+                if small:
+                    with self._errors("fetching messages"):
+                        bodies = self.client.fetch(small, ["BODY.PEEK[]"])
+                    for uid, data in bodies.items():
+                        if uid in described and data.get(b"BODY[]") is not None:
+                            found[uid] = FetchedMessage(
+                                uid, _size(described[uid]), bytes(data[b"BODY[]"]),
+                                _flags(described[uid]),
+                            )
+                if large:
+                    for message in self._fetch_truncated(large, described, text_cap):
+                        found[message.uid] = message
+                for uid in chunk:
+                    if uid in found:
+                        yield found.pop(uid)
+
+    def _fetch_truncated(
+        self, uids: list[int], described: dict[int, Any], text_cap: int
+    ) -> Iterator[FetchedMessage]:
+        with self._errors("fetching message headers"):
+            heads = self.client.fetch(uids, ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"])
+        by_section: dict[str, list[int]] = {}
+        parts: dict[int, _TextPart | None] = {}
+        for uid in uids:
+            if uid not in heads:
+                continue
+            parts[uid] = _first_text_part(heads[uid].get(b"BODYSTRUCTURE"))
+            part = parts[uid]
+            if part is not None:
+                by_section.setdefault(part.section, []).append(uid)
+        texts: dict[int, bytes] = {}
+        for section, group in by_section.items():
+            with self._errors("fetching the start of message texts"):
+                fetched = self.client.fetch(group, [f"BODY.PEEK[{section}]<0.{text_cap}>"])
+            key = f"BODY[{section}]<0>".encode()
+            for uid, data in fetched.items():
+                if key in data and data[key] is not None:
+                    texts[uid] = bytes(data[key])
+        for uid, part in parts.items():
+            header = bytes(heads[uid].get(b"BODY[HEADER]") or b"")
+            yield FetchedMessage(
+                uid=uid,
+                size=_size(described[uid]),
+                raw=_stand_in(header, part, texts.get(uid, b"")),
+                flags=_flags(described[uid]),
+                truncated=True,
+            )
+
+    # -- moving ----------------------------------------------------------------------------
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        """Move messages of the selected folder to ``folder``, one command for the whole set.
+
+        With MOVE (RFC 6851): ``UID MOVE``. Without it: ``UID COPY``, ``UID STORE
+        +FLAGS.SILENT (\\Deleted)`` and ``UID EXPUNGE`` of exactly these UIDs (UIDPLUS,
+        RFC 4315), so messages another client marked \\Deleted are left alone. A server with
+        neither is refused (MailError) before anything is copied: a plain EXPUNGE would
+        remove other people's deletions.
+        """
+        if not uids:
+            return
+        message_set = sorted(set(uids))
+        if self.has_capability("MOVE"):
+            with self._errors(f"moving messages to {folder!r}"):
+                self.client.move(message_set, folder)
+            return
+        if not self.has_capability("UIDPLUS"):
+            raise MailError(
+                f"{self.account.host} offers neither MOVE nor UIDPLUS: messages cannot be moved "
+                "without expunging every message marked \\Deleted in the folder, so none were moved"
+            )
+        with self._errors(f"copying messages to {folder!r}"):
+            self.client.copy(message_set, folder)
+            self.client.add_flags(message_set, [_DELETED], silent=True)
+            self.client.uid_expunge(message_set)
+
+    # -- IDLE ------------------------------------------------------------------------------
+
+    @property
+    def idling(self) -> bool:
+        """Whether IDLE is in progress (only ``idle_check`` and ``idle_done`` may follow)."""
+        return self._idling
+
+    def idle(self) -> None:
+        """Start IDLE (RFC 2177) on the selected folder; MailError if the server lacks IDLE."""
+        with self._errors("starting IDLE"):
+            self.client.idle()
+        self._idling = True
+
+    def idle_check(self, timeout: float) -> list[tuple[Any, ...]]:
+        """Wait up to ``timeout`` seconds for untagged responses during IDLE and return them.
+
+        Raises Disconnected on BYE, on end of stream, and on socket errors, which IMAPClient's
+        own ``idle_check`` would report as "nothing happened".
+        """
+        with self._errors("waiting in IDLE"):
+            responses = list(self.client.idle_check(timeout=timeout))
+            for response in responses:
+                if response and response[0] == b"BYE":
+                    raise imaplib.IMAP4.abort(_bye_text(response))
+            if not responses and _peer_closed(self.client.socket()):
+                raise imaplib.IMAP4.abort("the server closed the connection")
+        return responses
+
+    def idle_done(self) -> list[tuple[Any, ...]]:
+        """End IDLE (DONE) and return responses that arrived since the last check."""
+        self._idling = False
+        with self._errors("ending IDLE"):
+            _text, responses = self.client.idle_done()
+        return list(responses)
+
+    def wait_for_changes(
+        self, timeout: float, *, renew_after: float = DEFAULT_IDLE_RENEW
+    ) -> list[tuple[Any, ...]]:
+        """IDLE until the selected folder changes (EXISTS, EXPUNGE...) or ``timeout`` passes.
+
+        Returns the change responses (empty on timeout); IDLE is ended before returning, so
+        other commands can follow. IDLE is renewed every ``renew_after`` seconds, before
+        servers and NAT boxes drop a silent session. Keep-alives ("OK Still here") are ignored.
+        """
+        deadline = time.monotonic() + timeout
+        changes: list[tuple[Any, ...]] = []
+        while not changes:
+            renew_at = time.monotonic() + renew_after
+            self.idle()
+            try:
+                while not changes:
+                    now = time.monotonic()
+                    if now >= deadline or now >= renew_at:
+                        break
+                    changes = _changes(self.idle_check(min(deadline, renew_at) - now))
+            except Disconnected:
+                self._idling = False
+                raise
+            changes += _changes(self.idle_done())
+            if time.monotonic() >= deadline:
+                break
+        return changes
+
+    def noop(self) -> None:
+        """NOOP: check the session is alive and collect pending updates."""
+        with self._errors("sending NOOP"):
+            self.client.noop()
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Wrap what imaplib, IMAPClient, sockets and TLS raise while doing ``action``."""
+        host = self.account.host
+        try:
+            yield
+        except MailError:
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise MailError(self._scrub(
+                f"IMAP {host}: the server's certificate could not be verified while {action}: "
+                f"{exc.verify_message or exc}"
+            )) from exc
+        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+            # abort: BYE, EOF or a garbled stream; OSError: reset, refused, timeout, TLS.
+            self.close()
+            raise Disconnected(self._scrub(
+                f"IMAP {host}: the connection failed while {action}: {_describe(exc)}"
+            )) from exc
+        except imaplib.IMAP4.error as exc:
+            raise MailError(self._scrub(f"IMAP {host}: failed {action}: {_describe(exc)}")) from exc
+
+    def _scrub(self, text: str) -> str:
+        return scrub_secrets(text, self._secret_forms)
+
+
+@dataclass(frozen=True)
+class _TextPart:
+    section: str
+    subtype: str
+    charset: str | None
+    encoding: str
+
+
+def _first_text_part(structure: Any) -> _TextPart | None:
+    """The first text/plain part (else text/html) in BODYSTRUCTURE, depth first (RFC 3501 7.4.2)."""
+    found: dict[str, _TextPart] = {}
+
+    def walk(node: Any, section: str) -> None:
+        if not isinstance(node, tuple) or not node:
+            return
+        if isinstance(node[0], list):  # multipart: (parts, subtype, ...)
+            for index, child in enumerate(node[0], start=1):
+                walk(child, f"{section}.{index}" if section else str(index))
+            return
+        maintype, subtype = _text(node[0]).lower(), _text(node[1]).lower() if len(node) > 1 else ""
+        if maintype != "text" or subtype not in ("plain", "html") or subtype in found:
+            return
+        params = node[2] if len(node) > 2 and isinstance(node[2], tuple) else ()
+        pairs = dict(zip(map(_text, params[::2]), map(_text, params[1::2]), strict=False))
+        charset = next((value for name, value in pairs.items() if name.lower() == "charset"), None)
+        encoding = _text(node[5]).lower() if len(node) > 5 and node[5] else "7bit"
+        found[subtype] = _TextPart(section or "1", subtype, charset, encoding)
+
+    walk(structure, "")
+    return found.get("plain") or found.get("html")
+
+
+_HEADER_LINE = re.compile(rb"(?m)^(?![ \t])")
+
+
+def _stand_in(header: bytes, part: _TextPart | None, text: bytes) -> bytes:
+    """A single-part message: the original header, the text part's content headers, its start."""
+    fields = [f for f in _HEADER_LINE.split(header) if f.strip()]
+    kept = [
+        f for f in fields
+        if not f.lower().startswith((b"content-type:", b"content-transfer-encoding:"))
+    ]
+    kept = [f if f.endswith(b"\n") else f + b"\r\n" for f in kept]
+    if part is None:
+        content = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
+        text = b""
+    else:
+        charset = f'; charset="{part.charset}"' if part.charset else ""
+        content = [
+            f"Content-Type: text/{part.subtype}{charset}\r\n".encode("ascii", "replace"),
+            f"Content-Transfer-Encoding: {part.encoding}\r\n".encode("ascii", "replace"),
+        ]
+        text = _whole_lines(text, part.encoding)
+    return b"".join(kept + content) + b"\r\n" + text
+
+
+def _whole_lines(text: bytes, encoding: str) -> bytes:
+    """Cut a partial body where it still decodes: at the last line end, or base64 quantum."""
+    cut = text.rfind(b"\n")
+    if cut >= 0:
+        return text[: cut + 1]
+    if encoding == "base64":
+        return text[: len(text) - len(text) % 4]
+    return text
+
+
+def _chunks(
+    uids: list[int], described: dict[int, Any], size_cap: int, text_cap: int, limit: int
+) -> Iterator[list[int]]:
+    """Consecutive runs of UIDs whose fetched bytes add up to at most ``limit`` (or one UID)."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = _size(described[uid])
+        if size > size_cap:
+            size = text_cap + 16 * 1024  # the header and the start of the text
+        if group and total + size > limit:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
+
+
+def _size(data: Mapping[bytes, Any]) -> int:
+    return int(data.get(b"RFC822.SIZE", 0))
+
+
+def _flags(data: Mapping[bytes, Any]) -> frozenset[bytes]:
+    return frozenset(bytes(flag) for flag in data.get(b"FLAGS", ()))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return "" if value is None else str(value)
+
+
+def _folder_key(name: str) -> str:
+    # INBOX is case-insensitive (RFC 3501 section 5.1); every other name is exact.
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
+def _changes(responses: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [r for r in responses if len(r) > 1 and isinstance(r[1], bytes) and r[1].upper() in _CHANGES]
+
+
+def _bye_text(response: tuple[Any, ...]) -> str:
+    return "BYE " + " ".join(_text(part) for part in response[1:])
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return text or type(exc).__name__
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """Whether the server closed the TCP connection, peeking without consuming any data."""
+    flags = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+    if not getattr(socket, "MSG_DONTWAIT", 0):
+        return False
+    try:
+        # A duplicate of the descriptor: peeking on the TLS object itself is not allowed.
+        probe = socket.fromfd(sock.fileno(), sock.family, sock.type)
+    except OSError:
+        return True
+    with probe:
+        try:
+            return probe.recv(1, flags) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+
+def _shutdown_quietly(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:  # closing a socket that is already gone
+        return

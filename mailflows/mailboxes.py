@@ -1,0 +1,80 @@
+"""Reading raw messages, in order, from an mbox file, a Maildir folder or a single .eml file."""
+
+from __future__ import annotations
+
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from compact_docs.errors import MailError
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """The bytes of one message and where they came from ('inbox.mbox#3', 'Maildir/new/1700...')."""
+
+    source: str
+    data: bytes
+
+
+def read_eml(path: str | Path) -> RawMessage:
+    """One message file."""
+    path = Path(path)
+    try:
+        return RawMessage(str(path), path.read_bytes())
+    except FileNotFoundError as exc:
+        raise MailError(f"{path}: no such message file") from exc
+    except IsADirectoryError as exc:
+        raise MailError(f"{path}: is a folder, not a message file") from exc
+    except OSError as exc:
+        raise MailError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_mbox(path: str | Path) -> Iterator[RawMessage]:
+    """The messages of an mbox file, in file order (a missing file is reported at once)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MailError(f"{path}: no such mbox file")
+    return _mbox_messages(path)
+
+
+def _mbox_messages(path: Path) -> Iterator[RawMessage]:
+    box = mailbox.mbox(path, create=False)
+    try:
+        for number, key in enumerate(box.iterkeys(), start=1):
+            yield RawMessage(f"{path}#{number}", box.get_bytes(key))
+    except (OSError, mailbox.Error) as exc:
+        raise MailError(f"cannot read the mbox {path}: {exc}") from exc
+    finally:
+        box.close()
+
+
+def _delivery_order(path: Path) -> list[tuple[int, str]]:
+    # Maildir names start "seconds.M<microseconds>P<pid>Q<count>": comparing their numbers as
+    # numbers (not text) puts messages in the order they were delivered.
+    name = path.name.split(":", 1)[0]
+    return [(int(piece), "") if piece.isdigit() else (-1, piece)
+            for piece in re.split(r"(\d+)", name) if piece]
+
+
+def read_maildir(path: str | Path) -> Iterator[RawMessage]:
+    """The messages of a Maildir folder (new/ and cur/), oldest delivery first by file name."""
+    path = Path(path)
+    if not all((path / sub).is_dir() for sub in ("new", "cur")):
+        raise MailError(f"{path}: not a Maildir folder (it needs new/ and cur/ inside)")
+    return _maildir_messages(path)
+
+
+def _maildir_messages(path: Path) -> Iterator[RawMessage]:
+    files = [p for sub in ("cur", "new") for p in (path / sub).iterdir()
+             if p.is_file() and not p.name.startswith(".")]
+    for file in sorted(files, key=_delivery_order):
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            continue  # moved by another client while we read the folder
+        except OSError as exc:
+            raise MailError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        yield RawMessage(f"{path.name}/{file.parent.name}/{file.name}", data)

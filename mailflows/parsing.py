@@ -1,0 +1,385 @@
+"""Robust parsing of raw mail bytes: every input gives a ParsedMessage, whatever is wrong with it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import hashlib
+import quopri
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+from html.parser import HTMLParser
+from typing import TypeVar
+
+DEFAULT_MAX_TEXT_CHARS = 200_000
+"""How much body text the classifier sees at most; the rest of a message is never decoded."""
+
+MAX_HEADER_CHARS = 4_000
+_MSGID = re.compile(r"<[^<>\s]+>")
+_FOLD = re.compile(r"\r?\n[ \t]*")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """What the classifier needs from one message, all decoded to plain text.
+
+    `return_path` is None when the header is absent and '' when it is empty (`<>`), as bounces
+    have it. `problems` lists every fallback the parser needed, for the caseworker.
+    """
+
+    message_id: str
+    message_id_generated: bool
+    subject: str
+    from_name: str
+    from_address: str | None
+    reply_to: str | None
+    return_path: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    date: str | None
+    content_type: str
+    part_types: tuple[str, ...]
+    text: str
+    html_only: bool
+    attachments: tuple[str, ...]
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    truncated: bool = False
+    size: int = 0
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header (decoded), or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """The Message-IDs this message replies to: References, then In-Reply-To, no repeats."""
+        seen: list[str] = []
+        for mid in (*self.references, *self.in_reply_to):
+            if mid not in seen:
+                seen.append(mid)
+        return tuple(seen)
+
+
+def message_identity(raw: bytes) -> str:
+    """A stable Message-ID for a message that has none: the SHA-256 of its bytes."""
+    return f"<{hashlib.sha256(raw).hexdigest()}@compact-docs>"
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Bytes as text: the declared charset if Python knows it, else UTF-8, else Windows-1252."""
+    if charset:
+        try:
+            codecs.lookup(charset)
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _safe(call: Callable[[], _T], default: _T) -> _T:
+    # The email package raises many kinds of exception on malformed input; one bad header or
+    # part must never stop the rest of the message from being read.
+    try:
+        return call()
+    except Exception:
+        return default
+
+
+def _raw_items(msg: Message) -> list[tuple[str, str]]:
+    """The header (name, raw value) pairs, or none when even that fails."""
+    try:
+        return [(str(k), str(v)) for k, v in msg.raw_items()]
+    except Exception:
+        return []
+
+
+def _unfold(value: str) -> str:
+    return " ".join(_FOLD.sub(" ", value).split())[:MAX_HEADER_CHARS]
+
+
+def _decode_raw_header(value: str) -> str:
+    """A raw header value (possibly with RFC 2047 words or undecodable bytes) as text."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        value = decode_bytes(value.encode("utf-8", "surrogateescape"))
+    try:
+        return _unfold(str(make_header(decode_header(value))))
+    except Exception:
+        pass
+    pieces: list[str] = []
+    for chunk, charset in _safe(lambda: decode_header(value), [(value, None)]):
+        pieces.append(chunk if isinstance(chunk, str) else decode_bytes(chunk, charset))
+    return _unfold("".join(pieces))
+
+
+class _TextFromHtml(HTMLParser):
+    """HTML to plain text: block elements become line breaks, blockquotes become '> ' lines."""
+
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                        "table", "ul", "ol", "section", "article", "header", "footer", "hr"})
+    _SKIP = frozenset({"script", "style", "head", "title", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.quote = 0
+        self.skip = 0
+
+    def _newline(self) -> None:
+        if self.lines[-1].strip():
+            self.lines.append("")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skip += 1
+        elif tag == "blockquote":
+            self._newline()
+            self.quote += 1
+        elif tag in self._BLOCK:
+            self._newline()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag == "blockquote":
+            self._newline()
+            self.quote = max(0, self.quote - 1)
+        elif tag in self._BLOCK:
+            self._newline()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        text = " ".join(data.split())
+        if not text:
+            return
+        if not self.lines[-1]:
+            self.lines[-1] = "> " * self.quote
+        elif not self.lines[-1].endswith(" "):
+            self.lines[-1] += " "
+        self.lines[-1] += text
+
+
+def html_to_text(html: str) -> str:
+    """The readable text of an HTML body (no scripts or styles; quoted parts marked with '> ')."""
+    parser = _TextFromHtml()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:
+        return re.sub(r"<[^>]*>", " ", html)
+    return "\n".join(line.rstrip() for line in parser.lines).strip()
+
+
+def _payload_bytes(part: Message, limit: int) -> tuple[bytes, bool]:
+    """A leaf part's decoded bytes, decoding no more than about `limit` characters of it."""
+    nothing: object = ""
+    payload = _safe(lambda: part.get_payload(), nothing)
+    if not isinstance(payload, str):
+        return b"", False
+    if len(payload) <= limit * 2:
+        data = _safe(lambda: part.get_payload(decode=True), None)
+        if isinstance(data, bytes):
+            return data, False
+    cte = str(_safe(lambda: part.get("content-transfer-encoding", ""), "")).strip().lower()
+    head = payload[: limit * 2]
+    raw = head.encode("utf-8", "surrogateescape")
+    if cte == "base64":
+        compact = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
+        compact = compact[: len(compact) - len(compact) % 4]
+        try:
+            return base64.b64decode(compact), True
+        except (binascii.Error, ValueError):
+            return b"", True
+    if cte == "quoted-printable":
+        return quopri.decodestring(raw), True
+    return raw, True
+
+
+def _content_type(part: Message) -> str:
+    ctype = _safe(part.get_content_type, "")
+    if ctype:
+        return ctype
+    raw = next((v for k, v in _raw_items(part) if k.lower() == "content-type"), "")
+    match = re.match(r"\s*([\w.+-]+/[\w.+-]+)", raw)
+    return match.group(1).lower() if match else "text/plain"
+
+
+def _charset(part: Message) -> str | None:
+    charset = _safe(part.get_content_charset, None)
+    if charset:
+        return charset
+    raw = next((v for k, v in _raw_items(part) if k.lower() == "content-type"), "")
+    match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", raw, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = _safe(part.get_content_disposition, None)
+    if disposition == "attachment":
+        return True
+    return bool(_safe(part.get_filename, None)) and disposition != "inline"
+
+
+class _Reader:
+    """Reads one parsed tree, collecting the fallbacks it needed."""
+
+    def __init__(self, msg: Message, problems: list[str], max_text: int) -> None:
+        self.msg = msg
+        self.problems = problems
+        self.max_text = max_text
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a header, decoded, falling back to the raw value when policy parsing fails."""
+        if isinstance(self.msg, EmailMessage):
+            try:
+                values = [_unfold(str(v)) for v in self.msg.get_all(name) or []]
+            except Exception as exc:
+                self.problems.append(f"header {name}: {type(exc).__name__}; read raw")
+            else:
+                if not any("\ufffd" in v for v in values):
+                    return values
+                # An unknown charset in an encoded word: the raw route guesses Windows-1252.
+        raw = [v for k, v in _raw_items(self.msg) if k.lower() == name.lower()]
+        return [_decode_raw_header(v) for v in raw]
+
+    def raw_values(self, name: str) -> list[str]:
+        """Raw header values (for Message-IDs, which are never encoded words)."""
+        raw = [v for k, v in _raw_items(self.msg) if k.lower() == name.lower()]
+        return [_unfold(decode_bytes(v.encode("utf-8", "surrogateescape"))) for v in raw]
+
+    def all_headers(self) -> dict[str, tuple[str, ...]]:
+        names: list[str] = []
+        for key, _ in _raw_items(self.msg):
+            if key.lower() not in names:
+                names.append(key.lower())
+        return {n: tuple(self.values(n)) for n in names[:200]}
+
+    def body(self) -> tuple[str, bool, tuple[str, ...], tuple[str, ...], bool]:
+        """Body text, whether it came from HTML only, attachments, part types, and truncation."""
+        plain: list[str] = []
+        html: list[str] = []
+        attachments: list[str] = []
+        types: list[str] = []
+        budget = self.max_text
+        truncated = False
+        parts = _safe(lambda: list(self.msg.walk()), [self.msg])
+        for part in parts:
+            ctype = _content_type(part)
+            types.append(ctype)
+            if _safe(part.is_multipart, False):
+                continue
+            if ctype not in ("text/plain", "text/html") or _is_attachment(part):
+                name = _safe(part.get_filename, None)
+                attachments.append(_unfold(str(name)) if name else ctype)
+                continue
+            if budget <= 0:
+                truncated = True
+                continue
+            data, cut = _payload_bytes(part, budget)
+            text = decode_bytes(data, _charset(part))
+            if ctype == "text/html":
+                text = html_to_text(text)
+            if cut or len(text) > budget:
+                truncated = True
+            text = text[:budget]
+            budget -= len(text)
+            (plain if ctype == "text/plain" else html).append(text)
+        chosen = plain if any(t.strip() for t in plain) else html
+        html_only = bool(html) and chosen is html
+        return ("\n\n".join(chosen), html_only, tuple(attachments), tuple(types), truncated)
+
+
+def _parse_tree(raw: bytes, problems: list[str]) -> Message | None:
+    try:
+        return BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:
+        problems.append(f"parser: {type(exc).__name__} with the default policy; used compat32")
+    try:
+        return BytesParser(policy=policy.compat32).parsebytes(raw)
+    except Exception as exc:
+        problems.append(f"parser: {type(exc).__name__} with compat32; read as plain text")
+    return None
+
+
+def _first_id(values: list[str]) -> str | None:
+    for value in values:
+        match = _MSGID.search(value)
+        if match:
+            return match.group(0)
+        if value.strip() and " " not in value.strip():
+            return f"<{value.strip().strip('<>')}>"
+    return None
+
+
+def _address(values: list[str]) -> tuple[str, str | None]:
+    empty: list[tuple[str, str]] = []
+    pairs = _safe(lambda: getaddresses(values), empty)
+    for name, addr in pairs:
+        if addr and "@" in addr:
+            return name.strip(), addr.strip().lower()
+    return (pairs[0][0].strip() if pairs else ""), None
+
+
+def parse_message(raw: bytes, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ParsedMessage:
+    """Parse raw message bytes; never raises, and records each fallback it needed in `problems`."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise TypeError("parse_message takes the raw bytes of a message")
+    raw = bytes(raw)
+    problems: list[str] = []
+    msg = _parse_tree(raw, problems)
+    if msg is None:
+        text = decode_bytes(raw[: max_text_chars * 2])[:max_text_chars]
+        return ParsedMessage(
+            message_id=message_identity(raw), message_id_generated=True, subject="",
+            from_name="", from_address=None, reply_to=None, return_path=None, in_reply_to=(),
+            references=(), date=None, content_type="text/plain", part_types=("text/plain",),
+            text=text, html_only=False, attachments=(), problems=tuple(problems),
+            truncated=len(raw) > max_text_chars, size=len(raw))
+    reader = _Reader(msg, problems, max_text_chars)
+    defects: list[object] = _safe(lambda: list(msg.defects), [])
+    if defects:
+        problems.append("defects: " + ", ".join(sorted({type(d).__name__ for d in defects})))
+    headers = reader.all_headers()
+    mid = _first_id(reader.raw_values("message-id"))
+    from_name, from_address = _address(list(headers.get("from", ())))
+    _, reply_to = _address(list(headers.get("reply-to", ())))
+    return_path_values = reader.raw_values("return-path")
+    return_path: str | None = None
+    if return_path_values:
+        return_path = return_path_values[0].strip().strip("<>").strip()
+    text, html_only, attachments, types, truncated = reader.body()
+    subjects = headers.get("subject", ())
+    return ParsedMessage(
+        message_id=mid or message_identity(raw),
+        message_id_generated=mid is None,
+        subject=subjects[0] if subjects else "",
+        from_name=from_name,
+        from_address=from_address,
+        reply_to=reply_to,
+        return_path=return_path,
+        in_reply_to=tuple(_MSGID.findall(" ".join(reader.raw_values("in-reply-to")))),
+        references=tuple(_MSGID.findall(" ".join(reader.raw_values("references")))),
+        date=(headers.get("date") or (None,))[0],
+        content_type=types[0] if types else "text/plain",
+        part_types=types,
+        text=text,
+        html_only=html_only,
+        attachments=attachments,
+        headers=headers,
+        problems=tuple(dict.fromkeys(problems)),
+        truncated=truncated,
+        size=len(raw),
+    )

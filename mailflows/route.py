@@ -1,0 +1,172 @@
+"""Routing: classify a message (pure), record it in the case register (one transaction), or both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from compact_docs.disputes import decide_stage
+from compact_docs.errors import MailError
+from compact_docs.register import CaseRegister, RecordedMessage
+from mailflows.config import MailConfig
+from mailflows.facts import clean_subject, extract_facts, own_words
+from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
+from mailflows.parsing import ParsedMessage, parse_message
+
+ROUTING_ACTOR = "compact-docs routing rules"
+EXCERPT_CHARS = 2_000
+"""How much of a message's own words the register keeps, for a case's letters."""
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """The routing of one message: its disposition, stage and case, and why.
+
+    `action` is what recording it does to the register ('open', 'join', 'escalate' or 'none');
+    `acknowledge` says whether an acknowledgement is due, to `acknowledge_to`. A message found
+    already recorded has `already_recorded` set and is never acknowledged again.
+    """
+
+    disposition: str
+    stage: int | None
+    case_ref: str | None
+    organisation: str | None
+    commissioned: bool | None
+    message_id: str
+    reasons: tuple[str, ...]
+    action: str = "none"
+    acknowledge: bool = False
+    acknowledge_to: str | None = None
+    already_recorded: bool = False
+    subject: str = ""
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `mail classify --json` / `mail route --json` object."""
+        return {
+            "disposition": self.disposition, "stage": self.stage, "case_ref": self.case_ref,
+            "organisation": self.organisation, "commissioned": self.commissioned,
+            "message_id": self.message_id, "reasons": list(self.reasons),
+        }
+
+
+def open_register(config: MailConfig, *, readonly: bool = False) -> CaseRegister:
+    """The case register a configuration names, under its profile (read-only never creates it)."""
+    return CaseRegister(config.database_path, config.compact_profile, readonly=readonly)
+
+
+def _from_record(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDecision:
+    note = f"already recorded at {recorded.recorded}: not routed again"
+    return RoutingDecision(
+        disposition=recorded.disposition, stage=recorded.stage, case_ref=recorded.case_ref,
+        organisation=recorded.organisation, commissioned=recorded.commissioned,
+        message_id=recorded.message_id, reasons=(*recorded.reasons, note), action="none",
+        acknowledge=False, already_recorded=True, subject=parsed.subject, source=recorded.source)
+
+
+def classify(parsed: ParsedMessage, config: MailConfig | None = None,
+             register: CaseRegister | None = None) -> RoutingDecision:
+    """Decide where a parsed message goes, reading (never writing) the register."""
+    config = config or MailConfig()
+    if register is not None:
+        recorded = register.recorded_message(parsed.message_id)
+        if recorded is not None:
+            return _from_record(recorded, parsed)
+    facts = extract_facts(parsed, config, register)
+    decision = decide_stage(config.compact_profile, facts)
+    reply_to = parsed.reply_to or parsed.from_address
+    reasons = decision.reasons
+    if parsed.message_id_generated:
+        reasons = (*reasons, f"no usable Message-ID: identified as {parsed.message_id}")
+    return RoutingDecision(
+        disposition=decision.disposition,
+        stage=decision.stage,
+        case_ref=facts.case.ref if facts.case else None,
+        organisation=facts.organisation,
+        commissioned=facts.commissioned,
+        message_id=parsed.message_id,
+        reasons=reasons,
+        action=decision.action,
+        acknowledge=decision.disposition != "ignored" and reply_to is not None,
+        acknowledge_to=reply_to if decision.disposition != "ignored" else None,
+        subject=parsed.subject,
+    )
+
+
+def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegister,
+           source: str | None = None) -> RoutingDecision:
+    """Write a decision to the register in one transaction; returns it with its case reference.
+
+    A case opens, the message joins its case, or the case moves up a stage, as the decision says;
+    every message (ignored ones too) is kept, so routing it again is recognised and changes nothing.
+    """
+    with register.transaction():
+        recorded = register.recorded_message(decision.message_id)
+        if recorded is not None:
+            return _from_record(recorded, parsed)
+        reason = decision.reasons[-1] if decision.reasons else ""
+        case_ref = decision.case_ref
+        sender = parsed.from_address
+        if decision.action == "open" and decision.stage is not None:
+            case = register.open_case(
+                organisation=decision.organisation, commissioned=decision.commissioned,
+                stage=decision.stage, topic=clean_subject(parsed.subject) or "(no subject)",
+                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id, sender=sender)
+            case_ref = case.ref
+        elif decision.action in ("join", "escalate") and case_ref is not None:
+            register.join_case(case_ref, decision.message_id, actor=ROUTING_ACTOR,
+                               reason=reason if decision.action == "join" else "reply joined the case",
+                               subject=parsed.subject, sender=sender)
+            if decision.action == "escalate":
+                register.escalate(case_ref, actor=ROUTING_ACTOR, reason=reason,
+                                  message_id=decision.message_id)
+        register.record_message(RecordedMessage(
+            message_id=decision.message_id, disposition=decision.disposition, stage=decision.stage,
+            case_ref=case_ref, organisation=decision.organisation,
+            commissioned=decision.commissioned, reasons=decision.reasons,
+            subject=parsed.subject, sender=sender, sender_name=parsed.from_name, source=source,
+            excerpt=own_words(parsed.text).strip()[:EXCERPT_CHARS]))
+    return replace(decision, case_ref=case_ref, source=source)
+
+
+def route_message(raw: bytes, config: MailConfig, register: CaseRegister,
+                  source: str | None = None) -> RoutingDecision:
+    """Parse, classify and record one raw message; the decision and the write share one transaction."""
+    parsed = parse_message(raw, config.max_text_chars)
+    with register.transaction():
+        decision = classify(parsed, config, register)
+        if decision.already_recorded:
+            return decision
+        return record(decision, parsed, register, source)
+
+
+def route_messages(messages: Iterable[RawMessage], config: MailConfig,
+                   register: CaseRegister) -> Iterator[RoutingDecision]:
+    """Route messages in order, yielding each decision as soon as it is recorded."""
+    for message in messages:
+        yield route_message(message.data, config, register, message.source)
+
+
+def classify_file(path: str | Path, config: MailConfig | None = None) -> RoutingDecision:
+    """Classify one message file against the configured register (read-only; nothing is written)."""
+    parsed = parse_message(read_eml(path).data, (config or MailConfig()).max_text_chars)
+    if config is None:
+        return classify(parsed)
+    with open_register(config, readonly=True) as register:
+        return classify(parsed, config, register)
+
+
+def route_mailbox(config: MailConfig, *, mbox: str | Path | None = None,
+                  maildir: str | Path | None = None) -> Iterator[RoutingDecision]:
+    """Route every message of an mbox file or a Maildir folder, in order, into the register."""
+    if (mbox is None) == (maildir is None):
+        raise MailError("give exactly one mailbox: an mbox file or a Maildir folder")
+    messages = read_mbox(mbox) if mbox is not None else read_maildir(maildir or "")
+    return _route_all(messages, config)
+
+
+def _route_all(messages: Iterator[RawMessage], config: MailConfig) -> Iterator[RoutingDecision]:
+    with open_register(config) as register:
+        yield from route_messages(messages, config, register)

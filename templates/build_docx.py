@@ -1,0 +1,233 @@
+"""Builds letter.docx, the bundled docxtpl template, with python-docx: run it after changing it.
+
+    python templates/build_docx.py
+
+The template lays out a letter's blocks (see compact_docs/letters/blocks.py) with Word styles, a
+running header from the second page on, and a footer with 'Page X of Y' fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+HERE = Path(__file__).resolve().parent
+TEAL = RGBColor(0x00, 0x4F, 0x6E)
+GREY = RGBColor(0x4A, 0x4A, 0x4A)
+FONT = "Arial"
+
+
+def _font(style, size: float, bold: bool = False, colour: RGBColor | None = None) -> None:  # type: ignore[no-untyped-def]
+    style.font.name = FONT
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    if colour is not None:
+        style.font.color.rgb = colour
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def _styles(doc) -> None:  # type: ignore[no-untyped-def]
+    styles = doc.styles
+    normal = styles["Normal"]
+    _font(normal, 11)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.15
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "en-GB")
+    normal.element.get_or_add_rPr().append(lang)
+    for name, size, colour, before in (("Heading 1", 14, TEAL, 12), ("Heading 2", 12, TEAL, 12),
+                                       ("Heading 3", 11, GREY, 8)):
+        style = styles[name]
+        _font(style, size, bold=True, colour=colour)
+        style.font.italic = False
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.space_after = Pt(4)
+        style.paragraph_format.keep_with_next = True
+    _font(styles["List Bullet"], 11)
+    styles["List Bullet"].paragraph_format.space_after = Pt(3)
+
+    letterhead = styles.add_style("Letterhead", WD_STYLE_TYPE.PARAGRAPH)
+    letterhead.base_style = normal
+    _font(letterhead, 18, bold=True, colour=TEAL)
+    letterhead.paragraph_format.space_after = Pt(2)
+    detail = styles.add_style("Letterhead Detail", WD_STYLE_TYPE.PARAGRAPH)
+    detail.base_style = normal
+    _font(detail, 9, colour=GREY)
+    detail.paragraph_format.space_after = Pt(0)
+    address = styles.add_style("Address", WD_STYLE_TYPE.PARAGRAPH)
+    address.base_style = normal
+    address.paragraph_format.space_after = Pt(0)
+    cell = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
+    cell.base_style = normal
+    _font(cell, 10)
+    cell.paragraph_format.space_after = Pt(0)
+    cell.paragraph_format.line_spacing = 1.0
+    sign = styles.add_style("Signature Name", WD_STYLE_TYPE.PARAGRAPH)
+    sign.base_style = normal
+    sign.paragraph_format.space_before = Pt(36)
+    sign.paragraph_format.space_after = Pt(0)
+    sign_detail = styles.add_style("Signature Detail", WD_STYLE_TYPE.PARAGRAPH)
+    sign_detail.base_style = normal
+    sign_detail.paragraph_format.space_after = Pt(0)
+    small = styles.add_style("Running Text", WD_STYLE_TYPE.PARAGRAPH)
+    small.base_style = normal
+    _font(small, 8, colour=GREY)
+    small.paragraph_format.space_after = Pt(0)
+
+
+def _field(paragraph, instruction: str) -> None:  # type: ignore[no-untyped-def]
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _preserve(run) -> None:  # type: ignore[no-untyped-def]
+    run._r.find(qn("w:t")).set(qn("xml:space"), "preserve")
+
+
+def _footer(footer) -> None:  # type: ignore[no-untyped-def]
+    paragraph = footer.paragraphs[0]
+    paragraph.style = "Running Text"
+    paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(16.6), WD_TAB_ALIGNMENT.RIGHT)
+    paragraph.add_run("{{ footer }}")
+    _preserve(paragraph.add_run("\tPage "))
+    _field(paragraph, "PAGE")
+    _preserve(paragraph.add_run(" of "))
+    _field(paragraph, "NUMPAGES")
+
+
+def _header(header) -> None:  # type: ignore[no-untyped-def]
+    paragraph = header.paragraphs[0]
+    paragraph.style = "Running Text"
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    paragraph.add_run("{{ running_header }}")
+
+
+def _repeat_header_row(row) -> None:  # type: ignore[no-untyped-def]
+    properties = row._tr.get_or_add_trPr()
+    mark = OxmlElement("w:tblHeader")
+    mark.set(qn("w:val"), "true")
+    properties.append(mark)
+
+
+def _cell_text(cell, text: str, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+    paragraph = cell.paragraphs[0]
+    paragraph.style = "Table Text"
+    paragraph.add_run(text).bold = bold
+
+
+def build(target: Path) -> None:
+    """Write the bundled letter template to `target`."""
+    doc = Document()
+    _styles(doc)
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+    section.left_margin, section.right_margin = Cm(2.2), Cm(2.2)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    section.start_type = WD_SECTION.NEW_PAGE
+    section.different_first_page_header_footer = True
+    _header(section.header)
+    _footer(section.footer)
+    _footer(section.first_page_footer)
+
+    props = doc.core_properties
+    props.title = "{{ title }}"
+    props.subject = "{{ subject }}"
+    props.author = "{{ sender }}"
+    props.language = "{{ lang }}"
+    props.comments = "Made by compact-docs from the letter's data; edit freely."
+
+    def tag(text: str, style: str = "Normal") -> None:
+        doc.add_paragraph(text, style=style)
+
+    tag("{%p for b in blocks %}")
+    tag('{%p if b.type == "letterhead" %}')
+    tag("{{ b.text }}", "Letterhead")
+    tag("{%p for line in b.items %}")
+    tag("{{ line }}", "Letterhead Detail")
+    tag("{%p endfor %}")
+    tag('{%p elif b.type == "address" %}')
+    tag("{%p for line in b.items %}")
+    tag("{{ line }}", "Address")
+    tag("{%p endfor %}")
+    tag('{%p elif b.type == "references" %}')
+    tag("{%p for row in b.rows %}")
+    paragraph = doc.add_paragraph(style="Address")
+    paragraph.add_run("{{ row[0] }}:").bold = True
+    paragraph.add_run('{{ " " }}{{ row[1] }}')
+    tag("{%p endfor %}")
+    tag("{%p if true %}", "Address")
+    tag("{%p endif %}")
+    tag('{%p elif b.type == "heading" and b.level == 1 %}')
+    tag("{{ b.text }}", "Heading 1")
+    tag('{%p elif b.type == "heading" and b.level == 2 %}')
+    tag("{{ b.text }}", "Heading 2")
+    tag('{%p elif b.type == "heading" %}')
+    tag("{{ b.text }}", "Heading 3")
+    tag('{%p elif b.type == "paragraph" %}')
+    paragraph = doc.add_paragraph()
+    paragraph.add_run("{{ b.label }}").bold = True
+    paragraph.add_run('{{ " " if b.label else "" }}{{ b.text }}')
+    tag('{%p elif b.type == "list" %}')
+    tag("{%p for item in b.items %}")
+    tag("{{ item }}", "List Bullet")
+    tag("{%p endfor %}")
+    tag('{%p elif b.type == "facts" %}')
+    facts = doc.add_table(rows=3, cols=2)
+    facts.style = doc.styles["Table Grid"]
+    facts.alignment = WD_TABLE_ALIGNMENT.LEFT
+    _cell_text(facts.cell(0, 0), "{%tr for row in b.rows %}")
+    _cell_text(facts.cell(1, 0), "{{ row[0] }}", bold=True)
+    _cell_text(facts.cell(1, 1), "{{ row[1] }}")
+    _cell_text(facts.cell(2, 0), "{%tr endfor %}")
+    for row in facts.rows:
+        row.cells[0].width, row.cells[1].width = Cm(5.2), Cm(11.4)
+    tag('{%p elif b.type == "table" %}')
+    grid = doc.add_table(rows=4, cols=3)
+    grid.style = doc.styles["Table Grid"]
+    _cell_text(grid.cell(0, 0), "{%tc for h in b.header %}")
+    _cell_text(grid.cell(0, 1), "{{ h }}", bold=True)
+    _cell_text(grid.cell(0, 2), "{%tc endfor %}")
+    _repeat_header_row(grid.rows[0])
+    _cell_text(grid.cell(1, 0), "{%tr for row in b.rows %}")
+    _cell_text(grid.cell(2, 0), "{%tc for c in row %}")
+    _cell_text(grid.cell(2, 1), "{{ c }}")
+    _cell_text(grid.cell(2, 2), "{%tc endfor %}")
+    _cell_text(grid.cell(3, 0), "{%tr endfor %}")
+    tag('{%p elif b.type == "signature" %}')
+    tag("{{ b.text }}")
+    tag("{%p for line in b.items %}")
+    tag("{%p if loop.first %}")
+    tag("{{ line }}", "Signature Name")
+    tag("{%p else %}")
+    tag("{{ line }}", "Signature Detail")
+    tag("{%p endif %}")
+    tag("{%p endfor %}")
+    tag("{%p endif %}")
+    tag("{%p endfor %}")
+    doc.save(str(target))
+
+
+if __name__ == "__main__":
+    build(HERE / "letter.docx")
+    print(HERE / "letter.docx")

@@ -1,0 +1,109 @@
+"""The stage decision under the Compact's conflict-resolution rules, driven by the profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from compact_docs.disputes import (
+    DISPOSITIONS,
+    CaseState,
+    DisputeFacts,
+    decide_stage,
+    entry_stage,
+    next_stage,
+)
+from compact_docs.profile import load_profile
+
+BEXLEY = load_profile("bexley")
+NATIONAL = load_profile("national")
+DISPUTE = ("late payment",)
+
+
+def case(stage: int, status: str = "open", commissioned: bool | None = True) -> CaseState:
+    return CaseState("BXC-2026-0007", stage, status, "Bexley Age Well", commissioned)
+
+
+def test_automatic_mail_is_ignored_before_anything_else() -> None:
+    facts = DisputeFacts(automatic=("Auto-Submitted: auto-replied",), dispute=DISPUTE,
+                         case=case(1), escalation=("escalate",))
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.stage, decision.action) == ("ignored", None, "none")
+    assert "Auto-Submitted: auto-replied" in decision.reasons[-1]
+
+
+def test_commissioned_first_contact_is_stage_1_citing_the_clause() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(organisation="Bexley Age Well", commissioned=True,
+                                                 dispute=DISPUTE))
+    assert (decision.disposition, decision.stage, decision.action) == ("stage-1", 1, "open")
+    assert "'late payment'" in decision.reasons[0]
+    assert "Conflict Resolution, stage 1" in decision.reasons[-1]
+
+
+def test_commissioned_that_tried_informally_is_stage_2() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(organisation="Bexley Age Well", commissioned=True,
+                                                 dispute=DISPUTE, tried_informal=("got nowhere",)))
+    assert decision.disposition == "stage-2"
+    assert "'got nowhere'" in decision.reasons[-1]
+
+
+def test_not_commissioned_goes_straight_to_stage_2() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(organisation="Sidcup Youth Arts", commissioned=False,
+                                                 dispute=DISPUTE))
+    assert decision.disposition == "stage-2"
+    assert "not commissioned" in decision.reasons[-1]
+
+
+def test_unknown_organisation_is_stage_2_and_flagged() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(dispute=DISPUTE))
+    assert decision.disposition == "stage-2"
+    assert "unknown organisation" in decision.reasons[-1]
+
+
+def test_no_dispute_needs_triage() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(organisation="Bexley Age Well", commissioned=True))
+    assert (decision.disposition, decision.stage, decision.action) == ("needs-triage", None, "none")
+
+
+def test_unreadable_message_needs_triage() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(unreadable="parser: IndexError", dispute=DISPUTE))
+    assert decision.disposition == "needs-triage"
+    assert "could not be read" in decision.reasons[-1]
+
+
+@pytest.mark.parametrize(("current", "expected"), [(1, "stage-2"), (2, "stage-3"), (3, "stage-3")])
+def test_reply_asking_to_escalate_moves_one_stage(current: int, expected: str) -> None:
+    facts = DisputeFacts(case=case(current), case_link="subject carries [BXC-2026-0007]",
+                         escalation=("still not resolved",))
+    decision = decide_stage(BEXLEY, facts)
+    assert decision.disposition == expected
+    assert decision.action == ("escalate" if current < 3 else "join")
+    assert "belongs to case BXC-2026-0007" in decision.reasons[0]
+
+
+def test_reply_saying_it_tried_and_failed_also_escalates() -> None:
+    facts = DisputeFacts(case=case(1), tried_informal=("got nowhere",))
+    assert decide_stage(BEXLEY, facts).disposition == "stage-2"
+
+
+def test_reply_without_escalation_stays_and_needs_no_dispute_words() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(case=case(2)))
+    assert (decision.disposition, decision.stage, decision.action) == ("stage-2", 2, "join")
+
+
+def test_reply_to_a_closed_case_needs_triage() -> None:
+    decision = decide_stage(BEXLEY, DisputeFacts(case=case(2, "closed"), escalation=("escalate",)))
+    assert (decision.disposition, decision.stage, decision.action) == ("needs-triage", None, "join")
+    assert "closed" in decision.reasons[-1]
+
+
+def test_entry_stage_follows_the_profile() -> None:
+    assert entry_stage(BEXLEY, True, False).number == 1
+    assert entry_stage(BEXLEY, True, True).number == 2
+    assert entry_stage(BEXLEY, False, False).number == 2
+    assert entry_stage(BEXLEY, None, False).number == 2
+    assert entry_stage(NATIONAL, True, False).name == "Resolution between the parties"
+    assert next_stage(BEXLEY, 1) == 2 and next_stage(BEXLEY, 3) == 3
+
+
+def test_dispositions_are_the_design_contract() -> None:
+    assert DISPOSITIONS == ("stage-1", "stage-2", "stage-3", "needs-triage", "ignored")

@@ -1,0 +1,93 @@
+"""Facts from a message: automatic mail (RFC 3834), a reply's own words, subjects, the case it joins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from compact_docs.register import CaseRegister
+from mailflows.config import require_config
+from mailflows.facts import automatic_reasons, clean_subject, extract_facts, find_case, own_words
+from mailflows.parsing import ParsedMessage, parse_message
+
+MAIL = Path(__file__).resolve().parent / "data" / "mail"
+CONFIG = require_config(MAIL / "compact.toml")
+
+
+def parsed(name: str, folder: str = "messages") -> ParsedMessage:
+    return parse_message((MAIL / folder / name).read_bytes())
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("21-auto-submitted-ooo.eml", "Auto-Submitted: auto-replied"),
+    ("22-x-autoreply.eml", "X-Autoreply present"),
+    ("23-exchange-automatic-reply.eml", "X-Auto-Response-Suppress present"),
+    ("24-bounce-dsn.eml", "delivery-status report"),
+    ("25-postmaster-undeliverable.eml", "sent by a mail system"),
+    ("26-mailing-list.eml", "List-Id present"),
+    ("27-precedence-bulk.eml", "Precedence: bulk"),
+    ("28-empty-return-path.eml", "empty Return-Path"),
+    ("29-auto-generated.eml", "Auto-Submitted: auto-generated"),
+    ("30-precedence-junk.eml", "Precedence: junk"),
+])
+def test_automatic_mail(name: str, reason: str) -> None:
+    assert any(reason in r for r in automatic_reasons(parsed(name)))
+
+
+def test_auto_submitted_no_is_a_person() -> None:
+    assert automatic_reasons(parsed("31-auto-submitted-no.eml")) == []
+    assert automatic_reasons(parsed("01-late-payment.eml")) == []
+
+
+def test_own_words_drop_quoted_text() -> None:
+    text = parsed("46-quoted-old-complaint.eml").text
+    assert "complaints" in text
+    assert own_words(text).split() == ["Thanks,", "see", "you", "on", "Tuesday.", "Jo"]
+    outlook = "Please escalate.\n\nFrom: BVSC <d@bvsc.example>\nSent: 2 December\nSubject: x\nold"
+    assert own_words(outlook).strip() == "Please escalate."
+    assert own_words("New.\n-----Original Message-----\nOld").strip() == "New."
+    wrapped = "Still unresolved.\n\nOn Wed, 18 Nov 2026 at 09:05, BVSC Disputes <\nd@bvsc.example> wrote:\nold"
+    assert own_words(wrapped).strip() == "Still unresolved."
+
+
+@pytest.mark.parametrize(("subject", "clean"), [
+    ("Re: [BXC-2026-0001] Unpaid invoice", "Unpaid invoice"),
+    ("RE: Fwd: [vcs-forum] Late payment", "Late payment"),
+    ("Monitoring [BXC-2026-0007]", "Monitoring"),
+    ("AW: Re[2]: Grant", "Grant"),
+])
+def test_clean_subject(subject: str, clean: str) -> None:
+    assert clean_subject(subject) == clean
+
+
+def test_facts_of_a_new_dispute() -> None:
+    facts = extract_facts(parsed("10-already-raised.eml"), CONFIG)
+    assert facts.organisation == "Bexley Age Well" and facts.commissioned is True
+    assert facts.dispute and facts.tried_informal and facts.case is None
+    assert "matched by domain agewell.example" in facts.notes[0]
+
+
+def test_facts_of_an_unknown_sender() -> None:
+    facts = extract_facts(parsed("16-unknown-sender.eml"), CONFIG)
+    assert facts.organisation is None and facts.commissioned is None
+    assert "unknown organisation" in facts.notes[0]
+
+
+def test_case_found_by_subject_reference_and_by_thread(tmp_path: Path) -> None:
+    clock = lambda: datetime(2026, 11, 24, tzinfo=UTC)  # noqa: E731
+    with CaseRegister(tmp_path / "c.db", CONFIG.compact_profile, clock=clock) as register:
+        ref = register.open_case(organisation="Crayford Community Larder", commissioned=True, stage=1,
+                                 topic="Unpaid invoice", actor="t", reason="r",
+                                 message_id="<thread-b1@crayfordlarder.example>")
+        case, how, _ = find_case(parsed("b2.eml", "threads"), CONFIG, register)
+        assert case is not None and case.ref == ref.ref == "BXC-2026-0001"
+        assert how == "subject carries [BXC-2026-0001]"
+        register.open_case(organisation="Bexley Age Well", commissioned=True, stage=1, topic="m",
+                           actor="t", reason="r", message_id="<thread-a1@mail.agewell.example>")
+        case, how, _ = find_case(parsed("a2.eml", "threads"), CONFIG, register)
+        assert case is not None and case.ref == "BXC-2026-0002"
+        assert how == "its In-Reply-To names a message on the case"
+        case, how, notes = find_case(parsed("43-ref-not-in-register.eml"), CONFIG, register)
+        assert case is None and "[BXC-2026-0099], which is not in the register" in notes[0]

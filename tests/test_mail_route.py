@@ -1,0 +1,204 @@
+"""Routing the corpus: each message's disposition, threads from stage 1 to 3, re-runs, mailboxes."""
+
+from __future__ import annotations
+
+import mailbox
+import sqlite3
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compact_docs.disputes import DISPOSITIONS
+from compact_docs.errors import MailError
+from compact_docs.register import CaseRegister
+from mailflows.config import MailConfig, require_config
+from mailflows.parsing import parse_message
+from mailflows.route import classify, classify_file, route_mailbox, route_message
+
+MAIL = Path(__file__).resolve().parent / "data" / "mail"
+EXPECTED: dict[str, Any] = tomllib.loads((MAIL / "expected.toml").read_text(encoding="utf-8"))
+CONFIG = require_config(MAIL / "compact.toml")
+CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
+    / "test" / "test_email" / "data"
+
+
+def clock() -> datetime:
+    return datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> Iterator[CaseRegister]:
+    with CaseRegister(tmp_path / "cases.db", CONFIG.compact_profile, clock=clock) as reg:
+        yield reg
+
+
+def counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("cases", "events", "case_messages", "messages")}
+
+
+def test_the_corpus_is_big_and_varied() -> None:
+    expected = EXPECTED["messages"]
+    assert len(expected) >= 40
+    assert set(expected.values()) == {"stage-1", "stage-2", "needs-triage", "ignored"}
+    assert sorted(p.name for p in (MAIL / "messages").glob("*.eml")) == sorted(expected)
+
+
+@pytest.mark.parametrize(("name", "disposition"), sorted(EXPECTED["messages"].items()))
+def test_corpus_message_disposition(name: str, disposition: str) -> None:
+    decision = classify(parse_message((MAIL / "messages" / name).read_bytes()), CONFIG)
+    assert decision.disposition == disposition, decision.reasons
+    assert decision.reasons
+    assert (decision.stage is None) == (not disposition.startswith("stage-"))
+
+
+@pytest.mark.parametrize("thread", EXPECTED["threads"], ids=lambda t: t["name"].split(":")[0])
+def test_threads_move_through_the_stages(thread: dict[str, Any], register: CaseRegister) -> None:
+    got = []
+    for name in thread["files"]:
+        decision = route_message((MAIL / "threads" / name).read_bytes(), CONFIG, register)
+        got.append((decision.disposition, decision.case_ref or ""))
+    assert got == list(zip(thread["dispositions"], thread["cases"], strict=True))
+    case = register.require_case("BXC-2026-0001")
+    assert case.stage == int(thread["dispositions"][-2 if thread["dispositions"][-1] == "ignored"
+                                                     else -1].split("-")[1])
+    escalations = [e for e in register.events(case.ref) if e.kind == "escalated"]
+    assert [e.stage for e in escalations] == sorted({e.stage for e in escalations})
+
+
+def test_route_records_the_decision_and_case(register: CaseRegister) -> None:
+    raw = (MAIL / "messages" / "10-already-raised.eml").read_bytes()
+    decision = route_message(raw, CONFIG, register, source="test#1")
+    assert (decision.disposition, decision.case_ref, decision.action) == ("stage-2",
+                                                                          "BXC-2026-0001", "open")
+    assert decision.acknowledge and decision.acknowledge_to == "jo.smith@agewell.example"
+    case = register.require_case("BXC-2026-0001")
+    assert (case.organisation, case.commissioned, case.topic) == ("Bexley Age Well", True,
+                                                                  "Monitoring requirements")
+    recorded = register.recorded_message(decision.message_id)
+    assert recorded is not None and recorded.case_ref == "BXC-2026-0001"
+    assert recorded.source == "test#1" and recorded.sender_name == "Jo Smith"
+    assert "already raised this with our commissioner" in recorded.excerpt
+
+
+def test_routing_again_changes_nothing(register: CaseRegister) -> None:
+    files = sorted((MAIL / "messages").glob("*.eml")) + sorted((MAIL / "threads").glob("*.eml"))
+    first = [route_message(p.read_bytes(), CONFIG, register) for p in files]
+    before = counts(register.path)
+    second = [route_message(p.read_bytes(), CONFIG, register) for p in files]
+    assert counts(register.path) == before
+    assert all(d.already_recorded and not d.acknowledge for d in second)
+    assert [d.to_dict()["case_ref"] for d in second] == [d.case_ref for d in first]
+    assert [d.disposition for d in second] == [d.disposition for d in first]
+
+
+def test_ignored_mail_is_recorded_but_opens_nothing(register: CaseRegister) -> None:
+    decision = route_message((MAIL / "messages" / "24-bounce-dsn.eml").read_bytes(), CONFIG, register)
+    assert (decision.disposition, decision.case_ref, decision.acknowledge) == ("ignored", None, False)
+    assert register.cases() == []
+    assert register.recorded_message(decision.message_id) is not None
+
+
+def test_reply_to_a_closed_case_needs_triage(register: CaseRegister) -> None:
+    route_message((MAIL / "threads" / "b1.eml").read_bytes(), CONFIG, register)
+    register.close_case("BXC-2026-0001", actor="caseworker", outcome="Paid")
+    decision = route_message((MAIL / "threads" / "b2.eml").read_bytes(), CONFIG, register)
+    assert (decision.disposition, decision.case_ref) == ("needs-triage", "BXC-2026-0001")
+    case = register.require_case("BXC-2026-0001")
+    assert (case.status, case.stage, len(case.message_ids)) == ("closed", 1, 2)
+
+
+def test_classify_reads_the_register_but_never_writes(register: CaseRegister) -> None:
+    route_message((MAIL / "threads" / "a1.eml").read_bytes(), CONFIG, register)
+    before = counts(register.path)
+    reply = parse_message((MAIL / "threads" / "a2.eml").read_bytes())
+    decision = classify(reply, CONFIG, register)
+    assert (decision.disposition, decision.case_ref, decision.action) == ("stage-2",
+                                                                          "BXC-2026-0001", "escalate")
+    assert counts(register.path) == before
+    assert register.require_case("BXC-2026-0001").stage == 1
+    again = classify(parse_message((MAIL / "threads" / "a1.eml").read_bytes()), CONFIG, register)
+    assert again.already_recorded and again.case_ref == "BXC-2026-0001"
+
+
+def test_classify_file_without_a_configuration() -> None:
+    decision = classify_file(MAIL / "messages" / "01-late-payment.eml")
+    assert (decision.disposition, decision.organisation) == ("stage-2", None)
+    with pytest.raises(MailError, match="no such message file"):
+        classify_file(MAIL / "messages" / "missing.eml")
+
+
+def _config_in(tmp_path: Path) -> MailConfig:
+    path = tmp_path / "compact.toml"
+    path.write_text((MAIL / "compact.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return require_config(path)
+
+
+def _files(names: list[str]) -> list[Path]:
+    return [MAIL / "threads" / n for n in names]
+
+
+def _mbox(path: Path, files: list[Path]) -> Path:
+    box = mailbox.mbox(path)
+    for f in files:
+        box.add(f.read_bytes())
+    box.close()
+    return path
+
+
+def _maildir(path: Path, files: list[Path]) -> Path:
+    box = mailbox.Maildir(path)
+    for f in files:
+        box.add(f.read_bytes())
+    box.close()
+    return path
+
+
+@pytest.mark.parametrize("make", [_mbox, _maildir], ids=["mbox", "maildir"])
+def test_route_mailbox_in_order(tmp_path: Path, make: Callable[[Path, list[Path]], Path]) -> None:
+    config = _config_in(tmp_path)
+    box = make(tmp_path / "box", _files(["a1.eml", "a2.eml", "a3.eml", "a4.eml"]))
+    key = "mbox" if make is _mbox else "maildir"
+    decisions = list(route_mailbox(config, **{key: box}))
+    assert [d.disposition for d in decisions] == ["stage-1", "stage-2", "stage-3", "stage-3"]
+    assert {d.case_ref for d in decisions} == {f"BXC-{datetime.now(UTC).year}-0001"}
+    assert all(d.source for d in decisions)
+    assert all(d.already_recorded for d in route_mailbox(config, **{key: box}))
+
+
+def test_route_mailbox_errors(tmp_path: Path) -> None:
+    config = _config_in(tmp_path)
+    with pytest.raises(MailError, match="no such mbox"):
+        route_mailbox(config, mbox=tmp_path / "none.mbox")
+    with pytest.raises(MailError, match="not a Maildir"):
+        route_mailbox(config, maildir=tmp_path)
+    with pytest.raises(MailError, match="exactly one"):
+        route_mailbox(config)
+    assert not config.database_path.exists()
+
+
+@pytest.mark.skipif(not CPYTHON_EMAIL_DATA.is_dir(),
+                    reason=f"CPython's email test corpus is not installed at {CPYTHON_EMAIL_DATA}")
+def test_every_cpython_corpus_message_gets_a_disposition(register: CaseRegister) -> None:
+    paths = sorted(CPYTHON_EMAIL_DATA.glob("msg_*.txt"))
+    assert len(paths) > 40
+    for path in paths:
+        decision = route_message(path.read_bytes(), CONFIG, register, source=path.name)
+        assert decision.disposition in DISPOSITIONS, path.name
+        assert decision.reasons, path.name
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=3000))
+def test_routing_arbitrary_bytes_never_raises(register: CaseRegister, raw: bytes) -> None:
+    decision = route_message(raw, CONFIG, register)
+    assert decision.disposition in DISPOSITIONS
+    assert route_message(raw, CONFIG, register).already_recorded
