@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -183,6 +183,11 @@ def generate_batch(
                          profile if isinstance(profile, Profile) else (str(profile) if profile else None),
                          archival)
     count = workers if workers is not None else (os.cpu_count() or 1)
+    if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
+        # Workers forked after this start with WeasyPrint, fonts and HarfBuzz already loaded.
+        from compact_docs.render_pdf import warm_up
+
+        warm_up()
     pool = _Pool(count, settings) if count > 1 else None
     used: set[str] = set()
     # Each entry is either a finished result or a pending chunk; yielded strictly in row order.
@@ -302,3 +307,40 @@ def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool 
     if calendar:
         ics = write_calendar([d for r in ordered for d in r.deadlines], folder / CALENDAR)
     return BatchSummary(ordered, csv_path, json_path, ics)
+
+
+def run_batch(
+    rows: str | Path | Iterable[Mapping[str, Any] | Row],
+    kind: str,
+    out_dir: str | Path = ".",
+    *,
+    formats: Iterable[str] = FORMATS,
+    defaults: Mapping[str, Any] | str | Path | None = None,
+    workers: int | None = None,
+    profile: str | Profile | None = None,
+    templates: str | Path | None = None,
+    force: bool = False,
+    archival: bool = False,
+    calendar: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[RowResult], None] | None = None,
+) -> BatchSummary:
+    """Run a whole batch and write its reports (report.csv, report.json, deadlines.ics).
+
+    The rows are read in full first, so a rows file that cannot be read raises InvalidData before
+    any letter is written. The reports are written even if the batch is interrupted, listing
+    every row finished so far. `on_start(total)` and `on_result(result)` report progress.
+    """
+    all_rows = list(_as_rows(rows, kind, defaults))
+    if on_start is not None:
+        on_start(len(all_rows))
+    results: list[RowResult] = []
+    try:
+        for result in generate_batch(all_rows, kind, out_dir, formats=formats, workers=workers,
+                                     profile=profile, templates=templates, force=force, archival=archival):
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        summary = write_reports(results, out_dir, calendar=calendar)
+    return summary

@@ -1,18 +1,37 @@
-"""DOCX letters with docxtpl: one template read once, its Jinja compiled once, many letters."""
+"""DOCX letters with docxtpl: a template prepared and compiled once, then filled for many letters.
+
+docxtpl, used per letter, re-opens the .docx, re-cleans and re-compiles its XML and re-saves every
+part. Here docxtpl prepares each template part once (its `patch_xml` clean-up, Jinja compiled
+once); each letter then only renders the parts that hold template code, applies docxtpl's own
+post-processing (listing, table grid fix, drawing ids) and writes them into a copy of the package.
+The text is what `DocxTemplate.render` produces (a test compares the two).
+"""
 
 from __future__ import annotations
 
+import copy
 import io
+import re
 import zipfile
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, Template
 from jinja2 import TemplateError as JinjaError
+from lxml import etree
 
 from compact_docs.errors import TemplateError
 from compact_docs.letters import LetterContext
 from compact_docs.template_folder import TemplateFile
+
+_CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+"""The core properties docxtpl renders as templates."""
+
+_STATIC_LEVEL = 1
+"""Deflate level for parts that never change (styles, theme): fast, and a few kB larger at most."""
+
+_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
 def docx_environment() -> Environment:
@@ -20,38 +39,18 @@ def docx_environment() -> Environment:
     return Environment(autoescape=True)
 
 
-class _CompileOnce:
-    """Stands in for docxtpl's Jinja environment and compiles each distinct part only once.
+@dataclass(frozen=True)
+class _PartTemplate:
+    """One XML part of the package that holds template code, compiled."""
 
-    docxtpl compiles every part of the template on every render; for one template the parts are
-    the same each time, so a batch of letters pays for compiling once.
-    """
-
-    def __init__(self, environment: Environment) -> None:
-        self.environment = environment
-        self.autoescape = environment.autoescape
-        self._cache: dict[str, Template] = {}
-
-    def from_string(self, source: str) -> Template:
-        template = self._cache.get(source)
-        if template is None:
-            template = self._cache[source] = self.environment.from_string(source)
-        return template
+    zip_name: str
+    compiled: Template
+    encoding: str
 
 
-@lru_cache(maxsize=1)
-def _letter_class() -> type[Any]:
-    """docxtpl's template class, with core properties rendered unescaped (imported when needed)."""
-    from docxtpl import DocxTemplate
-
-    class _LetterTemplate(DocxTemplate):  # type: ignore[misc]
-        properties_environment: Any = None
-
-        def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
-            # python-docx escapes core properties itself, so they are rendered without escaping.
-            super().render_properties(context, self.properties_environment)
-
-    return _LetterTemplate
+def _prepared_source(xml: str) -> str:
+    # The same pre-processing docxtpl's render_xml_part applies before compiling.
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
 class DocxLetterTemplate:
@@ -61,28 +60,102 @@ class DocxLetterTemplate:
         self.template = template
         self.source = template.read_bytes()
         self.sha256 = template.sha256()
-        self._environment = _CompileOnce(docx_environment())
-        self._properties = _CompileOnce(Environment(autoescape=False))
+        try:
+            self._prepare()
+        except JinjaError as exc:
+            raise TemplateError(self._where(exc, "has a template error")) from exc
+        except zipfile.BadZipFile as exc:
+            raise TemplateError(f"template {template.name} ({template.origin}) is not a DOCX file "
+                                "(a .docx is a zip package)") from exc
+        except (KeyError, ValueError, AttributeError, etree.LxmlError) as exc:
+            raise TemplateError(f"template {template.name} ({template.origin}) is not a usable DOCX "
+                                f"template: {exc}") from exc
+
+    def _where(self, exc: JinjaError, what: str) -> str:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        return f"template {self.template.name} ({self.template.origin}) {what}{where}: {exc}"
+
+    def _prepare(self) -> None:
+        from docx.opc.constants import RELATIONSHIP_TYPE
+        from docx.opc.oxml import serialize_part_xml
+        from docxtpl import DocxTemplate
+
+        environment = docx_environment()
+        self._properties_environment = Environment(autoescape=False)
+        tpl = DocxTemplate(io.BytesIO(self.source))
+        tpl.init_docx()
+        self._tpl = tpl
+        document = tpl.docx
+        self._body = environment.from_string(_prepared_source(tpl.patch_xml(tpl.get_xml())))
+        skeleton = copy.deepcopy(document.element)
+        body = skeleton.body
+        for child in list(body):
+            body.remove(child)
+        body.append(etree.Comment("compact-docs body"))
+        whole = serialize_part_xml(skeleton)
+        empty_body = b"<w:body><!--compact-docs body--></w:body>"
+        if whole.count(empty_body) != 1:
+            raise ValueError("cannot find the document body")
+        self._document_name = document.part.partname.lstrip("/")
+        self._before_body, self._after_body = whole.split(empty_body)
+        self._parts: list[_PartTemplate] = []
+        for uri in (RELATIONSHIP_TYPE.HEADER, RELATIONSHIP_TYPE.FOOTER):
+            for _, part in tpl.get_headers_footers(uri):
+                xml = tpl.get_part_xml(part)
+                encoding = tpl.get_headers_footers_encoding(xml)
+                compiled = environment.from_string(_prepared_source(tpl.patch_xml(xml)))
+                self._parts.append(_PartTemplate(part.partname.lstrip("/"), compiled, encoding))
+        for part in document.part.package.iter_parts():
+            if part.content_type == _FOOTNOTES:
+                blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+                compiled = environment.from_string(_prepared_source(tpl.patch_xml(blob)))
+                self._parts.append(_PartTemplate(part.partname.lstrip("/"), compiled, "utf-8"))
+        self._core_part = next(p for p in document.part.package.iter_parts()
+                               if p.partname == "/docProps/core.xml")
+        self._core_templates = {
+            name: self._properties_environment.from_string(getattr(document.core_properties, name) or "")
+            for name in _CORE_PROPERTIES
+        }
+        with zipfile.ZipFile(io.BytesIO(self.source)) as package:
+            self._entries = [(info, package.read(info.filename)) for info in package.infolist()]
+        self._serialize: Callable[[Any], bytes] = serialize_part_xml
+
+    def _finish(self, xml: str) -> str:
+        # docxtpl's post-processing after rendering a part (render_xml_part).
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        result: str = self._tpl.resolve_listing(xml)
+        return result
 
     def render(self, context: LetterContext) -> bytes:
         """The DOCX bytes of one letter; TemplateError if the template fails on it."""
-        from docx.opc.exceptions import PackageNotFoundError
+        from docx.oxml.parser import parse_xml
 
+        values = context.as_template_context()
         try:
-            document = _letter_class()(io.BytesIO(self.source))
-            document.properties_environment = self._properties
-            document.render(context.as_template_context(), self._environment, autoescape=True)
-            out = io.BytesIO()
-            document.save(out)
-        except (PackageNotFoundError, zipfile.BadZipFile) as exc:
-            raise TemplateError(f"template {self.template.name} ({self.template.origin}) is not "
-                                "a DOCX file") from exc
+            body_xml = self._finish(self._body.render(values))
+            tree = self._tpl.fix_tables(body_xml)
+            self._tpl.docx_ids_index = 1000
+            self._tpl.fix_docpr_ids(tree)
+            replaced = {self._document_name: self._before_body + etree.tostring(tree) + self._after_body}
+            for part in self._parts:
+                xml = self._finish(part.compiled.render(values))
+                replaced[part.zip_name] = self._serialize(parse_xml(xml.encode(part.encoding)))
+            core = self._tpl.docx.core_properties
+            for name, compiled in self._core_templates.items():
+                setattr(core, name, compiled.render(values))
+            replaced[self._core_part.partname.lstrip("/")] = self._core_part.blob
         except JinjaError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f" (line {line})" if line else ""
-            raise TemplateError(f"template {self.template.name} ({self.template.origin}) failed "
-                                f"on a {context.kind} letter{where}: {exc}") from exc
-        except (KeyError, ValueError, AttributeError) as exc:
-            raise TemplateError(f"template {self.template.name} ({self.template.origin}) is not "
-                                f"a usable DOCX template: {exc}") from exc
+            raise TemplateError(self._where(exc, f"failed on a {context.kind} letter")) from exc
+        except (etree.LxmlError, ValueError) as exc:
+            raise TemplateError(f"template {self.template.name} ({self.template.origin}) made "
+                                f"invalid XML for a {context.kind} letter: {exc}") from exc
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+            for info, content in self._entries:
+                if info.filename in replaced:
+                    package.writestr(info.filename, replaced[info.filename])
+                else:
+                    package.writestr(info.filename, content, compresslevel=_STATIC_LEVEL)
         return out.getvalue()
