@@ -66,9 +66,23 @@ def test_installed_wheel_checks_and_lists_profiles(installed: Path, tmp_path: Pa
     assert "bexley" in listed.stdout and "national" in listed.stdout
 
 
-def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> None:
-    code = ("from importlib import resources; "
-            "print(sorted(p.name for p in resources.files('compact_docs').joinpath('templates').iterdir()))")
+def test_installed_wheel_runs_the_demo_from_any_folder(installed: Path, tmp_path: Path) -> None:
+    result = _run(installed, "demo", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in (tmp_path / "out").iterdir())
+    for kind in ("notice", "service-change", "funding-end-plan", "escalation-stage-1", "escalation-stage-2",
+                 "escalation-stage-3", "agreement"):
+        assert any(kind in name and name.endswith(".docx") for name in made), kind
+        assert any(kind in name and name.endswith(".pdf") for name in made), kind
+    code = "import mailflows.route, compact_docs.register; print(mailflows.__file__)"
     out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
-    assert out.strip() not in ("", "[]")
+    assert str(installed) in out
+
+
+def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> None:
+    code = ("import json; from importlib import resources; folder = resources.files('compact_docs'); "
+            "print(json.dumps([p.name for p in folder.joinpath('templates').iterdir()]))")
+    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert {"letter.docx", "letter.html", "letter.css"} <= set(json.loads(out))
