@@ -314,6 +314,79 @@ def templates_lint(folder: Path | None) -> None:
 # --- batch (issue 4) -----------------------------------------------------------------------------
 
 
+@cli.command()
+@kind_argument
+@click.argument("rows", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", default="letters", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--format", "output_format", type=click.Choice(["docx", "pdf", "both"]),
+              default="both", show_default=True, help="Which files to make.")
+@click.option("--defaults", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A YAML or JSON file of values shared by every row (the funder, the decision...).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes laying out letters [default: the number of cores].")
+@click.option("--calendar", is_flag=True,
+              help="Also write deadlines.ics with each letter's response deadline and effective date.")
+@click.option("--profile", default=None,
+              help="A bundled profile name or a profile .toml file (default: each row's).")
+@click.option("--templates", "templates", default=None,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A folder of templates that override the bundled ones by name.")
+@click.option("--archival", is_flag=True, help="Make PDF/A-3b PDFs with each letter's data attached.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Path | None,
+          workers: int | None, calendar: bool, profile: str | None, templates: Path | None,
+          archival: bool, force: bool) -> None:
+    """Write one letter per row of a grants register: a mail merge that reports every row.
+
+    ROWS is a CSV file whose headers are dotted field paths (organisation.name, notice.sent;
+    list fields such as support separated by " | "), a YAML or JSON list, or JSON Lines. Values
+    shared by every row can come from --defaults. Each row is checked against the Compact; rows
+    with bad data or error findings are refused and reported, the rest are written. report.csv
+    and report.json in the output folder list every row. Exit 0 when every row was written, 1
+    when some were refused, 2 when ROWS itself cannot be read.
+
+    \b
+    Example:
+      compact-docs batch notice register.csv --defaults shared.yaml -o letters --calendar
+    """
+    from compact_docs.batch import RowResult, run_batch
+
+    formats = ("docx", "pdf") if output_format == "both" else (output_format,)
+    progress = None
+    task = None
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        progress = Progress(TextColumn("letters"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            transient=True)
+
+    def on_start(total: int) -> None:
+        nonlocal task
+        if progress is not None:
+            progress.start()
+            task = progress.add_task("letters", total=total)
+
+    def on_result(result: RowResult) -> None:
+        if progress is not None and task is not None:
+            progress.advance(task)
+
+    try:
+        summary = run_batch(rows, kind, out_dir, formats=formats, defaults=defaults, workers=workers,
+                            profile=profile, templates=templates, force=force, archival=archival,
+                            calendar=calendar, on_start=on_start, on_result=on_result)
+    finally:
+        if progress is not None:
+            progress.stop()
+    for result in summary.results:
+        if result.status == "refused":
+            click.echo(f"row {result.row}: refused: {result.reason}", err=True)
+    files = sum(len(r.files) for r in summary.results)
+    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files) to {out_dir}; "
+               f"report: {summary.report_csv}" + (f"; calendar: {summary.calendar}" if summary.calendar else ""))
+    sys.exit(0 if summary.refused == 0 else 1)
+
+
 # --- mail and cases (issues 5 and 6) -------------------------------------------------------------
 
 _CONFIG_KEY = "compact_docs.config"
@@ -427,6 +500,51 @@ def mail_route(mbox: Path | None, maildir: Path | None, as_json: bool) -> None:
     if not as_json:
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no messages"
         click.echo(f"Routed: {summary}")
+
+
+@mail.command("watch")
+@config_option
+@click.option("--once", is_flag=True, help="Route the messages in the inbox now, print a summary, exit.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per message, one per line, in order.")
+def mail_watch(once: bool, as_json: bool) -> None:
+    """Route the IMAP dispute inbox of [mail.imap], exactly once, and keep watching it.
+
+    Routes the backlog in batches (recorded in the case register before each move), then waits
+    for new mail with IDLE, reconnecting with backoff when the server drops the connection.
+    Acknowledgements go out over [mail.smtp] when it is configured. A line per message goes to
+    the log (standard error). SIGTERM or Ctrl-C finishes the current batch, then stops.
+    The password comes from the variable named by password_env, never from the command line.
+
+    \b
+    Example:
+      COMPACT_IMAP_PASSWORD=... compact-docs mail watch --config compact.toml --once
+      compact-docs mail watch --config compact.toml --json
+    """
+    import logging
+    import threading
+
+    from mailflows.config import require_config
+    from mailflows.watch import stop_on_signals, watch_mailbox
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("mailflows.watch")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def show(watched: Any) -> None:
+        if as_json:
+            click.echo(json.dumps(watched.to_dict(), ensure_ascii=False))
+
+    try:
+        with stop_on_signals(threading.Event()) as stop:
+            summary = watch_mailbox(require_config(_config_path()), once=once, on_message=show,
+                                    stop=stop)
+    finally:
+        logger.removeHandler(handler)
+    if not as_json:
+        click.echo(summary.line())
 
 
 @cli.group(cls=CompactGroup)
@@ -586,6 +704,39 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
 
 
 # --- doctor --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as a JSON array.")
+def doctor(as_json: bool) -> None:
+    """Check the set-up: PDF engine, font subsetting, fonts, profiles and the mail servers.
+
+    With a mail configuration (--config, $COMPACT_CONFIG or ./compact.toml) it also logs in to
+    the IMAP mailbox, looks for the stage folders and connects to the SMTP server, and says what
+    is wrong in plain words. Exits 1 when something is a problem.
+
+    \b
+    Example:
+      compact-docs doctor
+      compact-docs doctor --config compact.toml --json
+    """
+    from compact_docs.doctor import setup_checks
+    from mailflows.config import load_config
+    from mailflows.connections import connection_checks
+
+    checks = setup_checks()
+    config = load_config(_config_path(), required=False)
+    if config is not None:
+        checks += connection_checks(config)
+    if as_json:
+        _print_json([check.to_dict() for check in checks])
+    else:
+        marks = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
+        for check in checks:
+            click.echo(f"{marks[check.status]:<8} {check.name}: {check.detail}")
+    if any(check.status == "problem" for check in checks):
+        sys.exit(1)
 
 
 def main() -> None:

@@ -42,7 +42,10 @@ class ImapSettings(_Section):
     security: Security = "tls"
     username: str
     password_env: str = "COMPACT_IMAP_PASSWORD"
+    oauth2_token_env: str | None = None
+    oauth2_token_command: str | None = None
     inbox: str = "INBOX"
+    timeout_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _plain_text_on_loopback_only(self) -> ImapSettings:
@@ -59,7 +62,10 @@ class SmtpSettings(_Section):
     security: Security = "starttls"
     username: str | None = None
     password_env: str | None = "COMPACT_SMTP_PASSWORD"
+    oauth2_token_env: str | None = None
+    oauth2_token_command: str | None = None
     sender: str = Field(alias="from")
+    timeout_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _plain_text_on_loopback_only(self) -> SmtpSettings:
@@ -82,12 +88,24 @@ class Folders(_Section):
         return str(getattr(self, disposition.replace("-", "_")))
 
 
+class WatchSettings(_Section):
+    """How the IMAP watcher (`mail watch`) reads the mailbox and paces itself: [mail.watch]."""
+
+    idle_renew_minutes: float = Field(default=9.0, gt=0, le=29)  # RFC 2177: under 29 minutes
+    batch_size: int = Field(default=200, ge=1, le=5_000)
+    size_cap_bytes: int = Field(default=2 * 1024 * 1024, ge=16 * 1024)
+    reconnect_max_seconds: float = Field(default=300.0, gt=0)
+    acknowledgements_per_address_per_day: int = Field(default=5, ge=0)
+    acknowledgement_retry_minutes: float = Field(default=5.0, gt=0)
+
+
 class MailSettings(_Section):
     """The [mail] table."""
 
     imap: ImapSettings | None = None
     folders: Folders = Folders()
     smtp: SmtpSettings | None = None
+    watch: WatchSettings = WatchSettings()
 
 
 class OrganisationEntry(_Section):

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import base64
 import imaplib
-import ipaddress
-import os
 import re
-import shlex
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from imapclient import IMAPClient
 
 from compact_docs.errors import MailError
 
-Security = Literal["tls", "starttls", "none"]
+# The credential helpers moved to mailflows.credentials; still importable from here.
+from mailflows.credentials import Secret as Secret
+from mailflows.credentials import Security as Security
+from mailflows.credentials import is_loopback as is_loopback
+from mailflows.credentials import read_secret as read_secret
+from mailflows.credentials import require_safe_transport as require_safe_transport
+from mailflows.credentials import scrub_secrets as scrub_secrets
+from mailflows.credentials import xoauth2_string as xoauth2_string
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
 DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start
@@ -30,7 +32,6 @@ DEFAULT_TEXT_CAP = 64 * 1024  # bytes of the first text part read from a message
 DEFAULT_BATCH_SIZE = 200  # UIDs per FETCH round
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # at most this much message data per FETCH command
 DEFAULT_IDLE_RENEW = 9 * 60.0  # seconds; RFC 2177 asks for a new IDLE at least every 29 minutes
-_REDACTED = "[secret removed]"
 _CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
 _DELETED = b"\\Deleted"
 
@@ -69,26 +70,6 @@ class ImapAccount:
 
 
 @dataclass(frozen=True)
-class Secret:
-    """A credential read from where the configuration points: a password or an XOAUTH2 token."""
-
-    kind: Literal["password", "xoauth2"]
-    value: str = ""
-
-    def __repr__(self) -> str:
-        return f"Secret(kind={self.kind!r}, value={_REDACTED!r})"
-
-    def forms(self, username: str) -> list[str]:
-        """Every spelling of the secret that could leak into a message, for ``scrub_secrets``."""
-        if not self.value:
-            return []
-        forms = [self.value]
-        if self.kind == "xoauth2":
-            forms.append(base64.b64encode(xoauth2_string(username, self.value).encode()).decode())
-        return forms
-
-
-@dataclass(frozen=True)
 class FolderState:
     """What SELECT reported about a folder (RFC 3501 section 6.3.1)."""
 
@@ -113,96 +94,6 @@ class FetchedMessage:
     raw: bytes
     flags: frozenset[bytes]
     truncated: bool = False
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1); names are not resolved."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def require_safe_transport(host: str, security: str) -> None:
-    """Refuse plain-text mail connections except to this machine.
-
-    Raises MailError for an unknown security mode, or ``none`` to a host that is not loopback.
-    """
-    if security not in DEFAULT_PORTS:
-        raise MailError(f"unknown security {security!r}: use 'tls', 'starttls' or 'none'")
-    if security == "none" and not is_loopback(host):
-        raise MailError(
-            f"refusing an unencrypted connection to {host}: security = 'none' is allowed only "
-            "for a loopback address (127.0.0.1, ::1, localhost); use 'tls' or 'starttls'"
-        )
-
-
-def read_secret(
-    *,
-    password_env: str | None,
-    oauth2_token_env: str | None = None,
-    oauth2_token_command: str | None = None,
-    environ: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
-) -> Secret:
-    """Read the credential the configuration names, from the environment or a token command.
-
-    An XOAUTH2 token (from ``oauth2_token_env``, else ``oauth2_token_command``) wins over a
-    password. The command is split with shlex and run without a shell; its standard output,
-    stripped, is the token. Raises MailError naming the variable or command (never a value)
-    when nothing can be read.
-    """
-    env = os.environ if environ is None else environ
-    if oauth2_token_env:
-        token = env.get(oauth2_token_env, "").strip()
-        if not token:
-            raise MailError(f"the environment variable {oauth2_token_env} (oauth2_token_env) is not set")
-        return Secret("xoauth2", token)
-    if oauth2_token_command:
-        return Secret("xoauth2", _run_token_command(oauth2_token_command, env, timeout))
-    if password_env:
-        password = env.get(password_env, "")
-        if not password:
-            raise MailError(f"the environment variable {password_env} (password_env) is not set")
-        return Secret("password", password)
-    return Secret("password")
-
-
-def _run_token_command(command: str, environ: Mapping[str, str], timeout: float) -> str:
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise MailError(f"oauth2_token_command cannot be split into words: {exc}") from exc
-    if not argv:
-        raise MailError("oauth2_token_command is empty")
-    try:
-        result = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, env=dict(environ), check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MailError(f"oauth2_token_command {argv[0]!r} could not run: {type(exc).__name__}") from exc
-    token = result.stdout.strip()
-    if result.returncode != 0 or not token:
-        # Its output may hold a token or a refresh token: never repeat it.
-        raise MailError(
-            f"oauth2_token_command {argv[0]!r} exited with status {result.returncode} "
-            f"{'and printed nothing' if not token else 'and its output was ignored'}"
-        )
-    return token
-
-
-def xoauth2_string(username: str, token: str) -> str:
-    """The SASL XOAUTH2 initial response (before base64), as Google and Microsoft document it."""
-    return f"user={username}\x01auth=Bearer {token}\x01\x01"
-
-
-def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced, longest first."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, _REDACTED)
-    return text
 
 
 class ImapConnection:

@@ -233,6 +233,10 @@ def _is_attachment(part: Message) -> bool:
     return bool(_safe(part.get_filename, None)) and disposition != "inline"
 
 
+_POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "subject", "date"})
+"""Headers whose decoded value depends on the policy's structured parsing."""
+
+
 class _Reader:
     """Reads one parsed tree, collecting the fallbacks it needed."""
 
@@ -261,11 +265,17 @@ class _Reader:
         return [_unfold(decode_bytes(v.encode("utf-8", "surrogateescape"))) for v in raw]
 
     def all_headers(self) -> dict[str, tuple[str, ...]]:
-        names: list[str] = []
-        for key, _ in _raw_items(self.msg):
-            if key.lower() not in names:
-                names.append(key.lower())
-        return {n: tuple(self.values(n)) for n in names[:200]}
+        """Every header, decoded. Address and text headers go through the policy's parsers;
+        the rest (Received, DKIM, List-*, Auto-Submitted ...) only need RFC 2047 decoding, and
+        parsing them as structured headers was most of the time spent on a message."""
+        grouped: dict[str, list[str]] = {}
+        for key, value in _raw_items(self.msg):
+            name = key.lower()
+            if name in grouped or len(grouped) < 200:
+                grouped.setdefault(name, []).append(value)
+        return {name: tuple(self.values(name)) if name in _POLICY_HEADERS
+                else tuple(_decode_raw_header(v) for v in raw)
+                for name, raw in grouped.items()}
 
     def body(self) -> tuple[str, bool, tuple[str, ...], tuple[str, ...], bool]:
         """Body text, whether it came from HTML only, attachments, part types, and truncation."""

@@ -1,0 +1,166 @@
+"""Benchmark: 1,000 dispute messages in a Dovecot inbox, `mail watch --once` against the naive IMAP loop.
+
+The naive baseline (design.md): per message, fetch RFC822, parse, COPY, STORE \\Deleted and
+EXPUNGE, on the same messages in another mailbox of the same server, doing the same routing
+work (each message parsed, decided and recorded in a case register of its own). Then the peak
+memory of `mail watch --once` with twenty 10 MB messages in the backlog (goal: under 250 MB).
+Prints `ratio: X.XX` (baseline time / watcher time, higher is better) last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import psutil  # noqa: E402
+from backlog import MAIL, large_dispute, realistic_backlog  # noqa: E402
+from imapclient import IMAPClient  # noqa: E402
+from servers import DovecotServer, MailUser  # noqa: E402
+
+from compact_docs.register import CaseRegister  # noqa: E402
+from mailflows.config import MailConfig, require_config  # noqa: E402
+from mailflows.route import route_message  # noqa: E402
+
+PASSWORD_ENV = "COMPACT_BENCH_IMAP_PASSWORD"
+
+
+def write_config(folder: Path, user: MailUser, batch_size: int) -> Path:
+    """A configuration for one mailbox: the corpus organisations, no SMTP (nothing to send)."""
+    text = (MAIL / "compact.toml").read_text(encoding="utf-8")
+    path = folder / "compact.toml"
+    path.write_text(
+        'profile = "bexley"\ndatabase = "cases.db"\n\n[mail.imap]\n'
+        f'host = "{user.server.host}"\nport = {user.server.port}\nsecurity = "none"\n'
+        f'username = "{user.name}"\npassword_env = "{PASSWORD_ENV}"\n\n'
+        f"[mail.watch]\nbatch_size = {batch_size}\n\n" + text[text.index("[[organisations]]"):],
+        encoding="utf-8")
+    return path
+
+
+def fill(user: MailUser, messages: list[bytes]) -> None:
+    with user.connect() as client:
+        for raw in messages:
+            client.append("INBOX", raw)
+
+
+def naive(user: MailUser, config: MailConfig, database: Path) -> int:
+    """Per message: FETCH RFC822, parse and route, COPY, STORE \\Deleted, EXPUNGE."""
+    count = 0
+    with CaseRegister(database, config.compact_profile) as register:
+        client = IMAPClient(user.server.host, port=user.server.port, ssl=False, timeout=60)
+        client.login(user.name, user.password)
+        for folder in {config.mail.folders.for_disposition(d) for d in
+                       ("stage-1", "stage-2", "stage-3", "needs-triage", "ignored")}:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+        client.select_folder("INBOX")
+        for uid in client.search("ALL"):
+            raw = client.fetch([uid], ["RFC822"])[uid][b"RFC822"]
+            decision = route_message(bytes(raw), config, register)
+            client.copy([uid], config.mail.folders.for_disposition(decision.disposition))
+            client.add_flags([uid], [b"\\Deleted"])
+            client.expunge()
+            count += 1
+        client.logout()
+    return count
+
+
+def watch_once(config_path: Path, password: str) -> tuple[float, int]:
+    """Run `compact-docs mail watch --once` as BVSC would; return seconds and peak RSS in bytes.
+
+    The peak is sampled from outside every few milliseconds (a forked child's own ru_maxrss
+    would count this process's memory from before the exec).
+    """
+    env = {**os.environ, PASSWORD_ENV: password}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "mail", "watch", "--once", "--config", str(config_path)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    watched = psutil.Process(process.pid)
+    peak = 0
+    while process.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.002)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read().decode() if process.stdout else ""
+    if process.returncode != 0:
+        raise SystemExit(f"mail watch failed (status {process.returncode}): {output}")
+    print(f"  {output.strip()}")
+    return seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=20, help="10 MB messages for the memory run")
+    parser.add_argument("--batch-size", type=int, default=200)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="compact-bench-dovecot-"))
+    work = Path(tempfile.mkdtemp(prefix="compact-bench-"))
+    server = DovecotServer(root).start()
+    try:
+        backlog = [raw for _name, raw in realistic_backlog(args.messages, seed=1000)]
+        ours, theirs, large = server.new_user(), server.new_user(), server.new_user()
+        fill(ours, backlog)
+        fill(theirs, backlog)
+        print(f"{len(backlog)} messages in each of two Dovecot inboxes "
+              f"({sum(map(len, backlog)) / 1e6:.1f} MB)")
+
+        (work / "ours").mkdir()
+        (work / "naive").mkdir()
+        ours_config = write_config(work / "ours", ours, args.batch_size)
+        naive_config = require_config(write_config(work / "naive", theirs, args.batch_size))
+
+        # The routing both sides do (parse, decide, record), timed alone on the same bytes.
+        served = [raw for _uid, raw in sorted(theirs.messages().items())]
+        with CaseRegister(work / "routing-only.db", naive_config.compact_profile) as register:
+            started = time.perf_counter()
+            with register.transaction():
+                for raw in served:
+                    route_message(raw, naive_config, register)
+            routing = time.perf_counter() - started
+        print(f"routing alone:      {routing:7.2f} s  (parse, decide, record; shared by both)")
+
+        started = time.perf_counter()
+        routed = naive(theirs, naive_config, work / "naive" / "cases.db")
+        baseline = time.perf_counter() - started
+        print(f"naive loop:         {baseline:7.2f} s  ({routed / baseline:6.0f} messages/s)")
+
+        watched, rss = watch_once(ours_config, ours.password)
+        print(f"mail watch --once:  {watched:7.2f} s  ({len(backlog) / watched:6.0f} messages/s, "
+              f"including interpreter start-up; peak RSS {rss / 1e6:.0f} MB)")
+        print(f"beyond the routing: naive {baseline - routing:.2f} s, mail watch {watched - routing:.2f} s "
+              f"(ratio {(baseline - routing) / max(watched - routing, 1e-9):.2f})")
+        left = ours.count("INBOX"), theirs.count("INBOX")
+        if left != (0, 0):
+            raise SystemExit(f"messages left in the inboxes: {left}")
+
+        if args.large:
+            fill(large, [large_dispute(10 * 1024 * 1024, message_id=f"<large-{n}@agewell.example>")
+                         for n in range(args.large)])
+            (work / "large").mkdir()
+            seconds, peak = watch_once(write_config(work / "large", large, args.batch_size),
+                                       large.password)
+            print(f"{args.large} x 10 MB messages: {seconds:.2f} s, peak RSS {peak / 1e6:.0f} MB "
+                  f"(goal: under 250 MB)")
+        print(f"ratio: {baseline / watched:.2f}")
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The watcher's journal: each IMAP message recorded before it is moved, so every step can be redone."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from compact_docs.register import CaseRegister
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One message of a watched folder, identified by (folder, UIDVALIDITY, UID), and where it goes.
+
+    ``state`` is 'recorded' (routed and written to the register, not yet moved), 'moved', or
+    'stale' (recorded under a UIDVALIDITY the folder no longer has).
+    """
+
+    folder: str
+    uidvalidity: int
+    uid: int
+    message_id: str
+    disposition: str
+    destination: str
+    state: str
+
+
+class MailboxJournal:
+    """The journal table of a case register (its migration 2), read and written in its transactions.
+
+    A UID means something only together with its folder's UIDVALIDITY (RFC 3501 section 2.3.1.1),
+    so entries of an older UIDVALIDITY never match messages of the new one; those messages are
+    recognised again by their Message-ID (or byte hash) in the register instead.
+    """
+
+    def __init__(self, register: CaseRegister) -> None:
+        self.register = register
+
+    def entries(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> dict[int, JournalEntry]:
+        """The entries of these UIDs that exist, by UID."""
+        found: dict[int, JournalEntry] = {}
+        for start in range(0, len(uids), 500):  # SQLite's bound-parameter limit, with room
+            chunk = list(uids[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.register.execute(
+                f"SELECT * FROM mailbox_journal WHERE folder = ? AND uidvalidity = ? "
+                f"AND uid IN ({marks})", (folder, uidvalidity, *chunk)).fetchall()
+            for row in rows:
+                found[int(row["uid"])] = _entry(row)
+        return found
+
+    def pending(self, folder: str, uidvalidity: int) -> list[JournalEntry]:
+        """Entries recorded but not yet known to be moved, in UID order."""
+        rows = self.register.execute(
+            "SELECT * FROM mailbox_journal WHERE folder = ? AND uidvalidity = ? AND state = 'recorded' "
+            "ORDER BY uid", (folder, uidvalidity)).fetchall()
+        return [_entry(row) for row in rows]
+
+    def record(self, folder: str, uidvalidity: int, uid: int, *, message_id: str,
+               disposition: str, destination: str) -> None:
+        """Note that a message was routed and where it goes; an entry already there is kept."""
+        self.register.execute(
+            "INSERT OR IGNORE INTO mailbox_journal (folder, uidvalidity, uid, message_id, "
+            "disposition, destination, state, recorded) VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?)",
+            (folder, uidvalidity, uid, message_id, disposition, destination, self.register.now()))
+
+    def mark_moved(self, folder: str, uidvalidity: int, uids: Iterable[int]) -> None:
+        """Note that messages left the folder (moved by us, or found gone)."""
+        at = self.register.now()
+        with self.register.transaction():
+            for uid in uids:
+                self.register.execute(
+                    "UPDATE mailbox_journal SET state = 'moved', moved = ? WHERE folder = ? AND "
+                    "uidvalidity = ? AND uid = ? AND state = 'recorded'", (at, folder, uidvalidity, uid))
+
+    def reconcile(self, folder: str, uidvalidity: int, present: Iterable[int]) -> list[int]:
+        """Mark moved the recorded entries whose UIDs are no longer in the folder; return those UIDs.
+
+        That happens when the process stopped after a move and before noting it.
+        """
+        still_there = set(present)
+        gone = [e.uid for e in self.pending(folder, uidvalidity) if e.uid not in still_there]
+        if gone:
+            self.mark_moved(folder, uidvalidity, gone)
+        return gone
+
+    def retire_other_uidvalidities(self, folder: str, uidvalidity: int) -> int:
+        """Mark stale the unfinished entries of a folder's earlier UIDVALIDITY; return how many.
+
+        Their UIDs name nothing now: the messages, if still there, have new UIDs and are
+        recognised by their Message-ID when routed again.
+        """
+        with self.register.transaction():
+            cursor = self.register.execute(
+                "UPDATE mailbox_journal SET state = 'stale' WHERE folder = ? AND uidvalidity != ? "
+                "AND state = 'recorded'", (folder, uidvalidity))
+        return int(cursor.rowcount)
+
+    def count(self, state: str | None = None) -> int:
+        """How many entries the journal holds (in one state, or all)."""
+        sql, params = "SELECT COUNT(*) FROM mailbox_journal", tuple[str, ...]()
+        if state is not None:
+            sql, params = sql + " WHERE state = ?", (state,)
+        return int(self.register.execute(sql, params).fetchone()[0])
+
+
+def _entry(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(folder=row["folder"], uidvalidity=int(row["uidvalidity"]), uid=int(row["uid"]),
+                        message_id=row["message_id"], disposition=row["disposition"],
+                        destination=row["destination"], state=row["state"])

@@ -1,0 +1,225 @@
+"""The acknowledgement outbox: replies queued with the routing that caused them, then sent and retried."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import sqlite3
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import getaddresses
+
+from compact_docs.errors import MailError
+from compact_docs.register import CaseRegister
+from mailflows.acknowledgement import build_acknowledgement
+from mailflows.config import MailConfig
+from mailflows.facts import automatic_reasons
+from mailflows.imap import Disconnected
+from mailflows.parsing import ParsedMessage
+from mailflows.route import RoutingDecision
+from mailflows.smtp import SmtpAccount, SmtpConnection
+
+log = logging.getLogger("mailflows.watch")
+
+ACKNOWLEDGED_ACTIONS = frozenset({"open", "escalate"})
+"""An acknowledgement goes out once per new case and once per escalation, never per reply."""
+LONGEST_RETRY = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class QueuedAcknowledgement:
+    """One acknowledgement in the outbox: queued, sent (``sent`` set) or waiting for a retry."""
+
+    id: int
+    message_id: str
+    case_ref: str | None
+    recipient: str
+    recipients: tuple[str, ...]
+    content: bytes
+    attempts: int
+    last_error: str | None
+    sent: str | None
+
+    def message(self) -> EmailMessage:
+        """The acknowledgement as an email message, as it was built when queued."""
+        parsed = email.message_from_bytes(self.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass(frozen=True)
+class OutboxDelivery:
+    """What one delivery round did: sent, failed (to be retried) and still waiting."""
+
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+class Outbox:
+    """The outbox table of a case register, with a daily limit of acknowledgements per address.
+
+    The limit counts what was queued for an address on the register's current (UTC) day, so it
+    holds across restarts and however many messages one sender writes.
+    """
+
+    def __init__(self, register: CaseRegister, *, daily_limit: int = 5,
+                 retry_after: timedelta = timedelta(minutes=5)) -> None:
+        self.register = register
+        self.daily_limit = daily_limit
+        self.retry_after = retry_after
+
+    def queued_today(self, address: str) -> int:
+        """How many acknowledgements were queued for this address today."""
+        row = self.register.execute("SELECT COUNT(*) FROM outbox WHERE recipient = ? AND day = ?",
+                                    (address.lower(), self.register.now()[:10])).fetchone()
+        return int(row[0])
+
+    def queue(self, message: EmailMessage, case_ref: str | None) -> QueuedAcknowledgement:
+        """Put an acknowledgement in the outbox (inside the caller's transaction, if any)."""
+        recipients = tuple(address for _name, address in
+                           getaddresses([*message.get_all("To", []), *message.get_all("Cc", [])])
+                           if address)
+        if not recipients:
+            raise MailError("an acknowledgement needs a recipient")
+        now = self.register.now()
+        message_id = str(message["Message-ID"])
+        with self.register.transaction():
+            self.register.execute(
+                "INSERT INTO outbox (message_id, in_reply_to, case_ref, recipient, recipients, content, "
+                "queued, day, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, str(message.get("In-Reply-To", "")), case_ref, recipients[0].lower(),
+                 json.dumps(recipients), message.as_bytes(policy=email.policy.SMTP), now, now[:10],
+                 now))
+            if case_ref:
+                self.register.add_outgoing(case_ref, message_id, str(message["Subject"]))
+        found = self.by_message_id(message_id)
+        assert found is not None
+        return found
+
+    def by_message_id(self, message_id: str) -> QueuedAcknowledgement | None:
+        """The outbox entry of an acknowledgement's Message-ID, or None."""
+        row = self.register.execute("SELECT * FROM outbox WHERE message_id = ?",
+                                    (message_id,)).fetchone()
+        return _queued(row) if row else None
+
+    def for_case(self, case_ref: str) -> list[QueuedAcknowledgement]:
+        """Every acknowledgement queued on a case, oldest first."""
+        rows = self.register.execute("SELECT * FROM outbox WHERE case_ref = ? ORDER BY id",
+                                     (case_ref,)).fetchall()
+        return [_queued(row) for row in rows]
+
+    def due(self) -> list[QueuedAcknowledgement]:
+        """Unsent acknowledgements whose next attempt has come, oldest first."""
+        rows = self.register.execute(
+            "SELECT * FROM outbox WHERE sent IS NULL AND next_attempt <= ? ORDER BY id",
+            (self.register.now(),)).fetchall()
+        return [_queued(row) for row in rows]
+
+    def waiting(self) -> int:
+        """How many acknowledgements are not sent yet."""
+        return int(self.register.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NULL").fetchone()[0])
+
+    def mark_sent(self, queued: QueuedAcknowledgement) -> None:
+        """Note that an acknowledgement was handed to the SMTP server."""
+        with self.register.transaction():
+            self.register.execute("UPDATE outbox SET sent = ?, attempts = attempts + 1, "
+                                  "last_error = NULL WHERE id = ?", (self.register.now(), queued.id))
+
+    def mark_failed(self, queued: QueuedAcknowledgement, error: str) -> None:
+        """Note a failed attempt; the next waits longer each time (at most six hours)."""
+        attempts = queued.attempts + 1
+        delay = min(self.retry_after * 2 ** min(attempts - 1, 16), LONGEST_RETRY)
+        retry = datetime.fromisoformat(self.register.now()) + delay
+        with self.register.transaction():
+            self.register.execute(
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
+                (attempts, error, retry.isoformat(timespec="seconds"), queued.id))
+
+
+def _queued(row: sqlite3.Row) -> QueuedAcknowledgement:
+    return QueuedAcknowledgement(
+        id=int(row["id"]), message_id=row["message_id"], case_ref=row["case_ref"],
+        recipient=row["recipient"], recipients=tuple(json.loads(row["recipients"])),
+        content=bytes(row["content"]), attempts=int(row["attempts"]), last_error=row["last_error"],
+        sent=row["sent"])
+
+
+def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailConfig,
+                outbox: Outbox) -> tuple[QueuedAcknowledgement | None, str | None]:
+    """Queue the acknowledgement a freshly routed message is due, if any; say why when none is.
+
+    Due once per new case and once per escalation; never for automatic mail (RFC 3834), never
+    to our own address, and at most the daily limit per address. For stage 1 the
+    commissioner named in the organisations directory is copied.
+    """
+    if decision.already_recorded or decision.action not in ACKNOWLEDGED_ACTIONS:
+        return None, None
+    automatic = automatic_reasons(parsed)
+    if automatic:
+        return None, f"no acknowledgement: automatic mail ({automatic[0]})"
+    smtp = config.mail.smtp
+    if smtp is None:
+        return None, None
+    to = (decision.acknowledge_to or "").strip().lower()
+    if to and to == smtp.sender.strip().lower():
+        return None, "no acknowledgement: the message came from our own address"
+    message = build_acknowledgement(decision, parsed, config, sender=smtp.sender)
+    if message is None:
+        return None, None
+    if outbox.queued_today(to) >= outbox.daily_limit:
+        return None, (f"no acknowledgement: {outbox.daily_limit} already sent to {to} today "
+                      "(the daily limit)")
+    entry = config.organisation_named(decision.organisation)
+    if decision.stage == 1 and entry is not None and entry.commissioner:
+        message["Cc"] = entry.commissioner
+    return outbox.queue(message, decision.case_ref), None
+
+
+def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] | None = None,
+            ssl_context: ssl.SSLContext | None = None) -> OutboxDelivery:
+    """Send the acknowledgements that are due over one SMTP session; never raises for SMTP trouble.
+
+    Each is sent with a null return path (RFC 3834 section 3.3). A failure is noted on the
+    entry, which is tried again later; an unreachable server leaves every entry for later.
+    """
+    due = outbox.due()
+    if not due:
+        return OutboxDelivery(waiting=outbox.waiting())
+    sent = failed = 0
+    connection = SmtpConnection(account, environ=environ, ssl_context=ssl_context)
+    try:
+        connection.connect()
+    except MailError as exc:
+        for queued in due:
+            outbox.mark_failed(queued, str(exc))
+        log.warning("acknowledgements: %d waiting, SMTP not reachable: %s", len(due), exc)
+        return OutboxDelivery(failed=len(due), waiting=outbox.waiting())
+    try:
+        for queued in due:
+            try:
+                connection.send_message(queued.message(), recipients=queued.recipients,
+                                        envelope_sender="")
+            except Disconnected as exc:
+                outbox.mark_failed(queued, str(exc))
+                failed += 1
+                log.warning("acknowledgements: SMTP session lost, the rest wait: %s", exc)
+                break
+            except MailError as exc:  # refused: this one waits, the others go
+                outbox.mark_failed(queued, str(exc))
+                failed += 1
+                log.warning("acknowledgement %s to %s not sent, will retry: %s",
+                            queued.message_id, ", ".join(queued.recipients), exc)
+                continue
+            outbox.mark_sent(queued)
+            sent += 1
+            log.info("acknowledgement %s sent to %s (case %s)", queued.message_id,
+                     ", ".join(queued.recipients), queued.case_ref or "none")
+    finally:
+        connection.quit()
+    return OutboxDelivery(sent=sent, failed=failed, waiting=outbox.waiting())

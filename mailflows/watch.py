@@ -1,0 +1,365 @@
+"""The IMAP watcher: BVSC's dispute inbox routed exactly once, through crashes, disconnects and bad mail."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from compact_docs.errors import CompactError, MailError
+from compact_docs.register import CaseRegister, RecordedMessage
+from mailflows.config import MailConfig
+from mailflows.connections import destination_folders, imap_account, smtp_account
+from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
+from mailflows.journal import JournalEntry, MailboxJournal
+from mailflows.outbox import Outbox, acknowledge, deliver
+from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.route import RoutingDecision, classify, open_register, record
+
+log = logging.getLogger("mailflows.watch")
+
+STOP_POLL_SECONDS = 0.5
+"""How often a waiting watcher looks at its stop flag (IDLE itself sends nothing meanwhile)."""
+ONCE_RECONNECTS = 3
+"""How many lost connections `--once` rides out before it gives up."""
+_NEW_MAIL = frozenset({b"EXISTS", b"RECENT"})
+
+
+@dataclass(frozen=True)
+class WatchedMessage:
+    """One inbox message the watcher dealt with: its routing, the folder it went to, how.
+
+    ``resumed`` is set for a message recorded by an earlier run that stopped before moving it:
+    it is moved now, and its case is not touched again.
+    """
+
+    uid: int
+    decision: RoutingDecision
+    folder: str
+    resumed: bool = False
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The design's `mail watch --json` object (the `mail classify --json` shape)."""
+        return self.decision.to_dict()
+
+
+@dataclass
+class WatchSummary:
+    """What a run did: messages routed by disposition, recognised, resumed; reconnects; replies."""
+
+    routed: dict[str, int] = field(default_factory=dict)
+    already_recorded: int = 0
+    resumed: int = 0
+    moved: int = 0
+    reconnects: int = 0
+    acknowledgements_queued: int = 0
+    acknowledgements_sent: int = 0
+    acknowledgements_waiting: int = 0
+
+    def count(self, message: WatchedMessage) -> None:
+        """Add one message to the tallies."""
+        if message.resumed:
+            self.resumed += 1
+        elif message.decision.already_recorded:
+            self.already_recorded += 1
+        else:
+            key = message.decision.disposition
+            self.routed[key] = self.routed.get(key, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain data."""
+        return {"routed": dict(self.routed), "already_recorded": self.already_recorded,
+                "resumed": self.resumed, "moved": self.moved, "reconnects": self.reconnects,
+                "acknowledgements_queued": self.acknowledgements_queued,
+                "acknowledgements_sent": self.acknowledgements_sent,
+                "acknowledgements_waiting": self.acknowledgements_waiting}
+
+    def line(self) -> str:
+        """One readable line: 'Routed 12 (stage-1 4, ...); 3 already recorded; ...'."""
+        total = sum(self.routed.values())
+        parts = [f"Routed {total}" + (" (" + ", ".join(
+            f"{k} {n}" for k, n in sorted(self.routed.items())) + ")" if total else "")]
+        parts.append(f"{self.already_recorded} already recorded")
+        parts.append(f"{self.resumed} resumed from an earlier run")
+        parts.append(f"{self.moved} moved")
+        parts.append(f"{self.reconnects} reconnect(s)")
+        parts.append(f"acknowledgements: {self.acknowledgements_queued} queued, "
+                     f"{self.acknowledgements_sent} sent, {self.acknowledgements_waiting} waiting")
+        return "; ".join(parts)
+
+
+class MailboxWatcher:
+    """Routes the configured inbox: the backlog first, then new mail as IDLE reports it.
+
+    Every message is fetched with BODY.PEEK (never marked read), decided, written to the case
+    register together with its journal entry and any acknowledgement in one transaction, and
+    only then moved: one UID MOVE per destination folder per batch. A run that stops anywhere
+    leaves each message either unrecorded (routed next time) or recorded (moved next time,
+    without touching its case again). ``stop`` ends the run after the current batch.
+    """
+
+    def __init__(self, config: MailConfig, *, environ: Mapping[str, str] | None = None,
+                 ssl_context: ssl.SSLContext | None = None,
+                 on_message: Callable[[WatchedMessage], None] | None = None,
+                 stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.settings = config.mail.watch
+        self.account = imap_account(config)
+        self.smtp = smtp_account(config)
+        self.inbox = self.account.inbox
+        self.environ = environ
+        self.ssl_context = ssl_context
+        self.on_message = on_message
+        self.stop = stop or threading.Event()
+        self.summary = WatchSummary()
+        self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
+        self._folders = destination_folders(config)
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> WatchSummary:
+        """Route the backlog, then (unless ``once``) wait for new mail until ``stop`` is set.
+
+        A lost connection is re-made after a pause that doubles each time up to the configured
+        maximum, then the inbox is caught up. Raises MailError for what waiting will not fix
+        (a refused login, an unverifiable certificate, a missing IDLE).
+        """
+        delay = 1.0
+        failures = 0
+        with open_register(self.config) as register:
+            journal = MailboxJournal(register)
+            outbox = Outbox(register, daily_limit=self.settings.acknowledgements_per_address_per_day,
+                            retry_after=timedelta(minutes=self.settings.acknowledgement_retry_minutes))
+            try:
+                while not self.stop.is_set():
+                    try:
+                        state = self._connect(journal)
+                        failures, delay = 0, 1.0
+                        self.catch_up(register, journal, outbox, state)
+                        if once:
+                            break
+                        log.info("waiting for new mail in %s (IDLE)", self.inbox)
+                        while not self.stop.is_set():
+                            self._wait_for_mail()
+                            self.catch_up(register, journal, outbox, state)
+                    except Disconnected as exc:
+                        failures += 1
+                        self.summary.reconnects += 1
+                        if once and failures > ONCE_RECONNECTS:
+                            raise
+                        log.warning("connection lost or refused (%s); reconnecting in %.0f s", exc, delay)
+                        self.stop.wait(delay)
+                        delay = min(delay * 2, self.settings.reconnect_max_seconds)
+            except BaseException:
+                self.connection.close()  # a crash or an error: no polite goodbye
+                raise
+            self.connection.logout()
+            self._deliver(outbox)
+        return self.summary
+
+    def _connect(self, journal: MailboxJournal) -> FolderState:
+        self.connection.connect()
+        created = self.connection.ensure_folders(self._folders)
+        if created:
+            log.info("created folders: %s", ", ".join(created))
+        state = self.connection.select_folder(self.inbox)
+        stale = journal.retire_other_uidvalidities(self.inbox, state.uidvalidity)
+        if stale:
+            log.warning("%s has a new UIDVALIDITY (%d): %d unfinished journal entries of the old one "
+                        "retired; its messages are recognised by Message-ID", self.inbox,
+                        state.uidvalidity, stale)
+        return state
+
+    def _wait_for_mail(self) -> None:
+        """IDLE (RFC 2177) until new mail arrives, the renewal time comes, or ``stop`` is set."""
+        connection = self.connection
+        renew_at = time.monotonic() + self.settings.idle_renew_minutes * 60
+        connection.idle()
+        try:
+            while not self.stop.is_set():
+                left = renew_at - time.monotonic()
+                if left <= 0:
+                    log.info("renewing IDLE")
+                    return
+                responses = connection.idle_check(min(STOP_POLL_SECONDS, left))
+                if any(len(r) > 1 and isinstance(r[1], bytes) and r[1].upper() in _NEW_MAIL
+                       for r in responses):
+                    return
+        finally:
+            if connection.idling:
+                connection.idle_done()
+
+    # -- catching up -------------------------------------------------------------------------
+
+    def catch_up(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+                 state: FolderState) -> None:
+        """Route and move every message in the inbox now, batch by batch, then send replies."""
+        uids = self.connection.search_all()
+        settled = journal.reconcile(self.inbox, state.uidvalidity, uids)
+        if settled:
+            log.info("%d message(s) moved by an earlier run are noted as moved", len(settled))
+        size = self.settings.batch_size
+        for start in range(0, len(uids), size):
+            if self.stop.is_set():
+                log.info("stopping: %d message(s) left in %s for the next run",
+                         len(uids) - start, self.inbox)
+                break
+            self._batch(register, journal, outbox, state, uids[start : start + size])
+        self._deliver(outbox)
+
+    def _batch(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+               state: FolderState, uids: Sequence[int]) -> None:
+        known = journal.entries(self.inbox, state.uidvalidity, uids)
+        fresh = [uid for uid in uids if uid not in known]
+        fetched = list(self.connection.fetch_messages(
+            fresh, batch_size=max(len(fresh), 1), size_cap=self.settings.size_cap_bytes))
+        done: dict[int, WatchedMessage] = {}
+        with register.transaction():  # recorded first: nothing is moved before this commits
+            for message in fetched:
+                done[message.uid] = self._route(register, journal, outbox, state, message)
+        for uid, entry in known.items():
+            done[uid] = self._resumed(register, entry)
+        ordered = [done[uid] for uid in uids if uid in done]
+        by_folder: dict[str, list[int]] = {}
+        for watched in ordered:
+            by_folder.setdefault(watched.folder, []).append(watched.uid)
+        for folder, group in by_folder.items():
+            self.connection.move(group, folder)
+            journal.mark_moved(self.inbox, state.uidvalidity, group)
+            self.summary.moved += len(group)
+        for watched in ordered:  # reported once filed, so a line never names a move not made
+            self.summary.count(watched)
+            _log_message(watched)
+            if self.on_message is not None:
+                self.on_message(watched)
+
+    def _route(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+               state: FolderState, message: FetchedMessage) -> WatchedMessage:
+        parsed = parse_message(message.raw, self.config.max_text_chars)
+        source = f"imap://{self.account.host}/{self.inbox};UIDVALIDITY={state.uidvalidity}/;UID={message.uid}"
+        notes: list[str] = []
+        register.execute("SAVEPOINT route_one")
+        try:
+            decision = classify(parsed, self.config, register)
+            if not decision.already_recorded:
+                decision = record(decision, parsed, register, source)
+                if self.smtp is not None:
+                    notes += self._acknowledge(register, outbox, decision, parsed)
+        except Exception as exc:  # one bad message must not stop the mailbox
+            register.execute("ROLLBACK TO route_one")
+            log.warning("UID %d could not be routed (%s): it goes to needs-triage", message.uid, exc,
+                        exc_info=not isinstance(exc, CompactError))
+            decision = self._triage(register, parsed, source, exc)
+        register.execute("RELEASE route_one")
+        if message.truncated:
+            notes.append(f"over the size cap ({message.size} bytes): read its header and the start "
+                         "of its text")
+        folder = self.config.mail.folders.for_disposition(decision.disposition)
+        journal.record(self.inbox, state.uidvalidity, message.uid, message_id=decision.message_id,
+                       disposition=decision.disposition, destination=folder)
+        return WatchedMessage(message.uid, decision, folder, notes=tuple(notes))
+
+    def _acknowledge(self, register: CaseRegister, outbox: Outbox, decision: RoutingDecision,
+                     parsed: ParsedMessage) -> list[str]:
+        register.execute("SAVEPOINT acknowledge_one")
+        try:
+            queued, why_not = acknowledge(decision, parsed, self.config, outbox)
+        except CompactError as exc:  # the routing stands; only the reply is given up
+            register.execute("ROLLBACK TO acknowledge_one")
+            queued, why_not = None, f"no acknowledgement: {exc}"
+        register.execute("RELEASE acknowledge_one")
+        if queued is None:
+            return [why_not] if why_not else []
+        self.summary.acknowledgements_queued += 1
+        return [f"acknowledgement queued for {', '.join(queued.recipients)}"]
+
+    def _triage(self, register: CaseRegister, parsed: ParsedMessage, source: str,
+                exc: Exception) -> RoutingDecision:
+        reason = f"could not be routed automatically ({type(exc).__name__}: {exc}); a caseworker decides"
+        recorded = register.record_message(RecordedMessage(
+            message_id=parsed.message_id, disposition="needs-triage", stage=None, case_ref=None,
+            organisation=None, commissioned=None, reasons=(reason,), subject=parsed.subject,
+            sender=parsed.from_address, sender_name=parsed.from_name, source=source))
+        return _decision(recorded, already_recorded=False)
+
+    def _resumed(self, register: CaseRegister, entry: JournalEntry) -> WatchedMessage:
+        recorded = register.recorded_message(entry.message_id)
+        if recorded is None:  # the register was replaced: the journal still knows the folder
+            decision = RoutingDecision(
+                disposition=entry.disposition, stage=None, case_ref=None, organisation=None,
+                commissioned=None, message_id=entry.message_id, already_recorded=True,
+                reasons=("recorded by an earlier run, which stopped before moving it",))
+        else:
+            decision = _decision(recorded, already_recorded=True)
+            decision = replace(decision, reasons=(
+                *decision.reasons, "recorded by an earlier run, which stopped before moving it"))
+        return WatchedMessage(entry.uid, decision, entry.destination, resumed=True)
+
+    def _deliver(self, outbox: Outbox) -> None:
+        if self.smtp is None:
+            return
+        delivery = deliver(outbox, self.smtp, environ=self.environ, ssl_context=self.ssl_context)
+        self.summary.acknowledgements_sent += delivery.sent
+        self.summary.acknowledgements_waiting = delivery.waiting
+
+
+def _decision(recorded: RecordedMessage, *, already_recorded: bool) -> RoutingDecision:
+    return RoutingDecision(
+        disposition=recorded.disposition, stage=recorded.stage, case_ref=recorded.case_ref,
+        organisation=recorded.organisation, commissioned=recorded.commissioned,
+        message_id=recorded.message_id, reasons=recorded.reasons,
+        already_recorded=already_recorded, subject=recorded.subject, source=recorded.source)
+
+
+def _log_message(watched: WatchedMessage) -> None:
+    decision = watched.decision
+    how = " (resumed)" if watched.resumed else " (already recorded)" if decision.already_recorded else ""
+    reasons = "; ".join((*decision.reasons, *watched.notes))
+    log.info("UID %d %s%s case %s -> %s %s: %s", watched.uid, decision.disposition, how,
+             decision.case_ref or "none", watched.folder, decision.message_id, reasons)
+
+
+def watch_mailbox(config: MailConfig, *, once: bool = False,
+                  on_message: Callable[[WatchedMessage], None] | None = None,
+                  stop: threading.Event | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  ssl_context: ssl.SSLContext | None = None) -> WatchSummary:
+    """Route the configured inbox: the backlog, then (unless ``once``) new mail until ``stop``."""
+    if config.mail.imap is None:
+        raise MailError(f"{config.source}: no [mail.imap] table: `mail watch` needs a mailbox")
+    watcher = MailboxWatcher(config, environ=environ, ssl_context=ssl_context,
+                             on_message=on_message, stop=stop)
+    return watcher.run(once=once)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event,
+                    signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)
+                    ) -> Iterator[threading.Event]:
+    """While inside, SIGTERM and Ctrl-C set ``stop`` (the current batch finishes) instead of killing.
+
+    A second signal while stopping ends the process at once, as a person pressing Ctrl-C twice
+    expects. Call from the main thread.
+    """
+    def handler(number: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("%s received: finishing the current batch, then stopping",
+                 signal.Signals(number).name)
+        stop.set()
+
+    previous = {number: signal.signal(number, handler) for number in signals}
+    try:
+        yield stop
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)

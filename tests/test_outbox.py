@@ -1,0 +1,171 @@
+"""Acknowledgements: queued with the routing, sent over real SMTP, limited per address, retried."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from backlog import MAIL
+from servers import MailUser, SmtpServer, free_port
+from test_watch import run_once, write_config
+
+from compact_docs.register import CaseRegister
+from mailflows.config import require_config
+from mailflows.outbox import Outbox, deliver
+from mailflows.smtp import SmtpAccount
+
+THREADS = MAIL / "threads"
+MESSAGES = MAIL / "messages"
+
+
+def _append(user: MailUser, *paths: Path) -> None:
+    for path in paths:
+        user.append(path.read_bytes())
+
+
+def test_acknowledgements_for_new_cases_and_escalations_only(
+    tmp_path: Path, mail_user: MailUser, smtp_server: SmtpServer
+) -> None:
+    _append(mail_user, *(THREADS / f"a{n}.eml" for n in range(1, 5)),
+            *(THREADS / f"c{n}.eml" for n in range(1, 5)),
+            MESSAGES / "01-late-payment.eml", MESSAGES / "21-auto-submitted-ooo.eml",
+            MESSAGES / "26-mailing-list.eml", MESSAGES / "24-bounce-dsn.eml")
+    config = require_config(write_config(tmp_path, mail_user, smtp_port=smtp_server.port))
+
+    summary, seen = run_once(config)
+
+    # a1 opens, a2 and a3 escalate (a4 joins at stage 3); c1 opens, c2 escalates (c3 joins,
+    # c4 is an auto-reply); 01 opens. Automatic mail gets nothing.
+    acknowledged = [w for w in seen if w.decision.action in ("open", "escalate")]
+    assert len(acknowledged) == 6
+    assert summary.acknowledgements_queued == summary.acknowledgements_sent == 6
+    received = smtp_server.received
+    assert len(received) == 6
+    automatic = {"ooo", "list", "mailer-daemon", "postmaster", "noreply", "no-reply"}
+    for mail in received:
+        message = mail.message
+        assert message["Auto-Submitted"] == "auto-replied"
+        assert message["From"] == "disputes@bvsc.example"
+        assert mail.mail_from in ("", "<>")  # a null return path: bounces never loop back
+        assert not any(part in mail.rcpt_tos[0] for part in automatic)
+    by_reply = {m.message["In-Reply-To"]: m for m in received}
+    for watched in acknowledged:
+        mail = by_reply[watched.decision.message_id]
+        assert f"[{watched.decision.case_ref}]" in mail.message["Subject"]
+        if watched.decision.stage == 1:  # the commissioner is copied at stage 1
+            entry = config.organisation_named(watched.decision.organisation)
+            assert entry is not None and entry.commissioner
+            assert mail.message["Cc"] == entry.commissioner
+            assert entry.commissioner in mail.rcpt_tos
+        else:
+            assert mail.message["Cc"] is None
+    # Each acknowledgement's Message-ID is on its case, so replies to it thread.
+    with sqlite3.connect(config.database_path) as conn:
+        outgoing = {row[0]: row[1] for row in conn.execute(
+            "SELECT message_id, ref FROM case_messages WHERE direction = 'out'")}
+    for mail in received:
+        assert str(mail.message["Message-ID"]) in outgoing
+
+    # Nothing is sent twice: a second run finds nothing new.
+    run_once(config)
+    assert len(smtp_server.received) == 6
+
+
+def test_the_daily_limit_per_address(tmp_path: Path, mail_user: MailUser, smtp_server: SmtpServer) -> None:
+    original = (MESSAGES / "01-late-payment.eml").read_bytes()
+    for number in range(4):  # four separate disputes from one person on one day
+        mail_user.append(original.replace(b"<a1b2c3.", f"<n{number}.".encode())
+                         .replace(b"Invoice INV-0931", f"Invoice INV-09{number}".encode()))
+    config = require_config(write_config(tmp_path, mail_user, smtp_port=smtp_server.port,
+                                         watch={"acknowledgements_per_address_per_day": 2}))
+    summary, seen = run_once(config)
+    assert sum(summary.routed.values()) == 4
+    assert len(smtp_server.received) == 2
+    assert sum(any("daily limit" in note for note in w.notes) for w in seen) == 2
+
+
+def test_smtp_down_queues_then_a_later_run_sends(
+    tmp_path: Path, mail_user: MailUser, start_smtp: Callable[..., SmtpServer]
+) -> None:
+    _append(mail_user, MESSAGES / "01-late-payment.eml", MESSAGES / "10-already-raised.eml")
+    nothing_there = free_port()
+    config = require_config(write_config(tmp_path, mail_user, smtp_port=nothing_there,
+                                         watch={"acknowledgement_retry_minutes": 0.001}))
+    summary, seen = run_once(config)
+    # Routing went on regardless: both messages filed, both acknowledgements waiting.
+    assert mail_user.count("INBOX") == 0
+    assert summary.acknowledgements_queued == 2 and summary.acknowledgements_waiting == 2
+    with sqlite3.connect(config.database_path) as conn:
+        errors = [row[0] for row in conn.execute("SELECT last_error FROM outbox")]
+    assert all(error and "connect" in error for error in errors)
+
+    server = start_smtp()
+    config = require_config(write_config(tmp_path, mail_user, smtp_port=server.port,
+                                         watch={"acknowledgement_retry_minutes": 0.001}))
+    summary, seen = run_once(config)
+    assert seen == []
+    assert summary.acknowledgements_sent == 2 and summary.acknowledgements_waiting == 0
+    assert sorted(m.message["In-Reply-To"] for m in server.received) == sorted(
+        ["<a1b2c3.priya@crayfordlarder.example>", "<CAF3x9Qm4@mail.agewell.example>"])
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _acknowledgement(to: str, number: int) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "disputes@bvsc.example"
+    message["To"] = to
+    message["Subject"] = f"Re: dispute {number}"
+    message["Message-ID"] = f"<ack-{number}@bvsc.example>"
+    message["Auto-Submitted"] = "auto-replied"
+    message.set_content("Thank you for your message.\n")
+    return message
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> tuple[Outbox, _Clock]:
+    config = require_config(MAIL / "compact.toml")
+    clock = _Clock()
+    register = CaseRegister(tmp_path / "cases.db", config.compact_profile, clock=clock)
+    return Outbox(register, daily_limit=2, retry_after=timedelta(minutes=5)), clock
+
+
+def test_the_limit_counts_per_day_and_failures_wait_longer(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+) -> None:
+    outbox, clock = clocked
+    outbox.queue(_acknowledgement("Jo@AgeWell.example", 1), None)
+    outbox.queue(_acknowledgement("jo@agewell.example", 2), None)
+    assert outbox.queued_today("jo@agewell.example") == 2
+    clock.now += timedelta(days=1)
+    assert outbox.queued_today("jo@agewell.example") == 0
+
+    down = SmtpAccount(host="127.0.0.1", port=free_port(), security="none", sender="disputes@bvsc.example")
+    assert deliver(outbox, down).failed == 2
+    assert outbox.due() == []  # waiting five minutes
+    clock.now += timedelta(minutes=5)
+    assert len(outbox.due()) == 2
+    deliver(outbox, down)
+    clock.now += timedelta(minutes=9)
+    assert outbox.due() == []  # the second wait is ten minutes
+    clock.now += timedelta(minutes=1)
+    up = SmtpAccount(host="127.0.0.1", port=smtp_server.port, security="none",
+                     sender="disputes@bvsc.example")
+    delivery = deliver(outbox, up)
+    assert (delivery.sent, delivery.waiting) == (2, 0)
+    assert [m.message["Message-ID"] for m in smtp_server.received] == ["<ack-1@bvsc.example>",
+                                                                       "<ack-2@bvsc.example>"]
+    assert all(q.sent and q.attempts == 3 for q in map(outbox.by_message_id,
+                                                        ["<ack-1@bvsc.example>", "<ack-2@bvsc.example>"])
+               if q is not None)
+    outbox.register.close()
