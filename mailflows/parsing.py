@@ -233,7 +233,57 @@ def _is_attachment(part: Message) -> bool:
     return bool(_safe(part.get_filename, None)) and disposition != "inline"
 
 
-_POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "subject", "date"})
+@dataclass(frozen=True)
+class _PartInfo:
+    """What the body reader needs of one part's headers."""
+
+    content_type: str
+    charset: str | None
+    attachment: bool
+    filename: str | None
+
+
+def _part_info(part: Message) -> _PartInfo:
+    """A part's type, charset and disposition, with each MIME header parsed once.
+
+    Every header access on a policy.default message builds a new parsed header object, and
+    get_content_type, get_content_charset, get_content_disposition and get_filename each access
+    the same headers again: parsing Content-Type once per part halves the cost of reading a body.
+    Anything unusual (a header the policy cannot parse) takes the slower, forgiving route.
+    """
+    raw = {k.lower(): v for k, v in reversed(_raw_items(part))}
+    raw_type = raw.get("content-type")
+    raw_disposition = raw.get("content-disposition")
+    try:
+        if isinstance(part, EmailMessage) and not any(
+                "\udc80" <= ch <= "\udcff" for ch in (raw_type or "") + (raw_disposition or "")):
+            factory = policy.default.header_factory
+            if raw_type is None:
+                ctype, params = part.get_default_type(), {}
+            else:
+                header = factory("content-type", raw_type)
+                ctype, params = header.content_type, dict(header.params)
+                if ctype.count("/") != 1 or header.defects:
+                    raise ValueError("content-type needs the forgiving route")
+            disposition, dparams = None, {}
+            if raw_disposition is not None:
+                dheader = factory("content-disposition", raw_disposition)
+                disposition, dparams = dheader.content_disposition, dict(dheader.params)
+            filename = dparams.get("filename") or params.get("name")
+            charset = params.get("charset")
+            return _PartInfo(
+                content_type=ctype,
+                charset=charset.lower() if isinstance(charset, str) and charset else None,
+                attachment=disposition == "attachment" or (bool(filename) and disposition != "inline"),
+                filename=str(filename) if filename else None,
+            )
+    except Exception:  # any surprise in a header: the forgiving route below decides
+        pass
+    name = _safe(part.get_filename, None)
+    return _PartInfo(_content_type(part), _charset(part), _is_attachment(part), str(name) if name else None)
+
+
+_POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "subject"})
 """Headers whose decoded value depends on the policy's structured parsing."""
 
 
@@ -287,19 +337,19 @@ class _Reader:
         truncated = False
         parts = _safe(lambda: list(self.msg.walk()), [self.msg])
         for part in parts:
-            ctype = _content_type(part)
+            info = _part_info(part)
+            ctype = info.content_type
             types.append(ctype)
             if _safe(part.is_multipart, False):
                 continue
-            if ctype not in ("text/plain", "text/html") or _is_attachment(part):
-                name = _safe(part.get_filename, None)
-                attachments.append(_unfold(str(name)) if name else ctype)
+            if ctype not in ("text/plain", "text/html") or info.attachment:
+                attachments.append(_unfold(info.filename) if info.filename else ctype)
                 continue
             if budget <= 0:
                 truncated = True
                 continue
             data, cut = _payload_bytes(part, budget)
-            text = decode_bytes(data, _charset(part))
+            text = decode_bytes(data, info.charset)
             if ctype == "text/html":
                 text = html_to_text(text)
             if cut or len(text) > budget:

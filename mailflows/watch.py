@@ -21,7 +21,8 @@ from mailflows.connections import destination_folders, imap_account, smtp_accoun
 from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
-from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.parser_pool import ParserPool
+from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision, classify, open_register, record
 
 log = logging.getLogger("mailflows.watch")
@@ -123,6 +124,7 @@ class MailboxWatcher:
         self.summary = WatchSummary()
         self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
         self._folders = destination_folders(config)
+        self.parser = ParserPool()
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -162,6 +164,8 @@ class MailboxWatcher:
             except BaseException:
                 self.connection.close()  # a crash or an error: no polite goodbye
                 raise
+            finally:
+                self.parser.close()
             self.connection.logout()
             self._deliver(outbox)
         return self.summary
@@ -223,9 +227,10 @@ class MailboxWatcher:
         fetched = list(self.connection.fetch_messages(
             fresh, batch_size=max(len(fresh), 1), size_cap=self.settings.size_cap_bytes))
         done: dict[int, WatchedMessage] = {}
+        parsed = self.parser.parse_many([m.raw for m in fetched], self.config.max_text_chars)
         with register.transaction():  # recorded first: nothing is moved before this commits
-            for message in fetched:
-                done[message.uid] = self._route(register, journal, outbox, state, message)
+            for message, one in zip(fetched, parsed, strict=True):
+                done[message.uid] = self._route(register, journal, outbox, state, message, one)
         for uid, entry in known.items():
             done[uid] = self._resumed(register, entry)
         ordered = [done[uid] for uid in uids if uid in done]
@@ -243,8 +248,7 @@ class MailboxWatcher:
                 self.on_message(watched)
 
     def _route(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
-               state: FolderState, message: FetchedMessage) -> WatchedMessage:
-        parsed = parse_message(message.raw, self.config.max_text_chars)
+               state: FolderState, message: FetchedMessage, parsed: ParsedMessage) -> WatchedMessage:
         source = f"imap://{self.account.host}/{self.inbox};UIDVALIDITY={state.uidvalidity}/;UID={message.uid}"
         notes: list[str] = []
         register.execute("SAVEPOINT route_one")

@@ -1,0 +1,31 @@
+"""Tests for mailflows.parser_pool: parsing in worker processes gives the same messages, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailflows.parser_pool import ParserPool
+from mailflows.parsing import parse_message
+
+MESSAGES = Path(__file__).resolve().parent / "data" / "mail" / "messages"
+
+
+def test_pool_parses_in_order_like_one_process() -> None:
+    raws = [p.read_bytes() for p in sorted(MESSAGES.glob("*.eml"))] * 2
+    pool = ParserPool(workers=2, threshold=1)
+    try:
+        parsed = pool.parse_many(raws)
+    finally:
+        pool.close()
+    assert [p.message_id for p in parsed] == [parse_message(r).message_id for r in raws]
+    assert [p.text for p in parsed] == [parse_message(r).text for r in raws]
+
+
+def test_small_batches_and_one_worker_parse_here() -> None:
+    raws = [p.read_bytes() for p in sorted(MESSAGES.glob("*.eml"))][:3]
+    pool = ParserPool(workers=2)
+    assert [p.subject for p in pool.parse_many(raws)] == [parse_message(r).subject for r in raws]
+    assert pool._executor is None  # below the threshold: no processes were started
+    single = ParserPool(workers=1, threshold=1)
+    assert len(single.parse_many(raws)) == 3
+    assert single._executor is None
