@@ -14,6 +14,7 @@ from compact_docs.dates import (
     describe_period,
     earliest_effective_date,
     long_date,
+    to_london,
 )
 from compact_docs.loading import load_letter
 from compact_docs.models import (
@@ -132,9 +133,11 @@ def _notice_period(
     if timing.effective < earliest:
         short_by = (earliest - timing.effective).days
         days = "day" if short_by == 1 else "days"
+        sent_on = to_london(timing.sent).date()
+        counts = "that day" if given == sent_on else f"on {long_date(given)}"
         base = (f"The change takes effect on {long_date(timing.effective)}, but notice sent by "
-                f"{timing.delivery.replace('-', ' ')} on {long_date(timing.sent.date())} counts as "
-                f"given on {long_date(given)}, so {period}' notice runs to {long_date(earliest)}: "
+                f"{timing.delivery.replace('-', ' ')} on {long_date(sent_on)} counts as "
+                f"given {counts}, so {period}' notice runs to {long_date(earliest)}: "
                 f"{short_by} {days} short.")
         if claimed and reason:
             out.add(code, "warning", clause,
