@@ -239,12 +239,11 @@ for _kind in KINDS:
 @cli.command()
 @click.option("-o", "--out", "out_dir", default="letters", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-@click.option("--force", is_flag=True, help="Replace files that already exist.")
-def demo(out_dir: Path, force: bool) -> None:
+def demo(out_dir: Path) -> None:
     """Write every letter kind (and every escalation stage) from the bundled examples.
 
     Each letter is written as DOCX and PDF, with the kind in its file name, and recorded in the
-    folder's manifest.jsonl.
+    folder's manifest.jsonl. Running it again replaces the demo's own letters (and only those).
 
     \b
     Example:
@@ -252,9 +251,29 @@ def demo(out_dir: Path, force: bool) -> None:
     """
     from compact_docs.renderer import render_examples
 
-    for result in render_examples(out_dir, force=force):
+    for result in render_examples(out_dir, force=True):
         for path in result.files:
             click.echo(str(path))
+
+
+@cli.command()
+@click.option("-o", "--out", "out_dir", default="examples", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+def examples(out_dir: Path, force: bool) -> None:
+    """Copy the bundled example data files (one per kind and escalation stage) to start from.
+
+    Edit a copy, check it, then write the letter.
+
+    \b
+    Example:
+      compact-docs examples -o data
+      compact-docs check notice data/notice.yaml
+    """
+    from compact_docs.examples import write_examples
+
+    for path in write_examples(out_dir, force=force):
+        click.echo(str(path))
 
 
 @cli.group(cls=CompactGroup)

@@ -89,6 +89,8 @@ def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> Ro
         result = renderer.write(rendered, settings.out_dir, force=True)
     except CompactError as exc:
         return RowResult(job.number, "refused", reason=str(exc))
+    except Exception as exc:  # a fault in one letter must not stop the batch
+        return RowResult(job.number, "refused", reason=f"could not be laid out ({type(exc).__name__}: {exc})")
     context = prepared.context
     return RowResult(
         job.number, "written", organisation=context.organisation, reference=context.reference,
@@ -220,6 +222,11 @@ def generate_batch(
 
     try:
         for row in _as_rows(rows, kind, defaults):
+            if row.problem is not None:
+                flush()
+                pending.append(RowResult(row.number, "refused", reason=row.problem))
+                yield from drain(in_flight_limit)
+                continue
             try:
                 prepared = renderer.prepare(row.data, kind)
             except ComplianceError as exc:
@@ -232,6 +239,12 @@ def generate_batch(
             except CompactError as exc:
                 flush()
                 pending.append(RowResult(row.number, "refused", reason=str(exc)))
+                yield from drain(in_flight_limit)
+                continue
+            except Exception as exc:  # a fault in one row must not stop the batch or lose the report
+                flush()
+                pending.append(RowResult(row.number, "refused",
+                                         reason=f"could not be checked ({type(exc).__name__}: {exc})"))
                 yield from drain(in_flight_limit)
                 continue
             stem = _unique_stem(file_stem(prepared.context), used)

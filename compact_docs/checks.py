@@ -16,7 +16,8 @@ from compact_docs.dates import (
     long_date,
     to_london,
 )
-from compact_docs.loading import load_letter
+from compact_docs.errors import InvalidData
+from compact_docs.loading import as_letter
 from compact_docs.models import (
     AgreementLetter,
     EscalationLetter,
@@ -96,6 +97,13 @@ def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
+_NOT_CLAIMED = frozenset({"none", "n/a", "na", "-", "--", "nil", "no", "null", "false", "0", "not applicable"})
+"""Values a register export uses for 'no exceptional circumstances'."""
+
+_NO_REASON = frozenset({"tbc", "tbd", "todo", "to follow", "see above", "yes", "true", "?", "x"})
+"""Values that claim exceptional circumstances without saying what they are."""
+
+
 def _exception_reason(timing: NoticeTiming) -> tuple[bool, str | None]:
     """(claimed, reason): whether exceptional circumstances are claimed, and the reason given."""
     value = timing.exceptional_circumstances
@@ -103,7 +111,12 @@ def _exception_reason(timing: NoticeTiming) -> tuple[bool, str | None]:
         return False, None
     if value is True:
         return True, None
-    return True, value.strip() or None
+    text = value.strip()
+    if text.lower().rstrip(".") in _NOT_CLAIMED:
+        return False, None
+    if text.lower().rstrip(".") in _NO_REASON or len(text) < 4:
+        return True, None
+    return True, text
 
 
 def _notice_period(
@@ -359,7 +372,10 @@ def check_letter(letter: Letter, profile: Profile | None = None) -> Report:
     profile = profile or load_profile(letter.profile)
     out = _Findings(profile)
     dates: dict[str, date] = {}
-    _CHECKS[letter.kind](letter, out, dates)
+    try:
+        _CHECKS[letter.kind](letter, out, dates)
+    except (ValueError, OverflowError) as exc:  # a date so far out that the calendar ends
+        raise InvalidData(f"a date in the letter is out of range for the notice rules: {exc}") from exc
     order = {"error": 0, "warning": 1}
     findings = sorted(out.items, key=lambda f: order[f.severity])
     return Report(kind=letter.kind, profile=profile.id, findings=findings, dates=dates)
@@ -374,7 +390,7 @@ def check(
 
     Raises InvalidData for bad data and ProfileError for an unknown or malformed profile.
     """
-    letter = data if not isinstance(data, (str, Path, Mapping)) else load_letter(data, kind)
+    letter = as_letter(data, kind)
     if isinstance(profile, Profile):
         chosen: Profile | None = profile
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.abc import Traversable
+from pathlib import Path
 
 
 def example_files() -> list[Traversable]:
@@ -15,3 +16,19 @@ def example_files() -> list[Traversable]:
 def example_file(name: str) -> Traversable:
     """One bundled example by file stem, such as 'notice' or 'escalation-stage-2'."""
     return resources.files("compact_docs").joinpath("examples", f"{name}.yaml")
+
+
+def write_examples(out_dir: str | Path, force: bool = False) -> list[Path]:
+    """Copy the bundled example data files into a folder, to start a letter from.
+
+    Raises OutputError, and writes nothing, when a file exists (unless `force`).
+    """
+    from compact_docs.output import prepare_folder, refuse_overwrite, target_path, write_atomic
+
+    folder = prepare_folder(out_dir)
+    sources = example_files()
+    targets = [target_path(folder, source.name) for source in sources]
+    refuse_overwrite(targets, force)
+    for source, target in zip(sources, targets, strict=True):
+        write_atomic(target, source.read_bytes())
+    return [Path(out_dir) / target.name for target in targets]

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from compact_docs.errors import InvalidData
-from compact_docs.models import KINDS, Letter, model_for
+from compact_docs.models import KINDS, MODELS, Letter, model_for
 
 
 class _TextDatesLoader(yaml.SafeLoader):
@@ -52,7 +52,7 @@ _MESSAGES = {
 }
 
 
-_UNION_TAGS = {"str", "bool", "date", "datetime", "int", "decimal", "list[str]"}
+_UNION_TAGS = {"str", "bool", "int", "decimal", "list[str]"}
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -75,7 +75,10 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
         where = _location(err["loc"])
         template = _MESSAGES.get(err["type"])
         ctx = err.get("ctx") or {}
-        message = template.format(**ctx) if template else err["msg"]
+        if err["type"] == "value_error" and "error" in ctx:
+            message = str(ctx["error"])
+        else:
+            message = template.format(**ctx) if template else err["msg"]
         if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
             shown = err["input"]
             if isinstance(shown, (str, int, float, bool)) or shown is None:
@@ -133,7 +136,25 @@ def build_letter(raw: Any, kind: str | None = None, source: str = "data") -> Let
 
 
 def load_letter(source: str | Path | Mapping[str, Any], kind: str | None = None) -> Letter:
-    """Load a letter from a file path (YAML or JSON) or from a mapping already in memory."""
+    """Load a letter from a file path (YAML or JSON) or from a mapping already in memory.
+
+    A relative profile path in a data file is read relative to that file's folder.
+    """
     if isinstance(source, Mapping):
         return build_letter(source, kind)
-    return build_letter(read_data_file(source), kind, str(source))
+    letter = build_letter(read_data_file(source), kind, str(source))
+    profile = Path(letter.profile)
+    if not profile.is_absolute() and (profile.suffix == ".toml" or len(profile.parts) > 1):
+        beside = Path(source).parent / profile
+        if beside.exists():
+            letter = letter.model_copy(update={"profile": str(beside)})
+    return letter
+
+
+def as_letter(data: Any, kind: str | None = None) -> Letter:
+    """A validated letter from a path, a mapping or a letter model; InvalidData for anything else."""
+    if isinstance(data, (str, Path, Mapping)):
+        return load_letter(data, kind)
+    if isinstance(data, tuple(MODELS.values())):
+        return data  # type: ignore[return-value]
+    raise InvalidData(f"expected letter data (a mapping of fields), not {type(data).__name__}")

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from compact_docs.dates import Delivery
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+"""Dates outside these years are typing mistakes (and would overflow the calendar arithmetic)."""
+
+
+def _plausible_date(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be a year between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    _plausible_date(value.date())
+    return value
+
+
+Date = Annotated[date, AfterValidator(_plausible_date)]
+"""A calendar date between 1900 and 2200."""
+
+Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
+"""A date and time between 1900 and 2200 (Europe/London local time when no zone is given)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A string that must say something (blank is refused)."""
@@ -18,8 +39,28 @@ Kind = Literal["notice", "service-change", "funding-end-plan", "escalation", "ag
 KINDS: tuple[Kind, ...] = ("notice", "service-change", "funding-end-plan", "escalation", "agreement")
 
 
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 (and so DOCX and PDF text) cannot hold."""
+
+
+def _xml_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return _NOT_IN_XML.sub("", value)
+    if isinstance(value, list):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_control_characters(cls, data: Any) -> Any:
+        # Control characters cannot be written into a letter; nested models clean their own fields.
+        if isinstance(data, dict):
+            return {key: _xml_safe(value) for key, value in data.items()}
+        return data
 
 
 class Person(_Model):
@@ -76,7 +117,7 @@ class Decision(_Model):
 class NoticeTiming(_Model):
     """When and how a notice is sent, and when the change takes effect."""
 
-    sent: datetime
+    sent: Moment
     delivery: Delivery
     effective: Date
     exceptional_circumstances: str | bool | None = None

@@ -261,7 +261,11 @@ def _load_cached(name_or_path: str) -> Profile:
         )
         return parse_profile(text, f"{name_or_path} (bundled)")
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    try:
+        usable = path.suffix == ".toml" or path.exists()
+    except OSError:
+        usable = False
+    if usable:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -274,6 +278,11 @@ def _load_cached(name_or_path: str) -> Profile:
 def load_profile(name_or_path: str | Path | None = None) -> Profile:
     """Load a bundled profile by name ('bexley', 'national') or a user's profile file by path."""
     key = str(name_or_path) if name_or_path else DEFAULT_PROFILE
-    if Path(key).exists():
-        key = str(Path(key).resolve())
+    if len(key) > 1024 or "\x00" in key:
+        raise ProfileError(f"unknown profile {key[:60]!r}...: not a profile name or a usable path")
+    try:
+        if Path(key).exists():
+            key = str(Path(key).resolve())
+    except OSError as exc:
+        raise ProfileError(f"cannot use profile {key[:60]!r}: {exc.strerror or exc}") from exc
     return _load_cached(key)

@@ -144,13 +144,15 @@ class DocxLetterTemplate:
                 replaced[part.zip_name] = self._serialize(parse_xml(xml.encode(part.encoding)))
             core = self._tpl.docx.core_properties
             for name, compiled in self._core_templates.items():
-                setattr(core, name, compiled.render(values))
+                # Word limits a core property to 255 characters.
+                setattr(core, name, compiled.render(values)[:255])
             replaced[self._core_part.partname.lstrip("/")] = self._core_part.blob
         except JinjaError as exc:
             raise TemplateError(self._where(exc, f"failed on a {context.kind} letter")) from exc
         except (etree.LxmlError, ValueError) as exc:
+            first = (str(exc).splitlines() or [""])[0][:200]
             raise TemplateError(f"template {self.template.name} ({self.template.origin}) made "
-                                f"invalid XML for a {context.kind} letter: {exc}") from exc
+                                f"invalid XML for a {context.kind} letter: {first}") from exc
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
             for info, content in self._entries:

@@ -13,7 +13,7 @@ from typing import Any
 from compact_docs.checks import Report, check_letter
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
-from compact_docs.loading import load_letter
+from compact_docs.loading import as_letter
 from compact_docs.models import Letter
 from compact_docs.output import (
     append_manifest,
@@ -118,7 +118,7 @@ class Renderer:
                 source_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
             except OSError:
                 source_sha256 = None
-        letter = data if not isinstance(data, (str, Path, Mapping)) else load_letter(data, kind)
+        letter = as_letter(data, kind)
         if kind is not None and letter.kind != kind:
             raise InvalidData(f"{source or 'data'}: the data is a {letter.kind!r} letter, "
                               f"not {kind!r}")

@@ -23,11 +23,16 @@ LIST_SEPARATOR = " | "
 
 @dataclass(frozen=True)
 class Row:
-    """One row of input: its 1-based number, where it came from, and its data (defaults merged)."""
+    """One row of input: its 1-based number, where it came from, and its data (defaults merged).
+
+    `problem` says why a row could not even be read as data (such as a CSV row with more cells
+    than headers); such a row is refused and reported, never dropped.
+    """
 
     number: int
     source: str
-    data: dict[str, Any]
+    data: Any
+    problem: str | None = None
 
 
 def merge_defaults(defaults: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,7 +120,7 @@ def _read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | InvalidData]]:
     text = _read_text(path)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -128,9 +133,19 @@ def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise InvalidData(f"{path}: column {header!r} appears twice in the header row")
             seen.add(header)
         for number, record in enumerate(reader, start=1):
-            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            cells = [v for v in record.values() if isinstance(v, str)]
+            extra = record.get(None)
+            if not any(v.strip() for v in cells) and not extra:
                 continue
-            yield number, unflatten(record, kind, f"{path}: row {number}")
+            if extra:
+                yield number, InvalidData(
+                    f"row {number} (line {reader.line_num}): {len(headers) + len(extra)} cells but "
+                    f"{len(headers)} column headers; quote any cell that contains a comma")
+                continue
+            try:
+                yield number, unflatten(record, kind, f"row {number}")
+            except InvalidData as exc:
+                yield number, exc
     except csv.Error as exc:
         raise InvalidData(f"{path}: not a readable CSV file: {exc}") from exc
 
@@ -181,5 +196,8 @@ def read_rows(
         raise InvalidData(f"{path}: unknown rows format {suffix or '(no extension)'}: use .csv, .yaml, "
                           ".json or .jsonl")
     for number, item in items:
+        if isinstance(item, InvalidData):
+            yield Row(number=number, source=str(path), data=None, problem=str(item))
+            continue
         data = merge_defaults(base, item) if isinstance(item, Mapping) else item
         yield Row(number=number, source=str(path), data=data)

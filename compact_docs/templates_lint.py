@@ -9,7 +9,7 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, TemplateSyntaxError, meta, nodes
+from jinja2 import Environment, TemplateError, TemplateSyntaxError, meta, nodes
 from pydantic import BaseModel
 
 from compact_docs.letters.blocks import CONTEXT_NAMES
@@ -173,7 +173,13 @@ def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintPr
             problems.append(LintProblem(template.name, source.where(exc.lineno or 1),
                                         f"Jinja syntax error: {exc.message}"))
             continue
-        for name in sorted(meta.find_undeclared_variables(ast) - known):
+        try:
+            undeclared = meta.find_undeclared_variables(ast)
+        except TemplateError as exc:  # an unknown filter or test is found only when compiling
+            line = getattr(exc, "lineno", None) or 1
+            problems.append(LintProblem(template.name, source.where(line), f"Jinja error: {exc.message}"))
+            continue
+        for name in sorted(undeclared - known):
             problems.append(LintProblem(
                 template.name, source.where(_name_lines(ast, name)),
                 f"uses '{name}', which no letter context provides (names: "

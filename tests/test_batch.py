@@ -141,3 +141,40 @@ def test_reports_are_written_when_interrupted(tmp_path: Path) -> None:
                   workers=1, on_result=stop_after_first)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["rows"] == 1
+
+
+def test_rows_that_are_not_data_are_refused_not_fatal(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.yaml"
+    rows.write_text("- organisation: {name: A}\n-\n- 5\n")
+    result = CliRunner().invoke(cli, ["batch", "notice", str(rows), "--defaults", str(DEFAULTS), "-o",
+                                      str(tmp_path / "out"), "--format", "docx", "--workers", "1"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["rows"] == 3
+    assert [r["status"] for r in report["results"]] == ["refused", "refused", "refused"]
+    assert "expected letter data (a mapping of fields), not NoneType" in report["results"][1]["reason"]
+
+
+def test_a_far_future_date_refuses_only_its_row(tmp_path: Path) -> None:
+    text = (DATA / "register.csv").read_text(encoding="utf-8").splitlines()
+    header = text[0] + ",notice.sent"
+    body = [line + "," for line in text[1:]]
+    body[2] = body[2][:-1] + ",9999-12-31T10:00"
+    path = tmp_path / "far.csv"
+    path.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    results = list(generate_batch(path, "notice", tmp_path / "out", formats=("docx",), defaults=DEFAULTS,
+                                  workers=1))
+    assert [r.status for r in results] == ["written", "written", "refused"]
+    assert "notice.sent: must be a year between 1900 and 2200" in results[2].reason
+
+
+def test_a_csv_row_with_extra_cells_is_refused_and_the_rest_written(tmp_path: Path) -> None:
+    text = (DATA / "register.csv").read_text(encoding="utf-8")
+    path = tmp_path / "extra.csv"
+    path.write_text(text + "Extra Org,1 High St, Extra,Jo,jo@x.example,true,P,R-1,1000,2024-04-01,2027-03-31,"
+                    "800,\n", encoding="utf-8")
+    results = list(generate_batch(path, "notice", tmp_path / "out", formats=("docx",), defaults=DEFAULTS,
+                                  workers=1))
+    assert [r.status for r in results] == ["written", "written", "written", "refused"]
+    assert "13 cells but 12 column headers" in results[3].reason

@@ -277,3 +277,47 @@ def test_report_json_contract(example: Example) -> None:
 def test_profile_argument_overrides_data(example: Example) -> None:
     report = check(example("notice"), profile="national")
     assert report.profile == "national"
+
+
+@pytest.mark.parametrize("placeholder", ["none", "N/A", "-", "nil"])
+def test_placeholder_exceptional_circumstances_mean_none_claimed(example: Example, placeholder: str) -> None:
+    data = example("notice")
+    data["notice"]["effective"] = "2027-01-15"
+    data["notice"]["exceptional_circumstances"] = placeholder
+    report = check(data)
+    assert not report.compliant
+    assert next(f for f in report.findings if f.code == "NOTICE_PERIOD").severity == "error"
+    assert "EXCEPTIONAL_REASON" not in codes(report)
+
+
+@pytest.mark.parametrize("placeholder", ["TBC", "yes", "x"])
+def test_claimed_exceptional_circumstances_without_words(example: Example, placeholder: str) -> None:
+    data = example("notice")
+    data["notice"]["effective"] = "2027-01-15"
+    data["notice"]["exceptional_circumstances"] = placeholder
+    assert "EXCEPTIONAL_REASON" in codes(check(data), "error")
+
+
+def test_far_dates_are_bad_data_not_a_crash(example: Example) -> None:
+    from compact_docs.errors import InvalidData
+
+    data = example("notice")
+    data["notice"]["sent"] = "9999-12-31T10:00"
+    with pytest.raises(InvalidData, match=r"notice\.sent: must be a year between 1900 and 2200"):
+        check(data)
+
+
+def test_relative_profile_path_is_read_beside_the_data_file(example: Example, tmp_path: Any) -> None:
+    from importlib import resources
+
+    import yaml
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    national = resources.files("compact_docs").joinpath("profiles", "national.toml")
+    (folder / "mytown.toml").write_bytes(national.read_bytes())
+    data = example("notice")
+    data["profile"] = "mytown.toml"
+    path = folder / "notice.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert check(path).profile == "national"  # found beside the data, whatever the working folder

@@ -125,3 +125,37 @@ def test_docx_only_never_imports_weasyprint(tmp_path: Path) -> None:
     assert with_pdf["weasyprint"] is True and with_pdf["code"] == 0
     assert (tmp_path / "a" / "lbb-gr-2024-017_bexley-age-well_notice.docx").exists()
     assert (tmp_path / "b" / "lbb-gr-2024-017_bexley-age-well_notice.pdf").exists()
+
+
+def test_examples_command_copies_the_example_data(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    runner = CliRunner()
+    first = runner.invoke(cli, ["examples", "-o", str(tmp_path / "data")])
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "data" / "notice.yaml").exists()
+    assert len(list((tmp_path / "data").glob("*.yaml"))) == 7
+    again = runner.invoke(cli, ["examples", "-o", str(tmp_path / "data")])
+    assert again.exit_code == 2
+    assert "already exists; use --force to replace it" in again.output
+    assert runner.invoke(cli, ["examples", "-o", str(tmp_path / "data"), "--force"]).exit_code == 0
+    checked = runner.invoke(cli, ["check", "notice", str(tmp_path / "data" / "notice.yaml")])
+    assert checked.exit_code == 0
+
+
+def test_control_characters_never_break_the_files(tmp_path: Path) -> None:
+    import compact_docs
+    from compact_docs.loading import parse_text
+
+    text = (Path(__file__).resolve().parent.parent / "compact_docs" / "examples" / "notice.yaml").read_text()
+    data = parse_text(text, "notice.yaml")
+    data["organisation"]["name"] = "\x00\x01Bexley \x0bAge\u202e Well" + " and friends" * 40
+    result = compact_docs.render(data, out_dir=tmp_path)
+    from docx import Document
+
+    docx = next(p for p in result.files if p.suffix == ".docx")
+    document = Document(str(docx))
+    assert "Bexley Age\u202e Well" in "\n".join(p.text for p in document.paragraphs)
+    assert len(document.core_properties.title) <= 255

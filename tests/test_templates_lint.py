@@ -90,3 +90,9 @@ def test_a_file_that_is_not_a_docx_is_reported_not_raised(tmp_path: Path) -> Non
         render(EXAMPLES / "notice.yaml", formats=("docx",), out_dir=tmp_path / "out",
                templates=tmp_path)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_filter_is_reported_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "notice.html").write_text("<p>\n{{ organisation | nosuchfilter }}</p>\n", encoding="utf-8")
+    problems = [str(p) for p in lint_folder(tmp_path)]
+    assert any("notice.html: line 2" in p and "No filter named 'nosuchfilter'" in p for p in problems), problems
