@@ -28,6 +28,8 @@ class CaseState:
     status: str
     organisation: str | None
     commissioned: bool | None
+    sender: str | None = None
+    """The address of the message that opened the case, if known."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,12 @@ class DisputeFacts:
     """Facts extracted from one message, in plain values, for the stage decision.
 
     `automatic` holds why the message is automatic mail (empty when it is not); `dispute`,
-    `tried_informal` and `escalation` hold the phrases found; `notes` are reasons that come from the
-    extraction itself (how the sender was matched, parse problems) and lead the decision's reasons.
+    `tried_informal` and `escalation` hold the phrases found (an escalation phrase that is part of
+    a tried-informal phrase, "spoke to the council but got nowhere", is left out of `escalation`:
+    it tells of the informal stage); `notes` are reasons that come from the extraction itself (how
+    the sender was matched, parse problems) and lead the decision's reasons. `sender` is the
+    message's From address and `sender_organisation` the directory's organisation for it (None
+    when unknown); `organisation` is the case's organisation for a message that joins a case.
     """
 
     automatic: tuple[str, ...] = ()
@@ -49,6 +55,8 @@ class DisputeFacts:
     escalation: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     unreadable: str | None = None
+    sender: str | None = None
+    sender_organisation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,42 @@ def next_stage(profile: Profile, current: int) -> int:
     return min(current + 1, profile.last_stage)
 
 
+def escalation_requests(profile: Profile, case: CaseState, facts: DisputeFacts) -> tuple[str, ...]:
+    """The phrases of a message on a case that ask to move the case up a stage.
+
+    The escalation signals (still unresolved, a senior officer, a policy decision) always count.
+    Saying informal resolution with the commissioner failed counts only while the case is at the
+    informal stage (entry 'commissioned'): past it, that is history, not a request.
+    """
+    asks = facts.escalation
+    if profile.stage(case.stage).entry == "commissioned":
+        asks += tuple(p for p in facts.tried_informal if p not in facts.escalation)
+    return asks
+
+
+def _same_address(one: str | None, other: str | None) -> bool:
+    return bool(one and other and one.strip().lower() == other.strip().lower())
+
+
+def may_escalate(case: CaseState, facts: DisputeFacts) -> bool:
+    """Whether a message may escalate its case without a caseworker: only from the case's side.
+
+    That is a sender the directory puts in the case's organisation, or the case's original sender.
+    Anyone else quoting the reference (or replying in the thread) only joins the case.
+    """
+    if case.organisation is not None and facts.sender_organisation == case.organisation:
+        return True
+    return _same_address(facts.sender, case.sender)
+
+
+def _case_party(case: CaseState) -> str:
+    if case.organisation is not None:
+        return case.organisation
+    if case.sender:
+        return f"the case's original sender {case.sender}"
+    return "the case's organisation"
+
+
 def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
     """Apply the Compact's routing rules, in order, to the facts of one message."""
     reasons = list(facts.notes)
@@ -104,7 +148,13 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
         if case.status != "open":
             reasons.append(f"case {case.ref} is {case.status}: a person decides whether to reopen it")
             return StageDecision("needs-triage", None, "join", tuple(reasons))
-        asks = facts.escalation + tuple(p for p in facts.tried_informal if p not in facts.escalation)
+        asks = escalation_requests(profile, case, facts)
+        if asks and not may_escalate(case, facts):
+            reasons.append(
+                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is not from "
+                f"{_case_party(case)}; a caseworker decides"
+            )
+            return StageDecision("needs-triage", None, "join", tuple(reasons))
         if asks:
             target = next_stage(profile, case.stage)
             if target > case.stage:

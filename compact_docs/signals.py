@@ -138,12 +138,23 @@ class PhraseList:
         """Compile a list of regular expressions."""
         return cls(kind, tuple(re.compile(r) for r in regexes))
 
-    def find(self, text: str) -> list[str]:
-        """The phrases found in normalised text, each as the words that matched, in order of pattern."""
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where in normalised text each phrase of the list matches (negated matches left out)."""
+        return [match.span() for pattern in self.patterns for match in pattern.finditer(text)
+                if not _negated(text, match.start())]
+
+    def find(self, text: str, outside: Sequence[tuple[int, int]] = ()) -> list[str]:
+        """The phrases found in normalised text, each as the words that matched, in order of pattern.
+
+        A match that lies wholly inside one of the `outside` spans (another list's phrase) is
+        passed over.
+        """
         found: list[str] = []
         for pattern in self.patterns:
             for match in pattern.finditer(text):
                 if _negated(text, match.start()):
+                    continue
+                if any(start <= match.start() and match.end() <= end for start, end in outside):
                     continue
                 words = match.group(0).strip()
                 if words not in found:
@@ -180,7 +191,17 @@ class Signals:
             lists[kind] = PhraseList.build(kind, [*base, *extra])
         return cls(lists["dispute"], lists["tried_informal"], lists["escalation"])
 
-    def find(self, kind: SignalKind, text: str) -> list[str]:
-        """The phrases of one kind found in text (normalised here)."""
+    def _list(self, kind: SignalKind) -> PhraseList:
         phrase_list: PhraseList = getattr(self, kind)
-        return phrase_list.find(normalise(text))
+        return phrase_list
+
+    def find(self, kind: SignalKind, text: str, outside: SignalKind | None = None) -> list[str]:
+        """The phrases of one kind found in text (normalised here).
+
+        With `outside`, a phrase that is part of a phrase of that other kind is left out: in "we
+        spoke to the council but got nowhere" the escalation words 'got nowhere' belong to the
+        tried-informal phrase and tell of the informal stage, not of the case's current stage.
+        """
+        normal = normalise(text)
+        spans = self._list(outside).spans(normal) if outside is not None else []
+        return self._list(kind).find(normal, spans)

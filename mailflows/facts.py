@@ -63,7 +63,8 @@ def clean_subject(subject: str) -> str:
 
 
 def _state(case: Case) -> CaseState:
-    return CaseState(case.ref, case.stage, case.status, case.organisation, case.commissioned)
+    return CaseState(case.ref, case.stage, case.status, case.organisation, case.commissioned,
+                     sender=case.sender)
 
 
 def find_case(parsed: ParsedMessage, config: MailConfig,
@@ -118,7 +119,9 @@ def extract_facts(parsed: ParsedMessage, config: MailConfig,
         commissioned=commissioned if case is None else case.commissioned,
         dispute=tuple(signals.find("dispute", text)),
         tried_informal=tuple(signals.find("tried_informal", text)),
-        escalation=tuple(signals.find("escalation", text)),
+        escalation=tuple(signals.find("escalation", text, outside="tried_informal")),
         notes=tuple(notes),
         unreadable=unreadable,
+        sender=parsed.from_address,
+        sender_organisation=organisation,
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from compact_docs.errors import MailError
 
+_MBOX_START = b"From "
+
 
 @dataclass(frozen=True)
 class RawMessage:
@@ -37,6 +39,15 @@ def read_mbox(path: str | Path) -> Iterator[RawMessage]:
     path = Path(path)
     if not path.is_file():
         raise MailError(f"{path}: no such mbox file")
+    try:
+        with path.open("rb") as file:
+            start = file.read(len(_MBOX_START))
+    except OSError as exc:
+        raise MailError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    # An empty file is an empty mailbox; anything else must open with a "From " separator, or
+    # Python's mailbox module would drop the text before it (or the whole file) without a word.
+    if start and start != _MBOX_START:
+        raise MailError(f"{path} is not an mbox file: it does not start with a 'From ' line")
     return _mbox_messages(path)
 
 

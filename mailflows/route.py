@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,27 +68,68 @@ def _from_record(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDec
         acknowledge=False, already_recorded=True, subject=parsed.subject, source=recorded.source)
 
 
+def content_identity(parsed: ParsedMessage) -> str:
+    """A stable identity for a message from its content: '<sha256@compact-docs>'.
+
+    The SHA-256 covers every header, the text and the attachments' names as parsed, so the same
+    bytes always give the same identity (a re-run recognises the message) and a different message
+    a different one. It is how a message is known whose Message-ID another sender already used.
+    """
+    content = json.dumps({"headers": sorted(parsed.headers.items()),
+                          "text": parsed.text.replace("\r\n", "\n"),
+                          "attachments": parsed.attachments, "parts": parsed.part_types},
+                         ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"<{digest}@compact-docs>"
+
+
+def _reused_by(recorded: RecordedMessage, parsed: ParsedMessage) -> bool:
+    """Whether a recorded Message-ID now arrives from a different sender (both known)."""
+    return (recorded.sender is not None and parsed.from_address is not None
+            and recorded.sender.lower() != parsed.from_address.lower())
+
+
+def message_identity_in(parsed: ParsedMessage,
+                        register: CaseRegister | None) -> tuple[str, RecordedMessage | None, str | None]:
+    """The identity a message is recorded under, its earlier routing if any, and why it differs.
+
+    Normally that is its Message-ID. When the register already holds that Message-ID from a
+    different sender (a broken mailer, or a spoof), the message is a new one, known by its
+    content identity; the third value then says so, for the decision's reasons.
+    """
+    if register is None:
+        return parsed.message_id, None, None
+    recorded = register.recorded_message(parsed.message_id)
+    if recorded is None or not _reused_by(recorded, parsed):
+        return parsed.message_id, recorded, None
+    identity = content_identity(parsed)
+    why = (f"Message-ID {parsed.message_id} was reused by a different sender (first recorded "
+           f"from {recorded.sender}): a new message, identified as {identity}")
+    return identity, register.recorded_message(identity), why
+
+
 def classify(parsed: ParsedMessage, config: MailConfig | None = None,
              register: CaseRegister | None = None) -> RoutingDecision:
     """Decide where a parsed message goes, reading (never writing) the register."""
     config = config or MailConfig()
-    if register is not None:
-        recorded = register.recorded_message(parsed.message_id)
-        if recorded is not None:
-            return _from_record(recorded, parsed)
+    message_id, recorded, reused = message_identity_in(parsed, register)
+    if recorded is not None:
+        return _from_record(recorded, parsed)
     facts = extract_facts(parsed, config, register)
     decision = decide_stage(config.compact_profile, facts)
     reply_to = parsed.reply_to or parsed.from_address
     reasons = decision.reasons
     if parsed.message_id_generated:
         reasons = (*reasons, f"no usable Message-ID: identified as {parsed.message_id}")
+    if reused is not None:
+        reasons = (reused, *reasons)
     return RoutingDecision(
         disposition=decision.disposition,
         stage=decision.stage,
         case_ref=facts.case.ref if facts.case else None,
         organisation=facts.organisation,
         commissioned=facts.commissioned,
-        message_id=parsed.message_id,
+        message_id=message_id,
         reasons=reasons,
         action=decision.action,
         acknowledge=decision.disposition != "ignored" and reply_to is not None,

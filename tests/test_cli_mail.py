@@ -128,6 +128,9 @@ def test_route_needs_a_configuration_and_one_mailbox(runner: CliRunner, tmp_path
     assert "exactly one of --mbox FILE or --maildir DIR" in out
     out = run(runner, "mail", "route", "--mbox", tmp_path / "none.mbox", "--config", config, code=2)
     assert out.strip() == f"Error: {tmp_path / 'none.mbox'}: no such mbox file"
+    eml = THREAD_A[0]
+    out = run(runner, "mail", "route", "--mbox", eml, "--config", config, code=2)
+    assert out.strip() == f"Error: {eml} is not an mbox file: it does not start with a 'From ' line"
 
 
 def test_environment_and_working_folder_configurations(runner: CliRunner, config: Path,

@@ -20,7 +20,12 @@ DISPUTE = ("late payment",)
 
 
 def case(stage: int, status: str = "open", commissioned: bool | None = True) -> CaseState:
-    return CaseState("BXC-2026-0007", stage, status, "Bexley Age Well", commissioned)
+    return CaseState("BXC-2026-0007", stage, status, "Bexley Age Well", commissioned,
+                     sender="jo.smith@agewell.example")
+
+
+# A reply from the case's own organisation, which may escalate it.
+SENDER, ORGANISATION = "sam@agewell.example", "Bexley Age Well"
 
 
 def test_automatic_mail_is_ignored_before_anything_else() -> None:
@@ -73,7 +78,8 @@ def test_unreadable_message_needs_triage() -> None:
 @pytest.mark.parametrize(("current", "expected"), [(1, "stage-2"), (2, "stage-3"), (3, "stage-3")])
 def test_reply_asking_to_escalate_moves_one_stage(current: int, expected: str) -> None:
     facts = DisputeFacts(case=case(current), case_link="subject carries [BXC-2026-0007]",
-                         escalation=("still not resolved",))
+                         escalation=("still not resolved",),
+                         sender=SENDER, sender_organisation=ORGANISATION)
     decision = decide_stage(BEXLEY, facts)
     assert decision.disposition == expected
     assert decision.action == ("escalate" if current < 3 else "join")
@@ -81,8 +87,57 @@ def test_reply_asking_to_escalate_moves_one_stage(current: int, expected: str) -
 
 
 def test_reply_saying_it_tried_and_failed_also_escalates() -> None:
-    facts = DisputeFacts(case=case(1), tried_informal=("got nowhere",))
+    facts = DisputeFacts(case=case(1), tried_informal=("got nowhere",),
+                         sender=SENDER, sender_organisation=ORGANISATION)
     assert decide_stage(BEXLEY, facts).disposition == "stage-2"
+
+
+@pytest.mark.parametrize("current", [2, 3])
+def test_tried_informal_past_the_informal_stage_is_not_a_request(current: int) -> None:
+    # Stage 1 is the informal stage (entry 'commissioned'); past it, "we spoke to the council but
+    # got nowhere" is background, and stage 3 (entry 'escalation') needs an escalation signal.
+    facts = DisputeFacts(case=case(current), tried_informal=("spoke to the council",),
+                         sender=SENDER, sender_organisation=ORGANISATION)
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.stage, decision.action) == (f"stage-{current}", current,
+                                                                       "join")
+    assert "no request to escalate" in decision.reasons[-1]
+    both = DisputeFacts(case=case(2), tried_informal=("got nowhere",),
+                        escalation=("policy decision",),
+                        sender=SENDER, sender_organisation=ORGANISATION)
+    assert decide_stage(BEXLEY, both).disposition == "stage-3"
+
+
+def test_the_original_sender_may_escalate_even_without_a_known_organisation() -> None:
+    unknown = CaseState("BXC-2026-0008", 2, "open", None, None, sender="pat@gmail.example")
+    facts = DisputeFacts(case=unknown, escalation=("senior officer",), sender="Pat@Gmail.example")
+    assert decide_stage(BEXLEY, facts).action == "escalate"
+    stranger = DisputeFacts(case=unknown, escalation=("senior officer",), sender="x@other.example")
+    decision = decide_stage(BEXLEY, stranger)
+    assert (decision.disposition, decision.action) == ("needs-triage", "join")
+    assert "not from the case's original sender pat@gmail.example" in decision.reasons[-1]
+
+
+@pytest.mark.parametrize(("sender", "organisation"), [
+    ("x@elsewhere.example", None),
+    ("y@sidcupyoutharts.example", "Sidcup Youth Arts"),
+    (None, None),
+])
+def test_only_the_case_side_may_escalate(sender: str | None, organisation: str | None) -> None:
+    facts = DisputeFacts(case=case(2), case_link="subject carries [BXC-2026-0007]",
+                         escalation=("escalate",), sender=sender, sender_organisation=organisation)
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.stage, decision.action) == ("needs-triage", None, "join")
+    assert decision.reasons[-1] == ("asks to escalate case BXC-2026-0007 ('escalate') but is not "
+                                    "from Bexley Age Well; a caseworker decides")
+    original = DisputeFacts(case=case(2), escalation=("escalate",), sender="jo.smith@agewell.example")
+    assert decide_stage(BEXLEY, original).disposition == "stage-3"
+
+
+def test_a_stranger_who_does_not_ask_to_escalate_just_joins() -> None:
+    facts = DisputeFacts(case=case(2), sender="x@elsewhere.example")
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.stage, decision.action) == ("stage-2", 2, "join")
 
 
 def test_reply_without_escalation_stays_and_needs_no_dispute_words() -> None:

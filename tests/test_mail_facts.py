@@ -91,3 +91,25 @@ def test_case_found_by_subject_reference_and_by_thread(tmp_path: Path) -> None:
         assert how == "its In-Reply-To names a message on the case"
         case, how, notes = find_case(parsed("43-ref-not-in-register.eml"), CONFIG, register)
         assert case is None and "[BXC-2026-0099], which is not in the register" in notes[0]
+
+
+def test_facts_carry_the_sender_and_the_case_side(tmp_path: Path) -> None:
+    clock = lambda: datetime(2026, 11, 24, tzinfo=UTC)  # noqa: E731
+    with CaseRegister(tmp_path / "c.db", CONFIG.compact_profile, clock=clock) as register:
+        register.open_case(organisation="Sidcup Youth Arts", commissioned=False, stage=2,
+                           topic="Lettings", actor="t", reason="r",
+                           message_id="<thread-c1@sidcupyoutharts.example>",
+                           sender="lena@sidcupyoutharts.example")
+        reply = extract_facts(parsed("reply-tried-informal-at-stage-2.eml", "scenarios"), CONFIG,
+                              register)
+        assert reply.case is not None and reply.case.sender == "lena@sidcupyoutharts.example"
+        assert (reply.sender, reply.sender_organisation) == ("lena@sidcupyoutharts.example",
+                                                             "Sidcup Youth Arts")
+        assert reply.tried_informal and reply.escalation == ()  # 'got nowhere' tells of the council
+        stranger = extract_facts(parsed("stranger-asks-to-escalate.eml", "scenarios"), CONFIG,
+                                 register)
+        assert stranger.case is not None and stranger.case.ref == "BXC-2026-0001"
+        assert stranger.sender == "m.rowe@shootershill-residents.example"
+        assert stranger.sender_organisation is None
+        assert stranger.organisation == "Sidcup Youth Arts"  # the case's, for the decision
+        assert stranger.escalation

@@ -20,7 +20,13 @@ from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister
 from mailflows.config import MailConfig, require_config
 from mailflows.parsing import parse_message
-from mailflows.route import classify, classify_file, route_mailbox, route_message
+from mailflows.route import (
+    classify,
+    classify_file,
+    content_identity,
+    route_mailbox,
+    route_message,
+)
 
 MAIL = Path(__file__).resolve().parent / "data" / "mail"
 EXPECTED: dict[str, Any] = tomllib.loads((MAIL / "expected.toml").read_text(encoding="utf-8"))
@@ -185,6 +191,24 @@ def test_route_mailbox_errors(tmp_path: Path) -> None:
     assert not config.database_path.exists()
 
 
+def test_a_file_that_is_not_an_mbox_is_refused(tmp_path: Path) -> None:
+    config = _config_in(tmp_path)
+    eml = MAIL / "threads" / "a1.eml"  # a single message, not an mbox: it would route nothing
+    with pytest.raises(MailError, match=r"a1\.eml is not an mbox file: it does not start with a "
+                                        r"'From ' line"):
+        route_mailbox(config, mbox=eml)
+    # Text before the first "From " line would be dropped without a word: refused the same way.
+    box = _mbox(tmp_path / "box.mbox", _files(["a1.eml"]))
+    prefixed = tmp_path / "prefixed.mbox"
+    prefixed.write_bytes(b"Stray notes before the first message\n\n" + box.read_bytes())
+    with pytest.raises(MailError, match="is not an mbox file"):
+        route_mailbox(config, mbox=prefixed)
+    assert not config.database_path.exists()
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"")
+    assert list(route_mailbox(config, mbox=empty)) == []
+
+
 @pytest.mark.skipif(not CPYTHON_EMAIL_DATA.is_dir(),
                     reason=f"CPython's email test corpus is not installed at {CPYTHON_EMAIL_DATA}")
 def test_every_cpython_corpus_message_gets_a_disposition(register: CaseRegister) -> None:
@@ -194,6 +218,7 @@ def test_every_cpython_corpus_message_gets_a_disposition(register: CaseRegister)
         decision = route_message(path.read_bytes(), CONFIG, register, source=path.name)
         assert decision.disposition in DISPOSITIONS, path.name
         assert decision.reasons, path.name
+        assert content_identity(parse_message(path.read_bytes())).endswith("@compact-docs>")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -202,3 +227,76 @@ def test_routing_arbitrary_bytes_never_raises(register: CaseRegister, raw: bytes
     decision = route_message(raw, CONFIG, register)
     assert decision.disposition in DISPOSITIONS
     assert route_message(raw, CONFIG, register).already_recorded
+    parsed = parse_message(raw)
+    assert content_identity(parsed) == content_identity(parse_message(raw))
+
+
+def _scenario(name: str) -> bytes:
+    return (MAIL / "scenarios" / name).read_bytes()
+
+
+def test_a_reused_message_id_from_another_sender_is_a_new_message(register: CaseRegister) -> None:
+    first = route_message((MAIL / "messages" / "01-late-payment.eml").read_bytes(), CONFIG, register)
+    spoof = route_message(_scenario("reused-message-id.eml"), CONFIG, register)
+    assert first.message_id == "<a1b2c3.priya@crayfordlarder.example>"
+    assert not spoof.already_recorded
+    assert spoof.message_id != first.message_id
+    assert spoof.message_id.startswith("<") and spoof.message_id.endswith("@compact-docs>")
+    assert (spoof.disposition, spoof.case_ref, spoof.action) == ("stage-2", "BXC-2026-0002", "open")
+    assert spoof.organisation == "Footscray Mental Health Forum"
+    assert spoof.reasons[0].startswith(
+        "Message-ID <a1b2c3.priya@crayfordlarder.example> was reused by a different sender "
+        "(first recorded from priya@crayfordlarder.example)")
+    recorded = register.recorded_message(spoof.message_id)
+    assert recorded is not None and recorded.sender == "office@fmhf.example"
+    original = register.recorded_message(first.message_id)
+    assert original is not None and original.case_ref == "BXC-2026-0001"
+    # Routing the same bytes again gives the same identity: recognised, nothing changes.
+    before = counts(register.path)
+    again = route_message(_scenario("reused-message-id.eml"), CONFIG, register)
+    assert again.already_recorded and again.message_id == spoof.message_id
+    assert again.case_ref == "BXC-2026-0002"
+    assert route_message((MAIL / "messages" / "01-late-payment.eml").read_bytes(), CONFIG,
+                         register).already_recorded
+    assert counts(register.path) == before
+
+
+def test_the_same_sender_reusing_its_message_id_is_still_recognised(register: CaseRegister) -> None:
+    raw = (MAIL / "messages" / "01-late-payment.eml").read_bytes()
+    route_message(raw, CONFIG, register)
+    resent = raw.replace(b"Invoice INV-0931 not paid", b"Invoice INV-0931 still not paid")
+    assert route_message(resent, CONFIG, register).already_recorded
+
+
+def test_tried_informal_in_a_reply_at_stage_2_does_not_escalate(register: CaseRegister) -> None:
+    opened = route_message((MAIL / "threads" / "c1.eml").read_bytes(), CONFIG, register)
+    assert (opened.disposition, opened.case_ref) == ("stage-2", "BXC-2026-0001")
+    reply = route_message(_scenario("reply-tried-informal-at-stage-2.eml"), CONFIG, register)
+    assert (reply.disposition, reply.case_ref, reply.action) == ("stage-2", "BXC-2026-0001", "join")
+    assert reply.reasons[-1] == "no request to escalate: stays at stage 2"
+    assert register.require_case("BXC-2026-0001").stage == 2
+
+
+def test_only_the_case_organisation_escalates_by_quoting_the_reference(
+        register: CaseRegister) -> None:
+    route_message((MAIL / "messages" / "01-late-payment.eml").read_bytes(), CONFIG, register)
+    stranger = route_message(_scenario("stranger-asks-to-escalate.eml"), CONFIG, register)
+    assert (stranger.disposition, stranger.stage, stranger.case_ref) == ("needs-triage", None,
+                                                                         "BXC-2026-0001")
+    assert stranger.reasons[-1].startswith("asks to escalate case BXC-2026-0001 (")
+    assert stranger.reasons[-1].endswith(
+        "but is not from Crayford Community Larder; a caseworker decides")
+    other = route_message(_scenario("other-organisation-asks-to-escalate.eml"), CONFIG, register)
+    assert (other.disposition, other.case_ref) == ("needs-triage", "BXC-2026-0001")
+    case = register.require_case("BXC-2026-0001")
+    assert case.stage == 1
+    assert {stranger.message_id, other.message_id} <= set(case.message_ids)
+    assert not [e for e in register.events(case.ref) if e.kind == "escalated"]
+    recorded = register.recorded_message(stranger.message_id)
+    assert recorded is not None and recorded.case_ref == "BXC-2026-0001"
+    adds = route_message(_scenario("stranger-adds-information.eml"), CONFIG, register)
+    assert (adds.disposition, adds.case_ref, adds.action) == ("stage-1", "BXC-2026-0001", "join")
+    larder = route_message(_scenario("larder-asks-to-escalate.eml"), CONFIG, register)
+    assert (larder.disposition, larder.case_ref, larder.action) == ("stage-2", "BXC-2026-0001",
+                                                                    "escalate")
+    assert register.require_case("BXC-2026-0001").stage == 2

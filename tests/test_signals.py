@@ -88,3 +88,14 @@ def test_phrase_pattern_escapes_and_refuses_blank() -> None:
     assert phrase_pattern("a.b (c)") == r"(?<!\w)a\.b\s+\(c\)(?!\w)"
     with pytest.raises(ValueError):
         phrase_pattern("   ")
+
+
+def test_escalation_words_inside_a_tried_informal_phrase_can_be_left_out() -> None:
+    text = "Before writing to you we spoke to the council about it but got nowhere."
+    assert "got nowhere" in SIGNALS.find("escalation", text)
+    assert SIGNALS.find("tried_informal", text)
+    assert SIGNALS.find("escalation", text, outside="tried_informal") == []
+    # Escalation words of their own still count beside a tried-informal phrase.
+    both = f"{text} It is still unresolved and needs a policy decision."
+    found = SIGNALS.find("escalation", both, outside="tried_informal")
+    assert {"still unresolved", "policy decision"} <= set(found) and "got nowhere" not in found
