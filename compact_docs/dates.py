@@ -8,8 +8,6 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from compact_docs.profile import DeemedServiceRule, Jurisdiction, Unit
 
 Delivery = Literal["email", "hand", "first-class-post", "second-class-post"]
@@ -46,6 +44,8 @@ def add_period(start: date, length: int, unit: Unit) -> date:
 
 @lru_cache(maxsize=64)
 def _bank_holidays(jurisdiction: str, year: int) -> frozenset[date]:
+    import holidays  # its tables load only when a working day is first needed
+
     subdivision = _SUBDIVISION[jurisdiction]
     table = holidays.country_holidays("GB", subdiv=subdivision, years=year)
     return frozenset(table.keys())

@@ -132,14 +132,21 @@ class PhraseList:
 
     kind: SignalKind
     patterns: tuple[re.Pattern[str], ...]
+    any_of: re.Pattern[str] | None = None
 
     @classmethod
     def build(cls, kind: SignalKind, regexes: Iterable[str]) -> PhraseList:
-        """Compile a list of regular expressions."""
-        return cls(kind, tuple(re.compile(r) for r in regexes))
+        """Compile a list of regular expressions (and one that finds whether any of them matches)."""
+        patterns = tuple(re.compile(r) for r in regexes)
+        # One pass over the text tells whether any phrase is there at all: most messages carry
+        # no escalation or tried-informal phrase, and then the phrases need not be tried one by one.
+        any_of = re.compile("|".join(f"(?:{p.pattern})" for p in patterns)) if patterns else None
+        return cls(kind, patterns, any_of)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where in normalised text each phrase of the list matches (negated matches left out)."""
+        if self.any_of is None or self.any_of.search(text) is None:
+            return []
         return [match.span() for pattern in self.patterns for match in pattern.finditer(text)
                 if not _negated(text, match.start())]
 
@@ -150,6 +157,8 @@ class PhraseList:
         passed over.
         """
         found: list[str] = []
+        if self.any_of is None or self.any_of.search(text) is None:
+            return found
         for pattern in self.patterns:
             for match in pattern.finditer(text):
                 if _negated(text, match.start()):
