@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
@@ -20,6 +20,32 @@ PARALLEL_THRESHOLD = 48
 
 def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
     return parse_message(raw, max_text_chars)
+
+
+def _parse_chunk(raws: list[bytes], max_text_chars: int) -> list[ParsedMessage]:
+    return [parse_message(raw, max_text_chars) for raw in raws]
+
+
+class ParsingBatch:
+    """A batch being parsed (in workers, or here when `result()` is called)."""
+
+    def __init__(self, pool: ParserPool, raws: Sequence[bytes], max_text_chars: int,
+                 futures: list[Future[list[ParsedMessage]]] | None) -> None:
+        self._pool = pool
+        self._raws = raws
+        self._max_text_chars = max_text_chars
+        self._futures = futures
+
+    def result(self) -> list[ParsedMessage]:
+        """The parsed messages, in order; parsed here if the workers failed."""
+        if self._futures is not None:
+            try:
+                return [parsed for future in self._futures for parsed in future.result()]
+            except (BrokenProcessPool, OSError) as exc:
+                log.warning("parsing in worker processes failed (%s); parsing in this process", exc)
+                self._pool.close()
+                self._pool.workers = 1
+        return [parse_message(raw, self._max_text_chars) for raw in self._raws]
 
 
 class ParserPool:
@@ -51,6 +77,26 @@ class ParserPool:
             self.close()
             self.workers = 1
             return [parse_message(raw, max_text_chars) for raw in raws]
+
+    def start(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ParsingBatch:
+        """Begin parsing a batch in the workers and return at once; `result()` waits for it.
+
+        The watcher starts parsing the next batch while it records the current one.
+        """
+        if self.workers <= 1 or len(raws) < self.threshold or sys.platform != "linux":
+            return ParsingBatch(self, raws, max_text_chars, None)
+        try:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+            chunk = max(1, len(raws) // (self.workers * 4))
+            futures = [self._executor.submit(_parse_chunk, list(raws[i:i + chunk]), max_text_chars)
+                       for i in range(0, len(raws), chunk)]
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            log.warning("parsing in worker processes failed (%s); parsing in this process", exc)
+            self.close()
+            self.workers = 1
+            futures = None
+        return ParsingBatch(self, raws, max_text_chars, futures)
 
     def close(self) -> None:
         """Stop the worker processes."""

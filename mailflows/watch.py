@@ -21,7 +21,7 @@ from mailflows.connections import destination_folders, imap_account, smtp_accoun
 from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
-from mailflows.parser_pool import ParserPool
+from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision, classify, open_register, record
 
@@ -96,6 +96,16 @@ class WatchSummary:
         parts.append(f"acknowledgements: {self.acknowledgements_queued} queued, "
                      f"{self.acknowledgements_sent} sent, {self.acknowledgements_waiting} waiting")
         return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A batch read from the inbox: its UIDs, those an earlier run recorded, the new messages."""
+
+    uids: Sequence[int]
+    known: dict[int, JournalEntry]
+    fetched: list[FetchedMessage]
+    parsing: ParsingBatch
 
 
 class MailboxWatcher:
@@ -212,22 +222,34 @@ class MailboxWatcher:
         if settled:
             log.info("%d message(s) moved by an earlier run are noted as moved", len(settled))
         size = self.settings.batch_size
-        for start in range(0, len(uids), size):
+        batches = [uids[start : start + size] for start in range(0, len(uids), size)]
+        upcoming = self._fetch(journal, state, batches[0]) if batches else None
+        for index in range(len(batches)):
             if self.stop.is_set():
                 log.info("stopping: %d message(s) left in %s for the next run",
-                         len(uids) - start, self.inbox)
+                         sum(map(len, batches[index:])), self.inbox)
                 break
-            self._batch(register, journal, outbox, state, uids[start : start + size])
+            current = upcoming
+            assert current is not None
+            # Fetch the next batch and start parsing it while this one is recorded and moved
+            # (fetching with BODY.PEEK changes nothing on the server).
+            upcoming = self._fetch(journal, state, batches[index + 1]) if index + 1 < len(batches) else None
+            self._batch(register, journal, outbox, state, current)
         self._deliver(outbox)
 
-    def _batch(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
-               state: FolderState, uids: Sequence[int]) -> None:
+    def _fetch(self, journal: MailboxJournal, state: FolderState, uids: Sequence[int]) -> _Fetched:
         known = journal.entries(self.inbox, state.uidvalidity, uids)
         fresh = [uid for uid in uids if uid not in known]
         fetched = list(self.connection.fetch_messages(
             fresh, batch_size=max(len(fresh), 1), size_cap=self.settings.size_cap_bytes))
+        parsing = self.parser.start([m.raw for m in fetched], self.config.max_text_chars)
+        return _Fetched(uids, known, fetched, parsing)
+
+    def _batch(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+               state: FolderState, batch: _Fetched) -> None:
+        uids, known, fetched = batch.uids, batch.known, batch.fetched
         done: dict[int, WatchedMessage] = {}
-        parsed = self.parser.parse_many([m.raw for m in fetched], self.config.max_text_chars)
+        parsed = batch.parsing.result()
         with register.transaction():  # recorded first: nothing is moved before this commits
             for message, one in zip(fetched, parsed, strict=True):
                 done[message.uid] = self._route(register, journal, outbox, state, message, one)
