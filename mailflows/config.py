@@ -38,7 +38,7 @@ class ImapSettings(_Section):
     """Where the dispute mailbox lives (the watcher reads it)."""
 
     host: str
-    port: int = Field(default=993, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: 993 for tls, 143 otherwise
     security: Security = "tls"
     username: str
     password_env: str = "COMPACT_IMAP_PASSWORD"
@@ -58,7 +58,7 @@ class SmtpSettings(_Section):
     """How acknowledgements are sent."""
 
     host: str
-    port: int = Field(default=587, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: 465 for tls, 587 starttls, 25 none
     security: Security = "starttls"
     username: str | None = None
     password_env: str | None = "COMPACT_SMTP_PASSWORD"
@@ -106,6 +106,16 @@ class MailSettings(_Section):
     folders: Folders = Folders()
     smtp: SmtpSettings | None = None
     watch: WatchSettings = WatchSettings()
+
+    @model_validator(mode="after")
+    def _stage_folders_are_not_the_inbox(self) -> MailSettings:
+        inbox = self.imap.inbox if self.imap is not None else "INBOX"
+        for name, folder in self.folders.model_dump(by_alias=True).items():
+            same = folder == inbox or (folder.upper() == "INBOX" and inbox.upper() == "INBOX")
+            if same:
+                raise ValueError(f"folders.{name} is the inbox ({folder!r}): the watcher would file "
+                                 "messages back where it reads them")
+        return self
 
 
 class OrganisationEntry(_Section):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,6 +20,25 @@ log = logging.getLogger(__name__)
 
 PARALLEL_THRESHOLD = 48
 """Batches smaller than this are parsed in this process: handing them over costs more than it saves."""
+
+
+def _start_worker(parent: int) -> None:
+    """Make a parsing worker a plain child: default signals, and it dies with its parent.
+
+    A forked worker inherits the watcher's signal handlers (a SIGTERM would only set a flag) and
+    its open files (the IMAP socket, the register, the caller's pipes); if the watcher is killed
+    outright the worker must not live on holding them.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
@@ -69,7 +92,8 @@ class ParserPool:
         try:
             if self._executor is None:
                 # fork: workers start at once with the parser already imported.
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
+                                                     initializer=_start_worker, initargs=(os.getpid(),))
             chunk = max(1, len(raws) // (self.workers * 4))
             return list(self._executor.map(_parse, raws, [max_text_chars] * len(raws), chunksize=chunk))
         except (BrokenProcessPool, OSError) as exc:
@@ -87,7 +111,8 @@ class ParserPool:
             return ParsingBatch(self, raws, max_text_chars, None)
         try:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
+                                                     initializer=_start_worker, initargs=(os.getpid(),))
             chunk = max(1, len(raws) // (self.workers * 4))
             futures = [self._executor.submit(_parse_chunk, list(raws[i:i + chunk]), max_text_chars)
                        for i in range(0, len(raws), chunk)]

@@ -142,3 +142,26 @@ def test_phrases_from_the_configuration(tmp_path: Path) -> None:
     config = require_config(write(tmp_path, '[phrases]\ndispute = ["clawback"]\n'))
     assert config.signals.find("dispute", "They want a clawback.") == ["clawback"]
     assert config.signals.find("dispute", "a late payment")
+
+
+def test_default_ports_follow_the_security_mode(tmp_path: Path) -> None:
+    from mailflows.config import parse_config
+    from mailflows.connections import imap_account, smtp_account
+
+    text = ('[mail.imap]\nhost = "imap.example.org"\nsecurity = "starttls"\nusername = "u"\n'
+            '[mail.smtp]\nhost = "smtp.example.org"\nsecurity = "tls"\nfrom = "d@example.org"\n')
+    config = parse_config(text, "c.toml", tmp_path)
+    assert imap_account(config).effective_port == 143
+    assert smtp_account(config).effective_port == 465  # type: ignore[union-attr]
+
+
+def test_a_stage_folder_may_not_be_the_inbox(tmp_path: Path) -> None:
+    import pytest
+
+    from compact_docs.errors import ConfigError
+    from mailflows.config import parse_config
+
+    text = ('[mail.imap]\nhost = "imap.example.org"\nusername = "u"\n'
+            '[mail.folders]\nignored = "inbox"\n')
+    with pytest.raises(ConfigError, match=r"folders\.ignored is the inbox"):
+        parse_config(text, "c.toml", tmp_path)
