@@ -113,8 +113,12 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 def register_migration(number: int, description: str, sql: str) -> None:
     """Add a later module's migration (such as the watcher's journal) after the ones before it."""
-    if any(n == number for n, _, _ in MIGRATIONS):
-        return  # the module was imported twice
+    for known, known_description, known_sql in MIGRATIONS:
+        if known == number:
+            if (known_description, known_sql) == (description, sql):
+                return  # the module was imported twice
+            raise RegisterError(f"migration {number} ({description}) clashes with migration {number} "
+                                f"({known_description}); number it after {MIGRATIONS[-1][0]}")
     if number != MIGRATIONS[-1][0] + 1:
         raise RegisterError(f"migration {number} ({description}) must follow "
                             f"migration {MIGRATIONS[-1][0]}")

@@ -108,6 +108,10 @@ class _Fetched:
     parsing: ParsingBatch
 
 
+CATCH_UP_PASSES = 20
+"""Searches of the inbox in one catch-up at most (a folder that refills itself cannot spin forever)."""
+
+
 class MailboxWatcher:
     """Routes the configured inbox: the backlog first, then new mail as IDLE reports it.
 
@@ -216,11 +220,29 @@ class MailboxWatcher:
 
     def catch_up(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
                  state: FolderState) -> None:
-        """Route and move every message in the inbox now, batch by batch, then send replies."""
-        uids = self.connection.search_all()
-        settled = journal.reconcile(self.inbox, state.uidvalidity, uids)
-        if settled:
-            log.info("%d message(s) moved by an earlier run are noted as moved", len(settled))
+        """Route and move every message in the inbox now, batch by batch, then send replies.
+
+        The inbox is searched again after each pass until a search finds nothing new: mail that
+        arrives while a backlog is routed is announced in replies to FETCH and MOVE, which IDLE
+        never sees, so it is not left waiting for the next IDLE renewal.
+        """
+        handled: set[int] = set()
+        for _pass in range(CATCH_UP_PASSES):
+            if self.stop.is_set():
+                break
+            uids = self.connection.search_all()
+            settled = journal.reconcile(self.inbox, state.uidvalidity, uids)
+            if settled:
+                log.info("%d message(s) moved by an earlier run are noted as moved", len(settled))
+            fresh = [uid for uid in uids if uid not in handled]
+            if not fresh:
+                break
+            handled.update(fresh)
+            self._route_uids(register, journal, outbox, state, fresh)
+        self._deliver(outbox)
+
+    def _route_uids(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+                    state: FolderState, uids: Sequence[int]) -> None:
         size = self.settings.batch_size
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
         upcoming = self._fetch(journal, state, batches[0]) if batches else None
@@ -235,7 +257,6 @@ class MailboxWatcher:
             # (fetching with BODY.PEEK changes nothing on the server).
             upcoming = self._fetch(journal, state, batches[index + 1]) if index + 1 < len(batches) else None
             self._batch(register, journal, outbox, state, current)
-        self._deliver(outbox)
 
     def _fetch(self, journal: MailboxJournal, state: FolderState, uids: Sequence[int]) -> _Fetched:
         known = journal.entries(self.inbox, state.uidvalidity, uids)

@@ -210,7 +210,10 @@ def test_a_later_module_adds_its_own_migration(tmp_path: Path,
 
     module.register_migration(SCHEMA_VERSION + 1, "journal",
                               "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)")
-    module.register_migration(SCHEMA_VERSION + 1, "journal", "ignored: already added")
+    module.register_migration(SCHEMA_VERSION + 1, "journal",  # imported twice: the same migration
+                              "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)")
+    with pytest.raises(RegisterError, match="clashes with migration"):
+        module.register_migration(SCHEMA_VERSION + 1, "other", "CREATE TABLE other (id INTEGER)")
     with pytest.raises(RegisterError, match="must follow"):
         module.register_migration(SCHEMA_VERSION + 5, "gap", "")
     with CaseRegister(path, BEXLEY) as reg:
