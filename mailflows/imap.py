@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import imaplib
 import re
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -34,6 +36,7 @@ DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # at most this much message data per FET
 DEFAULT_IDLE_RENEW = 9 * 60.0  # seconds; RFC 2177 asks for a new IDLE at least every 29 minutes
 _CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
 _DELETED = b"\\Deleted"
+_COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")  # the COPYUID code's arguments
 
 
 class Disconnected(MailError):
@@ -80,6 +83,21 @@ class FolderState:
 
 
 @dataclass(frozen=True)
+class CopiedMessages:
+    """Messages of the selected folder that have a copy in ``folder``.
+
+    ``uids`` maps each source UID to the UID of its copy, when known: from the COPYUID answer
+    to UID COPY (UIDPLUS, RFC 4315 section 3), or from finding the copy (``find_copies``).
+    ``uidvalidity`` is the destination folder's, when known.
+    """
+
+    folder: str
+    source: tuple[int, ...]
+    uidvalidity: int | None = None
+    uids: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FetchedMessage:
     """One message as fetched, never marked read.
 
@@ -120,6 +138,7 @@ class ImapConnection:
         self._client: IMAPClient | None = None
         self._secret_forms: list[str] = []
         self._idling = False
+        self._selected: FolderState | None = None
 
     # -- connecting ------------------------------------------------------------------------
 
@@ -175,6 +194,7 @@ class ImapConnection:
         """End the session politely (DONE if idling, then LOGOUT); a lost session is just closed."""
         client, self._client = self._client, None
         idling, self._idling = self._idling, False
+        self._selected = None
         if client is None:
             return
         try:
@@ -188,6 +208,7 @@ class ImapConnection:
         """Drop the socket without a word to the server (after a failure)."""
         client, self._client = self._client, None
         self._idling = False
+        self._selected = None
         if client is not None:
             _shutdown_quietly(client)
 
@@ -257,12 +278,15 @@ class ImapConnection:
         """SELECT a folder read-write and report its UIDVALIDITY, UIDNEXT and size."""
         with self._errors(f"selecting folder {name!r}"):
             response = self.client.select_folder(name)
-        return FolderState(
-            name=name,
-            uidvalidity=int(response[b"UIDVALIDITY"]),
-            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
-            exists=int(response.get(b"EXISTS", 0)),
-        )
+        self._selected = _folder_state(name, response)
+        return self._selected
+
+    def examine_folder(self, name: str) -> FolderState:
+        """EXAMINE a folder (select it read-only): nothing in it can change, not even \\Recent."""
+        self._selected = None
+        with self._errors(f"examining folder {name!r}"):
+            response = self.client.select_folder(name, readonly=True)
+        return _folder_state(name, response)
 
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
@@ -349,14 +373,21 @@ class ImapConnection:
 
     # -- moving ----------------------------------------------------------------------------
 
-    def move(self, uids: Sequence[int], folder: str) -> None:
+    def move(
+        self,
+        uids: Sequence[int],
+        folder: str,
+        *,
+        on_copied: Callable[[CopiedMessages], None] | None = None,
+    ) -> None:
         """Move messages of the selected folder to ``folder``, one command for the whole set.
 
-        With MOVE (RFC 6851): ``UID MOVE``. Without it: ``UID COPY``, ``UID STORE
-        +FLAGS.SILENT (\\Deleted)`` and ``UID EXPUNGE`` of exactly these UIDs (UIDPLUS,
-        RFC 4315), so messages another client marked \\Deleted are left alone. A server with
-        neither is refused (MailError) before anything is copied: a plain EXPUNGE would
-        remove other people's deletions.
+        With MOVE (RFC 6851): ``UID MOVE``. Without it: ``UID COPY``, then ``expunge`` of
+        exactly these UIDs (UIDPLUS, RFC 4315), so messages another client marked \\Deleted
+        are left alone. A server with neither is refused (MailError) before anything is
+        copied: a plain EXPUNGE would remove other people's deletions. ``on_copied`` is
+        called between the copy and the expunge, so a caller can note that the copies exist
+        before the originals go (a run stopped there then only expunges, never copies again).
         """
         if not uids:
             return
@@ -365,15 +396,90 @@ class ImapConnection:
             with self._errors(f"moving messages to {folder!r}"):
                 self.client.move(message_set, folder)
             return
-        if not self.has_capability("UIDPLUS"):
-            raise MailError(
-                f"{self.account.host} offers neither MOVE nor UIDPLUS: messages cannot be moved "
-                "without expunging every message marked \\Deleted in the folder, so none were moved"
-            )
+        self._require_uidplus("moved")
         with self._errors(f"copying messages to {folder!r}"):
+            # imaplib files response codes such as COPYUID by name; IMAPClient has no accessor.
+            codes = self.client._imap
+            codes.response("COPYUID")  # drop any an earlier command left
             self.client.copy(message_set, folder)
+            _typ, copyuid = codes.response("COPYUID")
+        copied = _copied(folder, message_set, copyuid)
+        if on_copied is not None:
+            on_copied(copied)
+        self.expunge(message_set)
+
+    def expunge(self, uids: Sequence[int]) -> None:
+        """Remove exactly these messages from the selected folder (after copying them elsewhere).
+
+        ``UID STORE +FLAGS.SILENT (\\Deleted)`` and ``UID EXPUNGE`` of these UIDs (UIDPLUS),
+        never a folder-wide EXPUNGE. MailError, with nothing changed, without UIDPLUS.
+        """
+        if not uids:
+            return
+        message_set = sorted(set(uids))
+        self._require_uidplus("removed")
+        with self._errors("removing copied messages from the folder"):
             self.client.add_flags(message_set, [_DELETED], silent=True)
             self.client.uid_expunge(message_set)
+
+    def find_copies(self, uids: Sequence[int], folder: str) -> CopiedMessages:
+        """Which of these messages of the selected folder already have a copy in ``folder``.
+
+        For a run that stopped while copying: the copy may or may not have been made. Each
+        message is looked for in ``folder`` (EXAMINE, then ``UID SEARCH HEADER Message-ID``,
+        or by its exact size when it has no Message-ID), and a message found counts as a copy
+        only with the same header, size and INTERNALDATE, which COPY keeps: another message
+        reusing the Message-ID is not a copy. The folder that was selected is selected again
+        afterwards; if its UIDVALIDITY changed meanwhile, the UIDs mean nothing any more and
+        Disconnected is raised (reconnect and start over).
+        """
+        inbox = self._selected
+        if inbox is None:
+            raise MailError("no folder is selected: select the folder the messages are in first")
+        if not uids:
+            return CopiedMessages(folder, ())
+        wanted = self._identities(sorted(set(uids)))
+        found: dict[int, int] = {}
+        validity: int | None = None
+        try:
+            validity = self.examine_folder(folder).uidvalidity
+            for uid, identity in wanted.items():
+                criteria, charset = identity.search_key()
+                with self._errors(f"searching {folder!r} for a copy"):
+                    candidates = self.client.search(criteria, charset)
+                candidates = [c for c in candidates if c not in found.values()]
+                if not candidates:
+                    continue
+                known = self._identities(sorted(candidates))
+                match = next((c for c in sorted(known) if known[c] == identity), None)
+                if match is not None:
+                    found[uid] = match
+        finally:
+            if self._client is not None:
+                again = self.select_folder(inbox.name)
+                if again.uidvalidity != inbox.uidvalidity:
+                    self.close()
+                    raise Disconnected(
+                        f"IMAP {self.account.host}: {inbox.name} has a new UIDVALIDITY "
+                        f"({again.uidvalidity}, was {inbox.uidvalidity}); its UIDs must be read again")
+        return CopiedMessages(folder, tuple(sorted(found)), validity, found)
+
+    def _identities(self, uids: list[int]) -> dict[int, _Identity]:
+        """What tells messages of the selected folder from their copies: header, size, date."""
+        with self._errors("reading message headers"):
+            data = self.client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"])
+        return {
+            uid: _Identity(bytes(item.get(b"BODY[HEADER]") or b""), _size(item), item.get(b"INTERNALDATE"))
+            for uid, item in data.items()
+        }
+
+    def _require_uidplus(self, what: str) -> None:
+        if not self.has_capability("UIDPLUS"):
+            raise MailError(
+                f"{self.account.host} offers neither MOVE nor UIDPLUS: messages cannot be {what} "
+                "without expunging every message marked \\Deleted in the folder, so none were "
+                f"{what}"
+            )
 
     # -- IDLE ------------------------------------------------------------------------------
 
@@ -473,6 +579,22 @@ class ImapConnection:
 
 
 @dataclass(frozen=True)
+class _Identity:
+    """A message as COPY reproduces it: the same header bytes, size and INTERNALDATE."""
+
+    header: bytes
+    size: int
+    internaldate: Any
+
+    def search_key(self) -> tuple[bytes | list[Any], str | None]:
+        """A SEARCH that finds this message's copies (and maybe others): by Message-ID, else size."""
+        message_id = _message_id(self.header)
+        if message_id is not None:
+            return _header_search("Message-ID", message_id)
+        return ["LARGER", self.size - 1, "SMALLER", self.size + 1], None
+
+
+@dataclass(frozen=True)
 class _TextPart:
     section: str
     subtype: str
@@ -555,6 +677,62 @@ def _chunks(
         total += size
     if group:
         yield group
+
+
+def _folder_state(name: str, response: Mapping[bytes, Any]) -> FolderState:
+    return FolderState(
+        name=name,
+        uidvalidity=int(response[b"UIDVALIDITY"]),
+        uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+        exists=int(response.get(b"EXISTS", 0)),
+    )
+
+
+def _copied(folder: str, source: list[int], copyuid: list[Any]) -> CopiedMessages:
+    """What a UID COPY did: with COPYUID (RFC 4315 section 3), where each copy landed."""
+    text = copyuid[-1] if copyuid and isinstance(copyuid[-1], bytes) else b""
+    found = _COPYUID.fullmatch(text.strip())
+    if found is None:
+        return CopiedMessages(folder, tuple(source))
+    sources, copies = _uid_set(found.group(2)), _uid_set(found.group(3))
+    # The two sets are listed in corresponding order; anything else is not trusted.
+    uids = dict(zip(sources, copies, strict=True)) if len(sources) == len(copies) else {}
+    return CopiedMessages(folder, tuple(source), int(found.group(1)), uids)
+
+
+def _uid_set(text: bytes) -> list[int]:
+    """The UIDs of a uid-set such as ``4,7:9`` in the order given (``9:7`` is the same as ``7:9``)."""
+    uids: list[int] = []
+    for part in text.split(b","):
+        first, _, last = part.partition(b":")
+        low, high = sorted((int(first), int(last or first)))
+        uids.extend(range(low, high + 1))
+    return uids
+
+
+def _message_id(header: bytes) -> str | None:
+    """The Message-ID in a message header (ASCII or UTF-8), if it has a usable one."""
+    try:
+        text = header.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    value = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text).get("Message-ID")
+    if not isinstance(value, str):
+        return None
+    value = "".join(value.split())
+    return value if value and value.isprintable() else None
+
+
+def _header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | None]:
+    """A ``HEADER name value`` search key and its CHARSET (RFC 3501 section 6.4.4).
+
+    An ASCII value goes as a quoted string; any other as a UTF-8 literal (IMAPClient sends
+    8-bit arguments as literals), with ``CHARSET UTF-8``.
+    """
+    if value.isascii():
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'HEADER {name} "{quoted}"'.encode("ascii"), None
+    return [b"HEADER", name.encode("ascii"), value.encode("utf-8")], "UTF-8"
 
 
 def _size(data: Mapping[bytes, Any]) -> int:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from compact_docs.register import CaseRegister
+from mailflows.imap import CopiedMessages, FolderState, ImapConnection
+
+log = logging.getLogger("mailflows.watch")
+_UNFINISHED = "('recorded', 'copied')"
 
 
 @dataclass(frozen=True)
 class JournalEntry:
     """One message of a watched folder, identified by (folder, UIDVALIDITY, UID), and where it goes.
 
-    ``state`` is 'recorded' (routed and written to the register, not yet moved), 'moved', or
-    'stale' (recorded under a UIDVALIDITY the folder no longer has).
+    ``state`` is 'recorded' (routed and written to the register, not yet moved), 'copied'
+    (on a server without MOVE: copied to ``destination``, not yet expunged from the folder;
+    ``copy_uid`` is the copy's UID there under ``copy_uidvalidity``, when the server said),
+    'moved', or 'stale' (unfinished under a UIDVALIDITY the folder no longer has).
     """
 
     folder: str
@@ -24,10 +31,12 @@ class JournalEntry:
     disposition: str
     destination: str
     state: str
+    copy_uidvalidity: int | None = None
+    copy_uid: int | None = None
 
 
 class MailboxJournal:
-    """The journal table of a case register (its migration 2), read and written in its transactions.
+    """The journal table of a case register (its migrations 2 and 3), read and written in its transactions.
 
     A UID means something only together with its folder's UIDVALIDITY (RFC 3501 section 2.3.1.1),
     so entries of an older UIDVALIDITY never match messages of the new one; those messages are
@@ -51,10 +60,10 @@ class MailboxJournal:
         return found
 
     def pending(self, folder: str, uidvalidity: int) -> list[JournalEntry]:
-        """Entries recorded but not yet known to be moved, in UID order."""
+        """Entries recorded (or copied) but not yet known to be moved, in UID order."""
         rows = self.register.execute(
-            "SELECT * FROM mailbox_journal WHERE folder = ? AND uidvalidity = ? AND state = 'recorded' "
-            "ORDER BY uid", (folder, uidvalidity)).fetchall()
+            f"SELECT * FROM mailbox_journal WHERE folder = ? AND uidvalidity = ? AND state IN "
+            f"{_UNFINISHED} ORDER BY uid", (folder, uidvalidity)).fetchall()
         return [_entry(row) for row in rows]
 
     def record(self, folder: str, uidvalidity: int, uid: int, *, message_id: str,
@@ -65,14 +74,54 @@ class MailboxJournal:
             "disposition, destination, state, recorded) VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?)",
             (folder, uidvalidity, uid, message_id, disposition, destination, self.register.now()))
 
+    def mark_copied(self, folder: str, uidvalidity: int, copied: CopiedMessages) -> None:
+        """Note that messages have a copy in ``copied.folder`` and only their expunge is left."""
+        at = self.register.now()
+        with self.register.transaction():
+            for uid in copied.source:
+                self.register.execute(
+                    "UPDATE mailbox_journal SET state = 'copied', copied = ?, destination = ?, "
+                    "copy_uidvalidity = ?, copy_uid = ? WHERE folder = ? AND uidvalidity = ? AND "
+                    "uid = ? AND state = 'recorded'",
+                    (at, copied.folder, copied.uidvalidity, copied.uids.get(uid), folder,
+                     uidvalidity, uid))
+
     def mark_moved(self, folder: str, uidvalidity: int, uids: Iterable[int]) -> None:
         """Note that messages left the folder (moved by us, or found gone)."""
         at = self.register.now()
         with self.register.transaction():
             for uid in uids:
                 self.register.execute(
-                    "UPDATE mailbox_journal SET state = 'moved', moved = ? WHERE folder = ? AND "
-                    "uidvalidity = ? AND uid = ? AND state = 'recorded'", (at, folder, uidvalidity, uid))
+                    f"UPDATE mailbox_journal SET state = 'moved', moved = ? WHERE folder = ? AND "
+                    f"uidvalidity = ? AND uid = ? AND state IN {_UNFINISHED}",
+                    (at, folder, uidvalidity, uid))
+
+    def move(self, connection: ImapConnection, inbox: FolderState, folder: str, uids: Sequence[int],
+             earlier: Mapping[int, JournalEntry]) -> None:
+        """Move recorded messages of the selected ``inbox`` to ``folder``, noting each step.
+
+        With MOVE, one UID MOVE. Without it, the copy is noted ('copied') before the originals
+        are expunged, so whatever instant the process stops, the next run copies nothing twice:
+        an ``earlier`` entry found 'copied' is only expunged, and an ``earlier`` entry still
+        'recorded' (the run may have stopped during its COPY) is first looked for in
+        ``folder`` and only expunged when its copy is there.
+        """
+        name, uidvalidity = inbox.name, inbox.uidvalidity
+        copied = [uid for uid in uids if uid in earlier and earlier[uid].state == "copied"]
+        rest = [uid for uid in uids if uid not in set(copied)]
+        if rest and not connection.has_capability("MOVE"):
+            resumed = [uid for uid in rest if uid in earlier]
+            found = connection.find_copies(resumed, folder) if resumed else None
+            if found is not None and found.uids:
+                log.info("%d message(s) were copied to %s by an earlier run that stopped before "
+                         "removing them: not copied again", len(found.uids), folder)
+                self.mark_copied(name, uidvalidity, found)
+                copied += found.uids
+                rest = [uid for uid in rest if uid not in found.uids]
+        connection.expunge(copied)
+        connection.move(rest, folder,
+                        on_copied=lambda done: self.mark_copied(name, uidvalidity, done))
+        self.mark_moved(name, uidvalidity, uids)
 
     def reconcile(self, folder: str, uidvalidity: int, present: Iterable[int]) -> list[int]:
         """Mark moved the recorded entries whose UIDs are no longer in the folder; return those UIDs.
@@ -93,8 +142,8 @@ class MailboxJournal:
         """
         with self.register.transaction():
             cursor = self.register.execute(
-                "UPDATE mailbox_journal SET state = 'stale' WHERE folder = ? AND uidvalidity != ? "
-                "AND state = 'recorded'", (folder, uidvalidity))
+                f"UPDATE mailbox_journal SET state = 'stale' WHERE folder = ? AND uidvalidity != ? "
+                f"AND state IN {_UNFINISHED}", (folder, uidvalidity))
         return int(cursor.rowcount)
 
     def count(self, state: str | None = None) -> int:
@@ -108,4 +157,5 @@ class MailboxJournal:
 def _entry(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(folder=row["folder"], uidvalidity=int(row["uidvalidity"]), uid=int(row["uid"]),
                         message_id=row["message_id"], disposition=row["disposition"],
-                        destination=row["destination"], state=row["state"])
+                        destination=row["destination"], state=row["state"],
+                        copy_uidvalidity=row["copy_uidvalidity"], copy_uid=row["copy_uid"])

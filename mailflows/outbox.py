@@ -22,18 +22,25 @@ from mailflows.facts import automatic_reasons
 from mailflows.imap import Disconnected
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision
-from mailflows.smtp import SmtpAccount, SmtpConnection
+from mailflows.smtp import SmtpAccount, SmtpConnection, SmtpRefused
 
 log = logging.getLogger("mailflows.watch")
 
 ACKNOWLEDGED_ACTIONS = frozenset({"open", "escalate"})
 """An acknowledgement goes out once per new case and once per escalation, never per reply."""
 LONGEST_RETRY = timedelta(hours=6)
+ATTEMPTS_BEFORE_GIVING_UP = 5
+"""An attempt this late that the server refuses (4xx, "not now") gives the entry up; a 5xx gives it up at once."""
 
 
 @dataclass(frozen=True)
 class QueuedAcknowledgement:
-    """One acknowledgement in the outbox: queued, sent (``sent`` set) or waiting for a retry."""
+    """One acknowledgement in the outbox: queued, sent (``sent`` set), waiting for a retry, or
+    given up (``given_up`` set, ``last_error`` says why) after the server refused it.
+
+    ``refused`` lists the recipients the server refused when it accepted the others: the
+    acknowledgement counts as sent and is not sent again.
+    """
 
     id: int
     message_id: str
@@ -44,6 +51,8 @@ class QueuedAcknowledgement:
     attempts: int
     last_error: str | None
     sent: str | None
+    refused: tuple[str, ...] = ()
+    given_up: str | None = None
 
     def message(self) -> EmailMessage:
         """The acknowledgement as an email message, as it was built when queued."""
@@ -54,11 +63,12 @@ class QueuedAcknowledgement:
 
 @dataclass(frozen=True)
 class OutboxDelivery:
-    """What one delivery round did: sent, failed (to be retried) and still waiting."""
+    """What one delivery round did: sent, failed (to be retried), given up, and still waiting."""
 
     sent: int = 0
     failed: int = 0
     waiting: int = 0
+    given_up: int = 0
 
 
 class Outbox:
@@ -117,19 +127,35 @@ class Outbox:
     def due(self) -> list[QueuedAcknowledgement]:
         """Unsent acknowledgements whose next attempt has come, oldest first."""
         rows = self.register.execute(
-            "SELECT * FROM outbox WHERE sent IS NULL AND next_attempt <= ? ORDER BY id",
-            (self.register.now(),)).fetchall()
+            "SELECT * FROM outbox WHERE sent IS NULL AND given_up IS NULL AND next_attempt <= ? "
+            "ORDER BY id", (self.register.now(),)).fetchall()
         return [_queued(row) for row in rows]
 
     def waiting(self) -> int:
-        """How many acknowledgements are not sent yet."""
-        return int(self.register.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NULL").fetchone()[0])
+        """How many acknowledgements are not sent yet (and not given up)."""
+        return int(self.register.execute(
+            "SELECT COUNT(*) FROM outbox WHERE sent IS NULL AND given_up IS NULL").fetchone()[0])
 
-    def mark_sent(self, queued: QueuedAcknowledgement) -> None:
-        """Note that an acknowledgement was handed to the SMTP server."""
+    def given_up(self) -> list[QueuedAcknowledgement]:
+        """The acknowledgements given up after the server refused them, oldest first."""
+        rows = self.register.execute("SELECT * FROM outbox WHERE given_up IS NOT NULL ORDER BY id").fetchall()
+        return [_queued(row) for row in rows]
+
+    def mark_sent(self, queued: QueuedAcknowledgement, refused: Mapping[str, str] | None = None) -> None:
+        """Note that an acknowledgement was handed to the SMTP server, and who it refused, if any."""
+        note = "; ".join(f"refused {address}: {reply}" for address, reply in (refused or {}).items())
         with self.register.transaction():
-            self.register.execute("UPDATE outbox SET sent = ?, attempts = attempts + 1, "
-                                  "last_error = NULL WHERE id = ?", (self.register.now(), queued.id))
+            self.register.execute(
+                "UPDATE outbox SET sent = ?, attempts = attempts + 1, last_error = ?, refused = ? "
+                "WHERE id = ?",
+                (self.register.now(), note or None, json.dumps(list(refused or ())), queued.id))
+
+    def give_up(self, queued: QueuedAcknowledgement, reason: str) -> None:
+        """Note that an acknowledgement will not be tried again, and why."""
+        with self.register.transaction():
+            self.register.execute(
+                "UPDATE outbox SET given_up = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                (self.register.now(), reason, queued.id))
 
     def mark_failed(self, queued: QueuedAcknowledgement, error: str) -> None:
         """Note a failed attempt; the next waits longer each time (at most six hours)."""
@@ -147,7 +173,7 @@ def _queued(row: sqlite3.Row) -> QueuedAcknowledgement:
         id=int(row["id"]), message_id=row["message_id"], case_ref=row["case_ref"],
         recipient=row["recipient"], recipients=tuple(json.loads(row["recipients"])),
         content=bytes(row["content"]), attempts=int(row["attempts"]), last_error=row["last_error"],
-        sent=row["sent"])
+        sent=row["sent"], refused=tuple(json.loads(row["refused"])), given_up=row["given_up"])
 
 
 def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailConfig,
@@ -185,13 +211,16 @@ def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] 
             ssl_context: ssl.SSLContext | None = None) -> OutboxDelivery:
     """Send the acknowledgements that are due over one SMTP session; never raises for SMTP trouble.
 
-    Each is sent with a null return path (RFC 3834 section 3.3). A failure is noted on the
-    entry, which is tried again later; an unreachable server leaves every entry for later.
+    Each is sent with a null return path (RFC 3834 section 3.3). One accepted by the server
+    for some recipients is sent (those refused are noted on it), so nobody gets it twice. A
+    failure is noted on the entry, which is tried again later; an unreachable server leaves
+    every entry for later. A refusal that sending again cannot change (5xx), or the
+    ``ATTEMPTS_BEFORE_GIVING_UP``-th attempt ending in a refusal, gives the entry up.
     """
     due = outbox.due()
     if not due:
         return OutboxDelivery(waiting=outbox.waiting())
-    sent = failed = 0
+    sent = failed = given_up = 0
     connection = SmtpConnection(account, environ=environ, ssl_context=ssl_context)
     try:
         connection.connect()
@@ -203,23 +232,39 @@ def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] 
     try:
         for queued in due:
             try:
-                connection.send_message(queued.message(), recipients=queued.recipients,
-                                        envelope_sender="")
+                refused = connection.send_message(queued.message(), recipients=queued.recipients,
+                                                  envelope_sender="")
             except Disconnected as exc:
                 outbox.mark_failed(queued, str(exc))
                 failed += 1
                 log.warning("acknowledgements: SMTP session lost, the rest wait: %s", exc)
                 break
-            except MailError as exc:  # refused: this one waits, the others go
+            except SmtpRefused as exc:
+                if exc.permanent or queued.attempts + 1 >= ATTEMPTS_BEFORE_GIVING_UP:
+                    outbox.give_up(queued, str(exc))
+                    given_up += 1
+                    log.error("acknowledgement %s to %s given up after %d attempt(s): %s",
+                              queued.message_id, ", ".join(queued.recipients), queued.attempts + 1, exc)
+                else:
+                    outbox.mark_failed(queued, str(exc))
+                    failed += 1
+                    log.warning("acknowledgement %s to %s refused for now, will retry: %s",
+                                queued.message_id, ", ".join(queued.recipients), exc)
+                continue
+            except MailError as exc:  # this one waits, the others go
                 outbox.mark_failed(queued, str(exc))
                 failed += 1
                 log.warning("acknowledgement %s to %s not sent, will retry: %s",
                             queued.message_id, ", ".join(queued.recipients), exc)
                 continue
-            outbox.mark_sent(queued)
+            outbox.mark_sent(queued, refused)
             sent += 1
+            accepted = [r for r in queued.recipients if r not in refused]
             log.info("acknowledgement %s sent to %s (case %s)", queued.message_id,
-                     ", ".join(queued.recipients), queued.case_ref or "none")
+                     ", ".join(accepted), queued.case_ref or "none")
+            if refused:
+                log.warning("acknowledgement %s: the server refused %s; not sent again", queued.message_id,
+                            "; ".join(f"{address} ({reply})" for address, reply in refused.items()))
     finally:
         connection.quit()
-    return OutboxDelivery(sent=sent, failed=failed, waiting=outbox.waiting())
+    return OutboxDelivery(sent=sent, failed=failed, waiting=outbox.waiting(), given_up=given_up)

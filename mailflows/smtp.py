@@ -24,6 +24,19 @@ from mailflows.imap import Disconnected
 DEFAULT_SMTP_PORTS: dict[str, int] = {"tls": 465, "starttls": 587, "none": 25}
 
 
+class SmtpRefused(MailError):
+    """Raised when the server refuses a message: its sender, every recipient, or its content.
+
+    ``permanent`` is set for a 5xx reply (RFC 5321 section 4.2.1): sending the same message
+    again will be refused again. ``replies`` holds the refused recipients' replies, if any.
+    """
+
+    def __init__(self, text: str, *, permanent: bool, replies: Mapping[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.permanent = permanent
+        self.replies = dict(replies or {})
+
+
 @dataclass(frozen=True)
 class SmtpAccount:
     """Where acknowledgements are sent from: the design's ``[mail.smtp]`` table.
@@ -137,25 +150,43 @@ class SmtpConnection:
         *,
         recipients: Sequence[str] | None = None,
         envelope_sender: str | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Send one message; recipients default to its To, Cc and Bcc (Bcc is not transmitted).
 
         ``envelope_sender`` defaults to the account's sender; an automatic reply may pass ""
-        for a null return path (RFC 3834 section 3.3). Raises MailError if any recipient is
-        refused, naming them.
+        for a null return path (RFC 3834 section 3.3). The message is sent when the server
+        accepts at least one recipient: the others, refused, are returned with the server's
+        reply (``{"x@example.org": "550 no such user"}``), empty when every one was accepted.
+        Raises SmtpRefused when the sender, every recipient or the content is refused, and
+        Disconnected when the session is lost (a 421 reply too).
         """
         smtp = self._connected()
+        host = self.account.host
         with self._errors("sending a message"):
-            refused = smtp.send_message(
-                message,
-                from_addr=self.account.sender if envelope_sender is None else envelope_sender,
-                to_addrs=list(recipients) if recipients is not None else None,
-            )
-        if refused:
-            raise MailError(
-                f"SMTP {self.account.host} refused "
-                + ", ".join(f"{address} ({code})" for address, (code, _text) in refused.items())
-            )
+            try:
+                refused = smtp.send_message(
+                    message,
+                    from_addr=self.account.sender if envelope_sender is None else envelope_sender,
+                    to_addrs=list(recipients) if recipients is not None else None,
+                )
+            except smtplib.SMTPRecipientsRefused as exc:
+                replies = _replies(exc.recipients)
+                if any(code == 421 for code, _text in exc.recipients.values()):
+                    raise smtplib.SMTPServerDisconnected("; ".join(replies.values())) from exc
+                raise SmtpRefused(
+                    self._scrub(f"SMTP {host} refused every recipient: {_listed(replies)}"),
+                    permanent=all(500 <= code < 600 for code, _text in exc.recipients.values()),
+                    replies=replies,
+                ) from exc
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code == 421:
+                    raise smtplib.SMTPServerDisconnected(f"421 {_reply_text(exc.smtp_error)}") from exc
+                what = "the sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "the message"
+                raise SmtpRefused(
+                    self._scrub(f"SMTP {host} refused {what}: {exc.smtp_code} {_reply_text(exc.smtp_error)}"),
+                    permanent=500 <= exc.smtp_code < 600,
+                ) from exc
+        return _replies(refused)
 
     def quit(self) -> None:
         """End the session politely (QUIT); a session already lost is just closed."""
@@ -213,10 +244,8 @@ class SmtpConnection:
                 f"SMTP {host}: the connection failed while {action}: {exc or type(exc).__name__}"
             )) from exc
         except smtplib.SMTPResponseException as exc:
-            reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
-                else str(exc.smtp_error)
             raise MailError(self._scrub(
-                f"SMTP {host}: failed {action}: {exc.smtp_code} {reply}"
+                f"SMTP {host}: failed {action}: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
             )) from exc
         except smtplib.SMTPException as exc:
             raise MailError(self._scrub(f"SMTP {host}: failed {action}: {exc}")) from exc
@@ -238,7 +267,20 @@ def send_message(
     envelope_sender: str | None = None,
     environ: Mapping[str, str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
-) -> None:
-    """Connect, send one message and QUIT: the simple way to send a single acknowledgement."""
+) -> dict[str, str]:
+    """Connect, send one message and QUIT; return the recipients refused while others accepted it."""
     with SmtpConnection(account, environ=environ, ssl_context=ssl_context) as connection:
-        connection.send_message(message, recipients=recipients, envelope_sender=envelope_sender)
+        return connection.send_message(message, recipients=recipients, envelope_sender=envelope_sender)
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _replies(refused: Mapping[str, tuple[int, bytes | str]]) -> dict[str, str]:
+    """smtplib's refused recipients as address -> "550 no such user"."""
+    return {address: f"{code} {_reply_text(text)}".strip() for address, (code, text) in refused.items()}
+
+
+def _listed(replies: Mapping[str, str]) -> str:
+    return ", ".join(f"{address} ({reply})" for address, reply in replies.items())

@@ -281,8 +281,7 @@ class MailboxWatcher:
         for watched in ordered:
             by_folder.setdefault(watched.folder, []).append(watched.uid)
         for folder, group in by_folder.items():
-            self.connection.move(group, folder)
-            journal.mark_moved(self.inbox, state.uidvalidity, group)
+            journal.move(self.connection, state, folder, group, known)
             self.summary.moved += len(group)
         for watched in ordered:  # reported once filed, so a line never names a move not made
             self.summary.count(watched)

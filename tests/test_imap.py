@@ -28,6 +28,7 @@ from servers import (
 
 from compact_docs.errors import MailError
 from mailflows.imap import (
+    CopiedMessages,
     Disconnected,
     ImapAccount,
     ImapConnection,
@@ -372,6 +373,48 @@ def test_move_without_move_keeps_other_deleted_messages(
     assert user.flags()[theirs] == {b"\\Deleted"}
     assert user.count("Disputes/Étape 2") == 3
     assert all(b"\\Deleted" not in flags for flags in user.flags("Disputes/Étape 2").values())
+
+
+@pytest.mark.servers
+def test_copies_are_reported_then_found_again_by_message_id_size_and_date(
+    start_dovecot: Callable[..., DovecotServer], connect: Callable[..., ImapConnection]
+) -> None:
+    user = start_dovecot(imap_capability=CAPABILITIES_WITHOUT_MOVE).new_user()
+    ours = [user.append(_message(number)) for number in range(3)]
+    reused = user.append(_message(1, "Another message that reuses dispute 1's Message-ID.\n"))
+    odd = [_message(4), _message(5)]
+    odd[0].replace_header("Message-ID", "<réclamation-4@agewell.example>")
+    del odd[1]["Message-ID"]
+    ours += [user.append(message.as_bytes(policy=email.policy.SMTPUTF8)) for message in odd]
+    connection = connect(user)
+    connection.ensure_folders(["Disputes/Étape 1"])
+    connection.select_folder("INBOX")
+    noted: list[CopiedMessages] = []
+    connection.move(ours[:2], "Disputes/Étape 1", on_copied=noted.append)
+    # Told between the COPY and the expunge: the COPYUID answer, copy by copy.
+    [copied] = noted
+    assert copied.source == tuple(ours[:2])
+    assert copied.uidvalidity == user.uidvalidity("Disputes/Étape 1")
+    assert sorted(copied.uids) == ours[:2]
+    assert sorted(copied.uids.values()) == user.uids("Disputes/Étape 1")
+
+    # Same Message-ID as a copy there, other content: not a copy.
+    left = [*ours[2:], reused]
+    assert connection.find_copies(left, "Disputes/Étape 1").uids == {}
+    with user.connect() as other:  # copies made by a run that died before hearing the answer
+        other.select_folder("INBOX")
+        other.copy(ours[2:], "Disputes/Étape 1")
+    found = connection.find_copies(left, "Disputes/Étape 1")
+    # Found by Message-ID (ASCII or not), or by size without one; each by its own header.
+    assert found.source == tuple(ours[2:])
+    assert sorted(found.uids.values()) == user.uids("Disputes/Étape 1")[2:]
+    copies = user.messages("Disputes/Étape 1")
+    originals = user.messages()
+    assert all(copies[copy] == originals[uid] for uid, copy in found.uids.items())
+    # The inbox is selected again afterwards, read-write: its UIDs can be expunged.
+    connection.expunge(ours[2:])
+    assert user.uids() == [reused]
+    assert user.count("Disputes/Étape 1") == 5
 
 
 @pytest.mark.servers

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from backlog import MAIL
 
-from compact_docs.register import CaseRegister
+from compact_docs.register import MIGRATIONS, SCHEMA_VERSION, CaseRegister
 from mailflows.config import require_config
+from mailflows.imap import CopiedMessages
 from mailflows.journal import MailboxJournal
 
 
@@ -35,3 +37,46 @@ def test_entries_reconcile_and_retire(tmp_path: Path) -> None:
         assert journal.retire_other_uidvalidities("INBOX", 90) == 1
         assert journal.pending("INBOX", 77) == []
         assert (journal.count("moved"), journal.count("stale"), journal.count()) == (2, 1, 3)
+
+
+def test_copied_entries_are_unfinished_until_moved(tmp_path: Path) -> None:
+    config = require_config(MAIL / "compact.toml")
+    with CaseRegister(tmp_path / "cases.db", config.compact_profile) as register:
+        journal = MailboxJournal(register)
+        with register.transaction():
+            for uid in (3, 4, 5):
+                journal.record("INBOX", 77, uid, message_id=f"<m{uid}@x>", disposition="stage-1",
+                               destination="Disputes/Stage 1")
+        journal.mark_copied("INBOX", 77, CopiedMessages("Disputes/Stage 1", (3, 4), 900, {3: 11}))
+        found = journal.entries("INBOX", 77, [3, 4, 5])
+        assert [(found[u].state, found[u].copy_uidvalidity, found[u].copy_uid) for u in (3, 4, 5)] == [
+            ("copied", 900, 11), ("copied", 900, None), ("recorded", None, None)]
+        # Copied is not moved: still pending, reconciled when gone, retired with its UIDVALIDITY.
+        assert [e.uid for e in journal.pending("INBOX", 77)] == [3, 4, 5]
+        assert journal.reconcile("INBOX", 77, present=[4, 5]) == [3]
+        journal.mark_moved("INBOX", 77, [4])
+        assert journal.retire_other_uidvalidities("INBOX", 78) == 1
+        assert (journal.count("moved"), journal.count("stale"), journal.count("copied")) == (2, 1, 0)
+
+
+def test_a_register_of_schema_2_keeps_its_journal_when_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for number, _description, sql in MIGRATIONS:
+            if number <= 2:
+                conn.executescript(sql)
+        conn.execute("INSERT INTO mailbox_journal (folder, uidvalidity, uid, message_id, disposition, "
+                     "destination, state, recorded) VALUES ('INBOX', 5, 9, '<old@x>', 'stage-2', "
+                     "'Disputes/Stage 2', 'recorded', '2026-11-20T09:00:00+00:00')")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    config = require_config(MAIL / "compact.toml")
+    with CaseRegister(path, config.compact_profile) as register:
+        assert register.schema_version == SCHEMA_VERSION >= 3
+        journal = MailboxJournal(register)
+        [entry] = journal.pending("INBOX", 5)
+        assert (entry.uid, entry.message_id, entry.state, entry.copy_uid) == (9, "<old@x>", "recorded", None)
+        journal.mark_copied("INBOX", 5, CopiedMessages("Disputes/Stage 2", (9,), 40, {9: 2}))
+        assert journal.count("copied") == 1
+        columns = {row["name"] for row in register.execute("PRAGMA table_info(outbox)")}
+        assert {"refused", "given_up"} <= columns

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from backlog import MAIL
@@ -15,7 +16,7 @@ from test_watch import run_once, write_config
 
 from compact_docs.register import CaseRegister
 from mailflows.config import require_config
-from mailflows.outbox import Outbox, deliver
+from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, LONGEST_RETRY, Outbox, deliver
 from mailflows.smtp import SmtpAccount
 
 THREADS = MAIL / "threads"
@@ -168,4 +169,77 @@ def test_the_limit_counts_per_day_and_failures_wait_longer(
     assert all(q.sent and q.attempts == 3 for q in map(outbox.by_message_id,
                                                         ["<ack-1@bvsc.example>", "<ack-2@bvsc.example>"])
                if q is not None)
+    outbox.register.close()
+
+
+def _refusing(server: SmtpServer, replies: dict[str, str]) -> None:
+    async def handle_RCPT(smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in replies:
+            return replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    server.handler.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
+
+
+def _plain(server: SmtpServer) -> SmtpAccount:
+    return SmtpAccount(host="127.0.0.1", port=server.port, security="none", sender="disputes@bvsc.example")
+
+
+def test_one_refused_recipient_still_counts_as_sent(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox, clock = clocked
+    _refusing(smtp_server, {"nobody@bexley.example": "550 5.1.1 no such user"})
+    message = _acknowledgement("jo@agewell.example", 1)
+    message["Cc"] = "nobody@bexley.example"
+    outbox.queue(message, None)
+    deliveries = []
+    for _round in range(3):
+        deliveries.append(deliver(outbox, _plain(smtp_server)))
+        clock.now += LONGEST_RETRY
+    assert [(d.sent, d.failed, d.waiting) for d in deliveries] == [(1, 0, 0), (0, 0, 0), (0, 0, 0)]
+    assert [m.rcpt_tos for m in smtp_server.received] == [["jo@agewell.example"]]  # once, not again
+    queued = outbox.by_message_id("<ack-1@bvsc.example>")
+    assert queued is not None and queued.sent and queued.given_up is None
+    assert queued.refused == ("nobody@bexley.example",)
+    assert queued.last_error == "refused nobody@bexley.example: 550 5.1.1 no such user"
+    assert "refused nobody@bexley.example (550 5.1.1 no such user)" in caplog.text
+    outbox.register.close()
+
+
+def test_a_permanent_refusal_is_given_up_at_once(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+) -> None:
+    outbox, clock = clocked
+    _refusing(smtp_server, {"gone@agewell.example": "550 5.1.1 no such user"})
+    outbox.queue(_acknowledgement("gone@agewell.example", 1), None)
+    outbox.queue(_acknowledgement("jo@agewell.example", 2), None)
+    delivery = deliver(outbox, _plain(smtp_server))
+    assert (delivery.sent, delivery.failed, delivery.given_up, delivery.waiting) == (1, 0, 1, 0)
+    clock.now += timedelta(days=2)
+    assert outbox.due() == [] and deliver(outbox, _plain(smtp_server)).sent == 0
+    [given_up] = outbox.given_up()
+    assert given_up.message_id == "<ack-1@bvsc.example>" and given_up.attempts == 1
+    assert given_up.given_up and given_up.sent is None
+    assert given_up.last_error and "gone@agewell.example (550 5.1.1 no such user)" in given_up.last_error
+    assert [m.rcpt_tos for m in smtp_server.received] == [["jo@agewell.example"]]
+    outbox.register.close()
+
+
+def test_a_refusal_for_now_is_retried_then_given_up(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+) -> None:
+    outbox, clock = clocked
+    _refusing(smtp_server, {"full@agewell.example": "452 4.2.2 mailbox full"})
+    outbox.queue(_acknowledgement("full@agewell.example", 1), None)
+    rounds = []
+    while outbox.waiting():
+        rounds.append(deliver(outbox, _plain(smtp_server)))
+        clock.now += LONGEST_RETRY
+    assert [(d.failed, d.given_up) for d in rounds] == \
+        [(1, 0)] * (ATTEMPTS_BEFORE_GIVING_UP - 1) + [(0, 1)]
+    [given_up] = outbox.given_up()
+    assert given_up.attempts == ATTEMPTS_BEFORE_GIVING_UP and "452" in (given_up.last_error or "")
+    assert smtp_server.received == []
     outbox.register.close()

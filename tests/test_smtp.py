@@ -12,7 +12,7 @@ from servers import SmtpServer, free_port
 
 from compact_docs.errors import MailError
 from mailflows.imap import Disconnected
-from mailflows.smtp import SmtpAccount, SmtpConnection, send_message
+from mailflows.smtp import SmtpAccount, SmtpConnection, SmtpRefused, send_message
 
 PASSWORD_ENV = "TEST_SMTP_PASSWORD"
 
@@ -131,3 +131,61 @@ def test_xoauth2_token_never_in_the_error(smtp_server: SmtpServer) -> None:
         send_message(account, _acknowledgement(), environ={"TOKEN": token})
     assert token not in str(caught.value)
     assert "logging in" in str(caught.value)
+
+
+def _refusing(server: SmtpServer, replies: dict[str, str]) -> None:
+    """Make the server answer RCPT TO for these addresses with these replies."""
+
+    async def handle_RCPT(smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in replies:
+            return replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    server.handler.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
+
+
+def test_a_refused_recipient_does_not_stop_the_others(smtp_server: SmtpServer) -> None:
+    _refusing(smtp_server, {"commissioning@bexley.example": "550 5.1.1 no such user"})
+    account = _account(smtp_server, username=None)
+    refused = send_message(account, _acknowledgement())
+    assert refused == {"commissioning@bexley.example": "550 5.1.1 no such user"}
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["jo.smith@agewell.example"]
+
+
+def test_every_recipient_refused_says_whether_it_is_permanent(smtp_server: SmtpServer) -> None:
+    _refusing(smtp_server, {"jo.smith@agewell.example": "550 5.1.1 no such user",
+                            "commissioning@bexley.example": "452 4.2.2 mailbox full",
+                            "later@bexley.example": "451 4.7.1 greylisted, try again later"})
+    with SmtpConnection(_account(smtp_server, username=None)) as connection:
+        with pytest.raises(SmtpRefused, match="refused every recipient") as caught:
+            connection.send_message(_acknowledgement(), recipients=["jo.smith@agewell.example"])
+        assert caught.value.permanent
+        assert caught.value.replies == {"jo.smith@agewell.example": "550 5.1.1 no such user"}
+        with pytest.raises(SmtpRefused) as caught:  # a 4xx among them: worth trying again
+            connection.send_message(_acknowledgement())
+        assert not caught.value.permanent
+        with pytest.raises(SmtpRefused) as caught:
+            connection.send_message(_acknowledgement(), recipients=["later@bexley.example"])
+        assert not caught.value.permanent and "greylisted" in str(caught.value)
+        # The session is still usable after a refusal.
+        assert connection.send_message(_acknowledgement(), recipients=["ok@agewell.example"]) == {}
+    assert [m.rcpt_tos for m in smtp_server.received] == [["ok@agewell.example"]]
+
+
+def test_refused_content_is_a_permanent_refusal(smtp_server: SmtpServer) -> None:
+    async def handle_DATA(smtp: Any, session: Any, envelope: Any) -> str:
+        return "554 5.6.0 message content rejected"
+
+    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign, assignment]
+    with pytest.raises(SmtpRefused, match="refused the message: 554") as caught:
+        send_message(_account(smtp_server, username=None), _acknowledgement())
+    assert caught.value.permanent
+
+
+def test_a_421_reply_is_a_lost_session_not_a_refusal(smtp_server: SmtpServer) -> None:
+    _refusing(smtp_server, {"jo.smith@agewell.example": "421 4.3.2 shutting down"})
+    with pytest.raises(Disconnected, match="421 4\\.3\\.2 shutting down"):
+        send_message(_account(smtp_server, username=None), _acknowledgement(),
+                     recipients=["jo.smith@agewell.example"])

@@ -7,12 +7,14 @@ import sqlite3
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from backlog import EXPECTED, MAIL, corpus, large_dispute, realistic_backlog
+from imapclient import IMAPClient
 from servers import CAPABILITIES_WITHOUT_MOVE, PASSWORD, DovecotServer, MailUser
 
 from compact_docs.disputes import DISPOSITIONS
@@ -138,7 +140,7 @@ def test_recorded_but_not_moved_is_moved_next_time_without_a_second_event(
         mail_user.append(raw)
     config = require_config(write_config(tmp_path, mail_user))
 
-    def crash(self: ImapConnection, uids: Any, folder: str) -> None:
+    def crash(self: ImapConnection, uids: Any, folder: str, **_options: Any) -> None:
         raise _Crash
 
     with monkeypatch.context() as patch:
@@ -170,7 +172,7 @@ def test_a_new_uidvalidity_is_recognised_by_message_id(
     config = require_config(write_config(tmp_path, mail_user))
     old_validity = mail_user.uidvalidity()
 
-    def crash(self: ImapConnection, uids: Any, folder: str) -> None:
+    def crash(self: ImapConnection, uids: Any, folder: str, **_options: Any) -> None:
         raise _Crash
 
     with monkeypatch.context() as patch:
@@ -210,6 +212,70 @@ def test_a_server_without_move_gets_copy_store_and_uid_expunge(
     assert summary.moved == len(messages)
     assert user.count("INBOX") == 0
     assert sum(folder_counts(user).values()) == len(messages)
+
+
+@pytest.mark.parametrize("stop_in", ["expunge", "copy"])
+def test_without_move_a_run_stopped_mid_move_never_copies_twice(
+    tmp_path: Path, start_dovecot: Callable[..., DovecotServer], monkeypatch: pytest.MonkeyPatch,
+    stop_in: str,
+) -> None:
+    server = start_dovecot(imap_capability=CAPABILITIES_WITHOUT_MOVE)
+    user = server.new_user()
+    # Four destination folders; a Message-ID that is not ASCII; a message without one, last.
+    messages = [*corpus()[:12], corpus()[38], corpus()[20], corpus()[40]]
+    assert not parse_message(corpus()[38][1]).message_id.isascii()
+    assert b"message-id:" not in corpus()[40][1].lower() and EXPECTED[corpus()[40][0]] == "needs-triage"
+    for _name, raw in messages:
+        user.append(raw)
+    served = Counter(parse_message(raw).message_id for raw in user.messages().values())
+    config = require_config(write_config(tmp_path, user))
+    wanted = {d: sum(1 for name, _ in messages if EXPECTED[name] == d) for d in FOLDERS}
+    real_copy = IMAPClient.copy
+
+    def die_before_expunging(self: IMAPClient, *args: Any, **kwargs: Any) -> Any:
+        raise _Crash  # the copies are made and noted; STORE \Deleted never happens
+
+    def die_after_copying(self: IMAPClient, messages: Any, folder: str) -> Any:
+        answer = real_copy(self, messages, folder)
+        if folder == FOLDERS["needs-triage"]:
+            raise _Crash  # the server made the copies; the process never heard so
+        return answer
+
+    with monkeypatch.context() as patch:
+        if stop_in == "expunge":
+            patch.setattr(IMAPClient, "add_flags", die_before_expunging)
+        else:
+            patch.setattr(IMAPClient, "copy", die_after_copying)
+        with pytest.raises(_Crash):
+            run_once(config)
+    recorded = table_counts(config.database_path)
+    with sqlite3.connect(config.database_path) as conn:
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
+        copies = conn.execute("SELECT copy_uid FROM mailbox_journal WHERE state = 'copied'").fetchall()
+    if stop_in == "expunge":  # the first folder's copies noted with their COPYUID, the rest untouched
+        assert states == {"copied": wanted["stage-1"], "recorded": len(messages) - wanted["stage-1"]}
+        assert sorted(uid for (uid,) in copies) == user.uids(FOLDERS["stage-1"])
+        assert user.count("INBOX") == len(messages)
+        assert user.count(FOLDERS["stage-1"]) == wanted["stage-1"]
+    else:  # the others moved; the one without a Message-ID copied, still 'recorded' in the journal
+        assert states == {"moved": len(messages) - 1, "recorded": 1}
+        assert user.count("INBOX") == 1 and user.count(FOLDERS["needs-triage"]) == 1
+
+    summary, seen = run_once(config)
+
+    assert user.count("INBOX") == 0
+    assert folder_counts(user) == wanted
+    placed: Counter[str] = Counter()
+    for folder in FOLDERS.values():
+        for raw in user.messages(folder).values():
+            placed[parse_message(raw).message_id] += 1
+    assert placed == served and set(placed.values()) == {1}
+    assert all(w.resumed for w in seen) and summary.routed == {}
+    assert summary.resumed == (1 if stop_in == "copy" else len(messages))
+    assert table_counts(config.database_path) == recorded  # no second case event
+    with sqlite3.connect(config.database_path) as conn:
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
+    assert states == {"moved": len(messages)}
 
 
 def test_a_ten_megabyte_message_is_read_by_its_start(tmp_path: Path, mail_user: MailUser) -> None:
