@@ -20,7 +20,7 @@ from compact_docs.errors import CompactError, ComplianceError
 from compact_docs.output import prepare_folder, target_path
 from compact_docs.profile import Profile
 from compact_docs.renderer import FORMATS, Renderer, file_stem
-from compact_docs.rows import Row, read_rows
+from compact_docs.rows import Row, read_rows, rows_from
 
 CHUNK_SIZE = 8
 """Rows sent to a worker at a time: large enough to amortise the hand-over, small enough to balance."""
@@ -140,22 +140,8 @@ class _Pool:
 def _as_rows(rows: str | Path | Iterable[Mapping[str, Any] | Row], kind: str,
              defaults: Mapping[str, Any] | str | Path | None) -> Iterator[Row]:
     if isinstance(rows, (str, Path)):
-        yield from read_rows(rows, kind, defaults)
-        return
-    from compact_docs.rows import merge_defaults
-
-    base: Mapping[str, Any] = {}
-    if isinstance(defaults, (str, Path)):
-        from compact_docs.loading import read_data_file
-
-        base = read_data_file(defaults)
-    elif defaults is not None:
-        base = defaults
-    for number, item in enumerate(rows, start=1):
-        if isinstance(item, Row):
-            yield item
-        else:
-            yield Row(number, "rows", merge_defaults(base, item) if isinstance(item, Mapping) else item)
+        return read_rows(rows, kind, defaults)
+    return rows_from(rows, defaults)
 
 
 def generate_batch(

@@ -7,7 +7,7 @@ import io
 import json
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,29 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
             raise InvalidData(f"{path}: line {line_number} is not valid JSON: {exc.msg}") from exc
 
 
+def load_defaults(defaults: Mapping[str, Any] | str | Path | None) -> Mapping[str, Any]:
+    """Values shared by every row: a mapping, or a YAML/JSON file of one (InvalidData otherwise)."""
+    if defaults is None:
+        return {}
+    if isinstance(defaults, (str, Path)):
+        loaded = read_data_file(defaults)
+        if not isinstance(loaded, Mapping):
+            raise InvalidData(f"{defaults}: defaults must be a mapping of fields")
+        return loaded
+    return defaults
+
+
+def rows_from(items: Iterable[Mapping[str, Any] | Row], defaults: Mapping[str, Any] | str | Path | None = None
+              ) -> Iterator[Row]:
+    """Rows given in memory (a script's list of mappings), numbered from 1, defaults merged under each."""
+    base = load_defaults(defaults)
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, Row):
+            yield item
+        else:
+            yield Row(number, "rows", merge_defaults(base, item) if isinstance(item, Mapping) else item)
+
+
 def read_rows(
     path: str | Path, kind: str, defaults: Mapping[str, Any] | str | Path | None = None
 ) -> Iterator[Row]:
@@ -171,14 +194,7 @@ def read_rows(
     yielded (validation happens per row, so one bad row never stops the batch).
     """
     path = Path(path)
-    base: Mapping[str, Any] = {}
-    if isinstance(defaults, (str, Path)):
-        loaded = read_data_file(defaults)
-        if not isinstance(loaded, Mapping):
-            raise InvalidData(f"{defaults}: defaults must be a mapping of fields")
-        base = loaded
-    elif defaults is not None:
-        base = defaults
+    base = load_defaults(defaults)
     suffix = path.suffix.lower()
     items: Iterator[tuple[int, Any]]
     if suffix == ".csv":
