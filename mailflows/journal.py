@@ -108,7 +108,8 @@ class MailboxJournal:
         """
         name, uidvalidity = inbox.name, inbox.uidvalidity
         copied = [uid for uid in uids if uid in earlier and earlier[uid].state == "copied"]
-        rest = [uid for uid in uids if uid not in set(copied)]
+        already = set(copied)
+        rest = [uid for uid in uids if uid not in already]
         if rest and not connection.has_capability("MOVE"):
             resumed = [uid for uid in rest if uid in earlier]
             found = connection.find_copies(resumed, folder) if resumed else None
