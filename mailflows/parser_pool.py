@@ -41,10 +41,6 @@ def _start_worker(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
-    return parse_message(raw, max_text_chars)
-
-
 def _parse_chunk(raws: list[bytes], max_text_chars: int) -> list[ParsedMessage]:
     return [parse_message(raw, max_text_chars) for raw in raws]
 
@@ -87,20 +83,7 @@ class ParserPool:
 
     def parse_many(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> list[ParsedMessage]:
         """The parsed messages, in the order given."""
-        if self.workers <= 1 or len(raws) < self.threshold or sys.platform != "linux":
-            return [parse_message(raw, max_text_chars) for raw in raws]
-        try:
-            if self._executor is None:
-                # fork: workers start at once with the parser already imported.
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
-                                                     initializer=_start_worker, initargs=(os.getpid(),))
-            chunk = max(1, len(raws) // (self.workers * 4))
-            return list(self._executor.map(_parse, raws, [max_text_chars] * len(raws), chunksize=chunk))
-        except (BrokenProcessPool, OSError) as exc:
-            log.warning("parsing in worker processes failed (%s); parsing in this process", exc)
-            self.close()
-            self.workers = 1
-            return [parse_message(raw, max_text_chars) for raw in raws]
+        return self.start(raws, max_text_chars).result()
 
     def start(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ParsingBatch:
         """Begin parsing a batch in the workers and return at once; `result()` waits for it.
