@@ -2,9 +2,14 @@
 
 The naive baseline (design.md): per letter, the same HTML template rendered with Jinja, then
 `weasyprint.HTML(string=...).write_pdf(...)` (tagged PDF/UA-1, like ours), HarfBuzz subsetting on
-for both. Each row is validated, checked and worded the same way in both. Also measures the peak
-resident memory (this process and its workers together) of a 1,000-letter PDF batch unless
---no-memory. Prints `ratio: X.XX` (baseline time / batch time, higher is better) last.
+for both. Each row is validated, checked and worded the same way in both. WeasyPrint is loaded
+before either is timed, so neither pays for the import.
+
+This machine's speed drifts from minute to minute, so the two are run in --rounds rounds on the
+same 200 letters, alternating which goes first; the ratio is the total naive time over the total
+batch time. Also measures the peak resident memory (this process and its workers together) of a
+1,000-letter PDF batch unless --no-memory. Prints `ratio: X.XX` (baseline time / batch time,
+higher is better) last.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import psutil
 from _rows import DEFAULTS, write_register
 
 from compact_docs.batch import generate_batch
+from compact_docs.render_pdf import warm_up
 from compact_docs.renderer import Renderer, file_stem
 from compact_docs.rows import read_rows
 
 
 def naive(register: Path, out: Path) -> int:
+    """The design's baseline: per letter, the same HTML through `HTML(string=...).write_pdf()`."""
     import weasyprint
     from weasyprint.text.ffi import harfbuzz_subset
 
@@ -80,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--letters", type=int, default=200)
     parser.add_argument("--workers", type=int, default=None, help="default: the number of cores")
+    parser.add_argument("--rounds", type=int, default=3, help="naive/batch pairs, alternating order")
     parser.add_argument("--memory-letters", type=int, default=1000)
     parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
@@ -95,17 +103,28 @@ def main() -> None:
             print(f"{n_big} PDF letters in {big_s:.1f} s; peak RSS (all processes): "
                   f"{memory.peak / 2**20:.0f} MB")
         register = write_register(work / "register.csv", args.letters)
-        (work / "naive").mkdir()
-        start = time.perf_counter()
-        n_naive = naive(register, work / "naive")
-        naive_s = time.perf_counter() - start
-        start = time.perf_counter()
-        n_batch = batch(register, work / "batch", args.workers)
-        batch_s = time.perf_counter() - start
-        print(f"letters: {n_naive} naive, {n_batch} batch; cores: {os.cpu_count()}")
+        warm_up()
+        naive_s = batch_s = 0.0
+        for round_number in range(args.rounds):
+            timings = {}
+            order = ("naive", "batch") if round_number % 2 == 0 else ("batch", "naive")
+            for which in order:
+                out = work / f"{which}-{round_number}"
+                out.mkdir()
+                start = time.perf_counter()
+                count = naive(register, out) if which == "naive" else batch(register, out, args.workers)
+                timings[which] = time.perf_counter() - start
+                assert count == args.letters, (which, count)
+                shutil.rmtree(out)
+            naive_s += timings["naive"]
+            batch_s += timings["batch"]
+            print(f"round {round_number + 1} ({' then '.join(order)}): naive {timings['naive']:.2f} s, "
+                  f"batch {timings['batch']:.2f} s, ratio {timings['naive'] / timings['batch']:.2f}")
+        letters = args.letters * args.rounds
+        print(f"letters: {args.letters} per round, {args.rounds} rounds; cores: {os.cpu_count()}")
         print(f"naive loop (HTML().write_pdf() per letter): {naive_s:.2f} s "
-              f"({naive_s / n_naive * 1000:.0f} ms/letter)")
-        print(f"compact-docs batch: {batch_s:.2f} s ({batch_s / n_batch * 1000:.0f} ms/letter)")
+              f"({naive_s / letters * 1000:.0f} ms/letter)")
+        print(f"compact-docs batch: {batch_s:.2f} s ({batch_s / letters * 1000:.0f} ms/letter)")
         print(f"ratio: {naive_s / batch_s:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -23,7 +23,12 @@ from compact_docs.renderer import FORMATS, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
 
 CHUNK_SIZE = 8
-"""Rows sent to a worker at a time: large enough to amortise the hand-over, small enough to balance."""
+"""Rows sent to a worker at a time when only DOCX is made (a few ms a letter): enough to amortise
+the hand-over, few enough to balance."""
+
+PDF_CHUNK_SIZE = 2
+"""Rows sent at a time when PDFs are made (about 0.1 s a letter): the hand-over is negligible, and
+small chunks keep every worker busy to the end instead of one finishing a long chunk alone."""
 
 LETTERS_PER_WORKER = 250
 """A worker process is replaced after this many letters, so a long batch keeps a bounded footprint."""
@@ -181,6 +186,7 @@ def generate_batch(
     # Each entry is either a finished result or a pending chunk; yielded strictly in row order.
     pending: deque[RowResult | tuple[list[int], Future[list[RowResult]]]] = deque()
     chunk: list[_Job] = []
+    chunk_size = PDF_CHUNK_SIZE if "pdf" in wanted else CHUNK_SIZE
     in_flight_limit = max(2, count * 3)
 
     def flush() -> None:
@@ -246,7 +252,7 @@ def generate_batch(
                 yield from drain(in_flight_limit)
                 continue
             chunk.append(_Job(row.number, prepared.letter.model_dump(mode="json"), stem))
-            if len(chunk) >= CHUNK_SIZE:
+            if len(chunk) >= chunk_size:
                 flush()
                 yield from drain(in_flight_limit)
         flush()

@@ -1,0 +1,109 @@
+"""Line breaking remembered across letters: WeasyPrint's first-line split, memoised per font set.
+
+Most of a letter's wording is the same in every letter of a kind, so a process laying out many
+letters splits the same text in the same font at the same width again and again. WeasyPrint
+already keeps one such cache on its FontConfiguration (`strut_layouts`); this adds the line
+splits themselves. The split is a pure function of the text, the width and the text's style, and
+the deactivated Pango layout it returns is only read afterwards (drawing re-creates the Pango
+objects from it; a block ellipsis, which rewrites its text, is never remembered), so a remembered
+result gives byte-identical PDFs (tests/test_line_memo.py).
+Only font configurations registered here are memoised; any other WeasyPrint use in the process
+runs the original function.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+MAX_LINES = 20_000
+"""Remembered splits per font configuration before the memo starts again (a few MB at most)."""
+
+_STYLE_KEYS = (
+    "direction", "text_decoration_line", "font_kerning", "word_spacing", "letter_spacing",
+    "overflow_wrap", "word_break", "white_space", "hyphens", "hyphenate_character",
+    "hyphenate_limit_chars", "hyphenate_limit_zone", "tab_size",
+)
+"""Style properties, beyond the font itself, that WeasyPrint reads when it splits a line."""
+
+_PARAMETERS = ("text", "style", "context", "max_width", "justification_spacing", "is_line_start",
+               "minimum")
+_USERS = ("weasyprint.layout.inline", "weasyprint.layout.preferred")
+"""The modules that call split_first_line by name for layout (SVG text is left alone)."""
+
+
+class LineMemo:
+    """Remembered `split_first_line` results for one FontConfiguration."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[Any, ...], Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+
+_memos: weakref.WeakKeyDictionary[Any, LineMemo] = weakref.WeakKeyDictionary()
+_installed = False
+
+
+def remember_lines(font_config: Any) -> LineMemo | None:
+    """Memoise line splits for layouts that use `font_config`; None if this WeasyPrint differs.
+
+    Falls back to plain WeasyPrint (no memo, same output) when its line splitting does not have
+    the shape this was written against, so an upgrade can only make letters slower, never wrong.
+    """
+    if not _install():
+        return None
+    memo = _memos.get(font_config)
+    if memo is None:
+        memo = _memos[font_config] = LineMemo()
+    return memo
+
+
+def _install() -> bool:
+    global _installed
+    if _installed:
+        return True
+    import importlib
+
+    from weasyprint.text import line_break
+
+    original = line_break.split_first_line
+    font_key = getattr(line_break, "_font_style_cache_key", None)
+    if font_key is None or tuple(inspect.signature(original).parameters) != _PARAMETERS:
+        return False
+    users = [importlib.import_module(name) for name in _USERS]
+    if any(getattr(module, "split_first_line", None) is not original for module in users):
+        return False
+    split = _memoised(original, font_key)
+    for module in users:
+        module.split_first_line = split  # type: ignore[attr-defined]
+    _installed = True
+    return True
+
+
+def _memoised(original: Callable[..., Any], font_key: Callable[..., str]) -> Callable[..., Any]:
+    def split_first_line(text: str, style: Any, context: Any, max_width: float | None,
+                         justification_spacing: float, is_line_start: bool = True,
+                         minimum: bool = False) -> Any:
+        memo = _memos.get(style.font_config)
+        # A block ellipsis (line-clamp) rewrites the layout's text when it is drawn: never share it.
+        if memo is None or style["block_ellipsis"] != "none":
+            return original(text, style, context, max_width, justification_spacing, is_line_start,
+                            minimum)
+        key = (text, font_key(style, include_size=True), max_width, justification_spacing,
+               is_line_start, minimum, *[repr(style[name]) for name in _STYLE_KEYS])
+        found = memo.lines.get(key)
+        if found is not None:
+            memo.hits += 1
+            return found
+        memo.misses += 1
+        found = original(text, style, context, max_width, justification_spacing, is_line_start,
+                         minimum)
+        if len(memo.lines) >= MAX_LINES:
+            memo.lines.clear()
+        memo.lines[key] = found
+        return found
+
+    return split_first_line

@@ -1,0 +1,90 @@
+"""Line splits remembered across letters: the same PDF bytes as plain WeasyPrint, only faster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import weasyprint
+from weasyprint.text import line_break
+from weasyprint.text.fonts import FontConfiguration
+
+from compact_docs import line_memo
+from compact_docs.render_pdf import pdf_engine, write_pdf
+from compact_docs.renderer import Renderer
+
+
+def plain_pdf(html: str) -> bytes:
+    """The design's naive path: a fresh WeasyPrint document for the letter's HTML."""
+    return bytes(weasyprint.HTML(string=html, base_url=".").write_pdf(pdf_variant="pdf/ua-1"))
+
+
+@pytest.fixture(scope="module")
+def notice_html() -> Callable[[str, str], str]:
+    """HTML of the bundled notice letter for a given organisation and reference."""
+    from compact_docs.examples import example_files
+    from compact_docs.loading import parse_text
+
+    source = next(f for f in example_files() if f.stem == "notice")
+    renderer = Renderer()
+
+    def make(name: str, reference: str) -> str:
+        data: dict[str, Any] = parse_text(source.read_text(encoding="utf-8"), source.name)
+        data["organisation"]["name"] = name
+        data["funding"]["reference"] = reference
+        return renderer.html(renderer.prepare(data).context)
+
+    return make
+
+
+def test_remembered_lines_give_the_same_pdf_bytes_as_plain_weasyprint(
+        notice_html: Callable[[str, str], str]) -> None:
+    memo = pdf_engine().lines
+    assert memo is not None, "this WeasyPrint's line splitting should be memoised"
+    first = notice_html("Crayford Men's Shed", "LBB-GR-2024-0001")
+    second = notice_html("Thamesmead Youth Theatre Company", "LBB-GR-2024-0002")
+    write_pdf(first)
+    hits = memo.hits
+    ours = write_pdf(second)
+    assert memo.hits - hits > 50, "most of the second letter's lines repeat the first's"
+    assert ours == plain_pdf(second)
+
+
+def test_other_font_configurations_are_left_alone(notice_html: Callable[[str, str], str]) -> None:
+    memo = pdf_engine().lines
+    assert memo is not None
+    before = (memo.hits, memo.misses, len(memo.lines))
+    html = notice_html("Belvedere Allotment Society", "LBB-GR-2024-0003")
+    weasyprint.HTML(string=html).render(font_config=FontConfiguration())
+    assert (memo.hits, memo.misses, len(memo.lines)) == before
+
+
+@pytest.mark.parametrize("clamp", ["line-clamp: 2", "white-space: nowrap; overflow: hidden; "
+                                              "text-overflow: ellipsis; width: 30mm"])
+def test_lines_cut_short_with_an_ellipsis_are_drawn_as_plain_weasyprint_does(clamp: str) -> None:
+    words = " ".join(["A sentence far too long to fit on two lines of a narrow column."] * 3)
+    html = (f'<html lang="en"><head><title>t</title></head><body style="width: 40mm">'
+            f'<p>{words}</p><p style="{clamp}">{words}</p><p>{words}</p></body></html>')
+    assert write_pdf(html) == plain_pdf(html)
+    assert write_pdf(html) == plain_pdf(html)
+
+
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch,
+                             notice_html: Callable[[str, str], str]) -> None:
+    memo = pdf_engine().lines
+    assert memo is not None
+    monkeypatch.setattr(line_memo, "MAX_LINES", 40)
+    monkeypatch.setattr(memo, "lines", {})
+    html = notice_html("Erith Credit Union", "LBB-GR-2024-0004")
+    assert write_pdf(html) == plain_pdf(html)
+    assert 0 < len(memo.lines) <= 40
+
+
+def test_a_weasyprint_of_another_shape_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    def split_first_line(text: str, style: Any, context: Any, max_width: float) -> None:
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(line_memo, "_installed", False)
+    monkeypatch.setattr(line_break, "split_first_line", split_first_line)
+    assert line_memo.remember_lines(FontConfiguration()) is None
