@@ -22,11 +22,15 @@ MAX_LINES = 20_000
 """Remembered splits per font configuration before the memo starts again (a few MB at most)."""
 
 _STYLE_KEYS = (
-    "direction", "text_decoration_line", "font_kerning", "word_spacing", "letter_spacing",
-    "overflow_wrap", "word_break", "white_space", "hyphens", "hyphenate_character",
-    "hyphenate_limit_chars", "hyphenate_limit_zone", "tab_size",
+    "font_family", "font_style", "font_stretch", "font_weight", "font_size", "font_kerning",
+    "font_variant_ligatures", "font_variant_position", "font_variant_caps", "font_variant_numeric",
+    "font_variant_alternates", "font_variant_east_asian", "font_feature_settings",
+    "font_variation_settings", "font_language_override", "lang", "direction",
+    "text_decoration_line", "word_spacing", "letter_spacing", "overflow_wrap", "word_break",
+    "white_space", "hyphens", "hyphenate_character", "hyphenate_limit_chars",
+    "hyphenate_limit_zone", "tab_size",
 )
-"""Style properties, beyond the font itself, that WeasyPrint reads when it splits a line."""
+"""The style properties WeasyPrint reads when it splits a line (the font and the text's rules)."""
 
 _PARAMETERS = ("text", "style", "context", "max_width", "justification_spacing", "is_line_start",
                "minimum")
@@ -70,20 +74,19 @@ def _install() -> bool:
     from weasyprint.text import line_break
 
     original = line_break.split_first_line
-    font_key = getattr(line_break, "_font_style_cache_key", None)
-    if font_key is None or tuple(inspect.signature(original).parameters) != _PARAMETERS:
+    if tuple(inspect.signature(original).parameters) != _PARAMETERS:
         return False
     users = [importlib.import_module(name) for name in _USERS]
     if any(getattr(module, "split_first_line", None) is not original for module in users):
         return False
-    split = _memoised(original, font_key)
+    split = _memoised(original)
     for module in users:
         module.split_first_line = split  # type: ignore[attr-defined]
     _installed = True
     return True
 
 
-def _memoised(original: Callable[..., Any], font_key: Callable[..., str]) -> Callable[..., Any]:
+def _memoised(original: Callable[..., Any]) -> Callable[..., Any]:
     def split_first_line(text: str, style: Any, context: Any, max_width: float | None,
                          justification_spacing: float, is_line_start: bool = True,
                          minimum: bool = False) -> Any:
@@ -92,9 +95,13 @@ def _memoised(original: Callable[..., Any], font_key: Callable[..., str]) -> Cal
         if memo is None or style["block_ellipsis"] != "none":
             return original(text, style, context, max_width, justification_spacing, is_line_start,
                             minimum)
-        key = (text, font_key(style, include_size=True), max_width, justification_spacing,
-               is_line_start, minimum, *[repr(style[name]) for name in _STYLE_KEYS])
-        found = memo.lines.get(key)
+        key = (text, max_width, justification_spacing, is_line_start, minimum,
+               *map(style.__getitem__, _STYLE_KEYS))
+        try:
+            found = memo.lines.get(key)
+        except TypeError:  # a value that cannot be a key (a list): split it afresh
+            return original(text, style, context, max_width, justification_spacing, is_line_start,
+                            minimum)
         if found is not None:
             memo.hits += 1
             return found

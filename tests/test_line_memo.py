@@ -88,3 +88,15 @@ def test_a_weasyprint_of_another_shape_is_used_as_it_is(monkeypatch: pytest.Monk
     monkeypatch.setattr(line_memo, "_installed", False)
     monkeypatch.setattr(line_break, "split_first_line", split_first_line)
     assert line_memo.remember_lines(FontConfiguration()) is None
+
+
+def test_a_style_value_that_cannot_be_a_key_is_split_afresh(
+        monkeypatch: pytest.MonkeyPatch, notice_html: Callable[[str, str], str]) -> None:
+    memo = pdf_engine().lines
+    assert memo is not None
+    # An unset custom property computes to an empty list, which cannot be part of a key.
+    monkeypatch.setattr(line_memo, "_STYLE_KEYS", (*line_memo._STYLE_KEYS, "__unset_custom_property"))
+    before = (memo.hits, memo.misses)
+    html = notice_html("Welling Food Bank", "LBB-GR-2024-0005")
+    assert write_pdf(html) == plain_pdf(html)
+    assert (memo.hits, memo.misses) == before
