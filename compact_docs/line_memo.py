@@ -57,7 +57,7 @@ def remember_lines(font_config: Any) -> LineMemo | None:
     Falls back to plain WeasyPrint (no memo, same output) when its line splitting does not have
     the shape this was written against, so an upgrade can only make letters slower, never wrong.
     """
-    if not _install():
+    if not install():
         return None
     memo = _memos.get(font_config)
     if memo is None:
@@ -65,7 +65,11 @@ def remember_lines(font_config: Any) -> LineMemo | None:
     return memo
 
 
-def _install() -> bool:
+def install() -> bool:
+    """Route WeasyPrint's layout through the memo (once; only registered fonts are memoised).
+
+    False, and WeasyPrint left as it is, when its line splitting is not the shape this expects.
+    """
     global _installed
     if _installed:
         return True

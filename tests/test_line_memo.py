@@ -100,3 +100,16 @@ def test_a_style_value_that_cannot_be_a_key_is_split_afresh(
     html = notice_html("Welling Food Bank", "LBB-GR-2024-0005")
     assert write_pdf(html) == plain_pdf(html)
     assert (memo.hits, memo.misses) == before
+
+
+def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compact_docs.doctor import check_pdf_engine
+
+    found = {check.name: check for check in check_pdf_engine()}
+    assert found["line breaking"].status == "ok"
+
+    monkeypatch.setattr(line_memo, "_installed", False)
+    monkeypatch.setattr(line_break, "split_first_line", lambda text, style: None)
+    found = {check.name: check for check in check_pdf_engine()}
+    assert found["line breaking"].status == "warning"
+    assert "afresh" in found["line breaking"].detail
