@@ -18,8 +18,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-MAX_LINES = 20_000
-"""Remembered splits per font configuration before the memo starts again (a few MB at most)."""
+MAX_LINES = 10_000
+"""Remembered splits per font configuration before the memo starts again (about 1 kB each; a
+letter kind's wording is a few hundred, and each letter adds some twenty of its own)."""
 
 _STYLE_KEYS = (
     "font_family", "font_style", "font_stretch", "font_weight", "font_size", "font_kerning",

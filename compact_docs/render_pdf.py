@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -105,15 +106,19 @@ class _Engine:
         return sheet
 
 
-_engine: _Engine | None = None
+_engines = threading.local()
 
 
 def pdf_engine() -> _Engine:
-    """This process's shared WeasyPrint engine (created on first use)."""
-    global _engine
-    if _engine is None:
-        _engine = _Engine()
-    return _engine
+    """This thread's shared WeasyPrint engine (created on first use).
+
+    One per thread: Pango's font map and the remembered line layouts are not safe to share
+    between threads laying out letters at the same time.
+    """
+    engine: _Engine | None = getattr(_engines, "engine", None)
+    if engine is None:
+        engine = _engines.engine = _Engine()
+    return engine
 
 
 def warm_up() -> None:

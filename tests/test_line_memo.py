@@ -113,3 +113,14 @@ def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.Monkey
     found = {check.name: check for check in check_pdf_engine()}
     assert found["line breaking"].status == "warning"
     assert "afresh" in found["line breaking"].detail
+
+
+def test_each_thread_lays_out_with_its_own_fonts_and_memo(notice_html: Callable[[str, str], str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    htmls = [notice_html(f"Sidcup Scouts Group {n}", f"LBB-GR-2024-01{n:02d}") for n in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        engines = set(pool.map(lambda _: id(pdf_engine()), range(3)))
+        made = list(pool.map(write_pdf, htmls))
+    assert id(pdf_engine()) not in engines
+    assert made == [plain_pdf(html) for html in htmls]
