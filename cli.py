@@ -566,6 +566,69 @@ def mail_watch(once: bool, as_json: bool) -> None:
         click.echo(summary.line())
 
 
+@mail.command("outbox")
+@config_option
+@click.option("--all", "include_sent", is_flag=True, help="List sent acknowledgements too.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of outbox entries.")
+def mail_outbox(include_sent: bool, as_json: bool) -> None:
+    """List the acknowledgements not sent yet: waiting for a retry, or given up and why.
+
+    An acknowledgement is given up when the SMTP server refuses it outright (5xx), or refuses it
+    for now too many times; `mail retry` sends it again once the cause is mended.
+
+    \b
+    Example:
+      compact-docs mail outbox --config compact.toml
+      compact-docs mail outbox --all --json --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.outbox import Outbox
+    from mailflows.route import open_register
+
+    with open_register(require_config(_config_path()), readonly=True) as register:
+        entries = Outbox(register).entries(include_sent=include_sent)
+    if as_json:
+        _print_json([e.to_dict() for e in entries])
+        return
+    for entry in entries:
+        when = entry.sent or entry.given_up or ""
+        click.echo(f"{entry.id:>5}  {entry.state:<8}  {when[:16]:<16}  {entry.case_ref or 'no case':<15} "
+                   f"{', '.join(entry.recipients)}  (attempts: {entry.attempts})")
+        if entry.last_error:
+            click.echo(f"       {entry.last_error}")
+    if not entries:
+        click.echo("Every acknowledgement has been sent." if not include_sent else "The outbox is empty.")
+
+
+@mail.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--given-up", "every_given_up", is_flag=True, help="Retry every given-up acknowledgement.")
+@config_option
+def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
+    """Send given-up acknowledgements again, at the watcher's next delivery round.
+
+    Name the outbox entries (numbers from `mail outbox`), or --given-up for all of them. Each gets
+    fresh attempts; one already sent is refused, so nobody gets an acknowledgement twice.
+
+    \b
+    Example:
+      compact-docs mail retry 12 15 --config compact.toml
+      compact-docs mail retry --given-up --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.outbox import Outbox
+    from mailflows.route import open_register
+
+    if bool(ids) == every_given_up:
+        raise click.UsageError("name the outbox entries to retry, or give --given-up (not both)")
+    with open_register(require_config(_config_path())) as register:
+        retried = Outbox(register).retry(ids)
+    for entry in retried:
+        click.echo(f"{entry.id:>5}  due again: {', '.join(entry.recipients)} ({entry.case_ref or 'no case'})")
+    click.echo(f"{len(retried)} acknowledgement{'s' if len(retried) != 1 else ''} due again; "
+               "`compact-docs mail watch` sends them." if retried else "Nothing was given up.")
+
+
 @cli.group(cls=CompactGroup)
 @config_option
 def cases() -> None:

@@ -8,11 +8,12 @@ import json
 import logging
 import sqlite3
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import Any
 
 from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister
@@ -59,6 +60,21 @@ class QueuedAcknowledgement:
         parsed = email.message_from_bytes(self.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         return parsed
+
+    @property
+    def state(self) -> str:
+        """'sent', 'given up' or 'waiting' (queued, or waiting for its next attempt)."""
+        if self.sent:
+            return "sent"
+        return "given up" if self.given_up else "waiting"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as `mail outbox --json` prints it (without the message itself)."""
+        return {"id": self.id, "state": self.state, "message_id": self.message_id,
+                "case_ref": self.case_ref, "recipients": list(self.recipients),
+                "subject": str(self.message().get("Subject", "")), "attempts": self.attempts,
+                "last_error": self.last_error, "sent": self.sent, "refused": list(self.refused),
+                "given_up": self.given_up}
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,42 @@ class Outbox:
         """The acknowledgements given up after the server refused them, oldest first."""
         rows = self.register.execute("SELECT * FROM outbox WHERE given_up IS NOT NULL ORDER BY id").fetchall()
         return [_queued(row) for row in rows]
+
+    def entries(self, *, include_sent: bool = False) -> list[QueuedAcknowledgement]:
+        """The acknowledgements not sent yet (waiting or given up), oldest first; every one with
+        `include_sent`."""
+        where = "" if include_sent else " WHERE sent IS NULL"
+        rows = self.register.execute(f"SELECT * FROM outbox{where} ORDER BY id").fetchall()
+        return [_queued(row) for row in rows]
+
+    def retry(self, ids: Iterable[int] = ()) -> list[QueuedAcknowledgement]:
+        """Make acknowledgements due again at the next delivery (`mail watch`), with fresh attempts.
+
+        `ids` names outbox entries that are given up or waiting; none means every given-up entry.
+        An entry already sent is refused (MailError), never sent twice; so is an unknown id.
+        Returns the entries made due.
+        """
+        wanted = list(dict.fromkeys(ids))
+        with self.register.transaction():
+            if wanted:
+                chosen = []
+                for number in wanted:
+                    row = self.register.execute("SELECT * FROM outbox WHERE id = ?", (number,)).fetchone()
+                    if row is None:
+                        raise MailError(f"there is no acknowledgement {number} in the outbox "
+                                        "(see `compact-docs mail outbox`)")
+                    entry = _queued(row)
+                    if entry.sent:
+                        raise MailError(f"acknowledgement {number} was sent at {entry.sent}; it is not "
+                                        "sent twice")
+                    chosen.append(entry)
+            else:
+                chosen = [e for e in self.entries() if e.given_up]
+            for entry in chosen:
+                self.register.execute(
+                    "UPDATE outbox SET given_up = NULL, attempts = 0, next_attempt = ? WHERE id = ?",
+                    (self.register.now(), entry.id))
+        return [found for entry in chosen if (found := self.by_message_id(entry.message_id))]
 
     def mark_sent(self, queued: QueuedAcknowledgement, refused: Mapping[str, str] | None = None) -> None:
         """Note that an acknowledgement was handed to the SMTP server, and who it refused, if any."""

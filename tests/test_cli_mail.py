@@ -240,3 +240,42 @@ def test_two_processes_routing_into_one_register_make_no_duplicates(config: Path
     # Messages without a Message-ID are known by a hash of their bytes, which mbox and Maildir
     # store slightly differently (line endings), so those may count once per mailbox.
     assert messages == len(by_id) and len(STANDALONE) + 8 <= messages <= len(STANDALONE) + 10
+
+
+def test_outbox_lists_given_up_acknowledgements_and_retry_makes_them_due(
+        runner: CliRunner, config: Path) -> None:
+    from email.message import EmailMessage
+
+    from compact_docs.register import CaseRegister
+    from mailflows.config import require_config
+    from mailflows.outbox import Outbox
+
+    assert "Every acknowledgement has been sent." in run(runner, "mail", "outbox", "--config", config)
+    register = CaseRegister(config.parent / "cases.db", require_config(config).compact_profile)
+    outbox = Outbox(register)
+    entries = []
+    for number, to in enumerate(["jo@agewell.example", "sam@larder.example"], 1):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "disputes@bvsc.example", to, f"Re: dispute {number}"
+        message["Message-ID"] = f"<ack-{number}@bvsc.example>"
+        message.set_content("Thank you for your message.\n")
+        entries.append(outbox.queue(message, None))
+    outbox.give_up(entries[0], "550 5.7.1 relaying denied")
+    outbox.mark_sent(entries[1])
+    register.close()
+
+    listed = json.loads(run(runner, "mail", "outbox", "--json", "--config", config))
+    assert [(e["id"], e["state"], e["last_error"]) for e in listed] == \
+        [(entries[0].id, "given up", "550 5.7.1 relaying denied")]
+    assert listed[0]["recipients"] == ["jo@agewell.example"] and listed[0]["subject"] == "Re: dispute 1"
+    text = run(runner, "mail", "outbox", "--all", "--config", config)
+    assert "given up" in text and "relaying denied" in text and "sent" in text
+
+    out = run(runner, "mail", "retry", str(entries[1].id), "--config", config, code=2)
+    assert "not sent twice" in out and "Traceback" not in out
+    assert "name the outbox entries" in run(runner, "mail", "retry", "--config", config, code=2)
+    out = run(runner, "mail", "retry", "--given-up", "--config", config)
+    assert "1 acknowledgement due again" in out and "jo@agewell.example" in out
+    [waiting] = json.loads(run(runner, "mail", "outbox", "--json", "--config", config))
+    assert (waiting["state"], waiting["attempts"]) == ("waiting", 0)
+    assert "Nothing was given up." in run(runner, "mail", "retry", "--given-up", "--config", config)

@@ -14,6 +14,7 @@ from backlog import MAIL
 from servers import MailUser, SmtpServer, free_port
 from test_watch import run_once, write_config
 
+from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister
 from mailflows.config import require_config
 from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, LONGEST_RETRY, Outbox, deliver
@@ -242,4 +243,42 @@ def test_a_refusal_for_now_is_retried_then_given_up(
     [given_up] = outbox.given_up()
     assert given_up.attempts == ATTEMPTS_BEFORE_GIVING_UP and "452" in (given_up.last_error or "")
     assert smtp_server.received == []
+    outbox.register.close()
+
+
+def test_a_given_up_acknowledgement_is_listed_and_sent_when_retried(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+) -> None:
+    outbox, clock = clocked
+    _refusing(smtp_server, {"jo@agewell.example": "550 5.7.1 relaying denied"})
+    outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
+    outbox.queue(_acknowledgement("sam@larder.example", 2), None)
+    deliver(outbox, _plain(smtp_server))
+    [given_up] = outbox.entries()
+    assert given_up.state == "given up" and given_up.to_dict()["subject"] == "Re: dispute 1"
+    assert [e.state for e in outbox.entries(include_sent=True)] == ["given up", "sent"]
+
+    _refusing(smtp_server, {})  # the relay is mended
+    clock.now += timedelta(minutes=1)
+    [due] = outbox.retry()
+    assert (due.state, due.attempts, due.last_error) == ("waiting", 0, given_up.last_error)
+    assert outbox.due() == [due]
+    delivery = deliver(outbox, _plain(smtp_server))
+    assert (delivery.sent, delivery.given_up) == (1, 0)
+    assert outbox.entries() == [] and outbox.retry() == []
+    assert [m.rcpt_tos for m in smtp_server.received] == [["sam@larder.example"], ["jo@agewell.example"]]
+    outbox.register.close()
+
+
+def test_a_sent_or_unknown_acknowledgement_is_not_retried(clocked: tuple[Outbox, _Clock],
+                                                          smtp_server: SmtpServer) -> None:
+    outbox, _clock = clocked
+    sent = outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
+    waiting = outbox.queue(_acknowledgement("sam@larder.example", 2), None)
+    outbox.mark_sent(sent)
+    with pytest.raises(MailError, match=r"was sent at .*not sent twice"):
+        outbox.retry([waiting.id, sent.id])
+    with pytest.raises(MailError, match="no acknowledgement 99"):
+        outbox.retry([99])
+    assert [e.id for e in outbox.retry([waiting.id])] == [waiting.id]
     outbox.register.close()
