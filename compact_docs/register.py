@@ -12,148 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from compact_docs import register_schema
 from compact_docs.errors import RegisterError
 from compact_docs.profile import Profile
+from compact_docs.register_schema import MIGRATIONS as MIGRATIONS
+from compact_docs.register_schema import SCHEMA_VERSION as SCHEMA_VERSION
+from compact_docs.register_schema import register_migration as register_migration
 
 BUSY_TIMEOUT_SECONDS = 30.0
-
-# Each migration moves the schema from the version before it to its own number. Later issues
-# append their own (the IMAP watcher's journal) with the next number; never edit a shipped one.
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "cases, events, case messages and routed messages", """
-        CREATE TABLE cases (
-            ref TEXT PRIMARY KEY,
-            year INTEGER NOT NULL,
-            number INTEGER NOT NULL,
-            organisation TEXT,
-            commissioned INTEGER,
-            sender TEXT,
-            stage INTEGER NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
-            opened TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            topic TEXT NOT NULL DEFAULT '',
-            outcome TEXT,
-            UNIQUE (year, number)
-        );
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            ref TEXT NOT NULL REFERENCES cases(ref),
-            at TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('opened', 'message', 'escalated', 'closed', 'note')),
-            stage INTEGER NOT NULL,
-            actor TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            message_id TEXT
-        );
-        CREATE INDEX events_ref ON events(ref);
-        CREATE TABLE case_messages (
-            message_id TEXT PRIMARY KEY,
-            ref TEXT NOT NULL REFERENCES cases(ref),
-            direction TEXT NOT NULL DEFAULT 'in' CHECK (direction IN ('in', 'out')),
-            added TEXT NOT NULL,
-            subject TEXT NOT NULL DEFAULT '',
-            sender TEXT
-        );
-        CREATE INDEX case_messages_ref ON case_messages(ref);
-        CREATE TABLE messages (
-            message_id TEXT PRIMARY KEY,
-            disposition TEXT NOT NULL,
-            stage INTEGER,
-            case_ref TEXT REFERENCES cases(ref),
-            organisation TEXT,
-            commissioned INTEGER,
-            reasons TEXT NOT NULL DEFAULT '[]',
-            subject TEXT NOT NULL DEFAULT '',
-            sender TEXT,
-            sender_name TEXT NOT NULL DEFAULT '',
-            source TEXT,
-            excerpt TEXT NOT NULL DEFAULT '',
-            recorded TEXT NOT NULL
-        );
-    """),
-    (2, "the IMAP watcher's journal and acknowledgement outbox", """
-        CREATE TABLE mailbox_journal (
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            message_id TEXT NOT NULL,
-            disposition TEXT NOT NULL,
-            destination TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'recorded' CHECK (state IN ('recorded', 'moved', 'stale')),
-            recorded TEXT NOT NULL,
-            moved TEXT,
-            PRIMARY KEY (folder, uidvalidity, uid)
-        );
-        CREATE INDEX mailbox_journal_message ON mailbox_journal(message_id);
-        CREATE INDEX mailbox_journal_state ON mailbox_journal(folder, uidvalidity, state);
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY,
-            message_id TEXT NOT NULL UNIQUE,
-            in_reply_to TEXT NOT NULL,
-            case_ref TEXT REFERENCES cases(ref),
-            recipient TEXT NOT NULL,
-            recipients TEXT NOT NULL,
-            content BLOB NOT NULL,
-            queued TEXT NOT NULL,
-            day TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt TEXT NOT NULL,
-            last_error TEXT,
-            sent TEXT
-        );
-        CREATE INDEX outbox_recipient_day ON outbox(recipient, day);
-        CREATE INDEX outbox_unsent ON outbox(sent, next_attempt);
-    """),
-    # SQLite cannot change a CHECK constraint in place: the journal table is made again.
-    (3, "the journal's 'copied' state (servers without MOVE); outbox refusals and give-ups", """
-        CREATE TABLE mailbox_journal_3 (
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            message_id TEXT NOT NULL,
-            disposition TEXT NOT NULL,
-            destination TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'recorded'
-                CHECK (state IN ('recorded', 'copied', 'moved', 'stale')),
-            recorded TEXT NOT NULL,
-            moved TEXT,
-            copied TEXT,
-            copy_uidvalidity INTEGER,
-            copy_uid INTEGER,
-            PRIMARY KEY (folder, uidvalidity, uid)
-        );
-        INSERT INTO mailbox_journal_3 (folder, uidvalidity, uid, message_id, disposition,
-                                       destination, state, recorded, moved)
-            SELECT folder, uidvalidity, uid, message_id, disposition, destination, state,
-                   recorded, moved
-            FROM mailbox_journal;
-        DROP TABLE mailbox_journal;
-        ALTER TABLE mailbox_journal_3 RENAME TO mailbox_journal;
-        CREATE INDEX mailbox_journal_message ON mailbox_journal(message_id);
-        CREATE INDEX mailbox_journal_state ON mailbox_journal(folder, uidvalidity, state);
-        ALTER TABLE outbox ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';
-        ALTER TABLE outbox ADD COLUMN given_up TEXT;
-    """),
-]
-
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-"""The schema this module's own tables need; a register at or above it can be read."""
-
-
-def register_migration(number: int, description: str, sql: str) -> None:
-    """Add a later module's migration (such as the watcher's journal) after the ones before it."""
-    for known, known_description, known_sql in MIGRATIONS:
-        if known == number:
-            if (known_description, known_sql) == (description, sql):
-                return  # the module was imported twice
-            raise RegisterError(f"migration {number} ({description}) clashes with migration {number} "
-                                f"({known_description}); number it after {MIGRATIONS[-1][0]}")
-    if number != MIGRATIONS[-1][0] + 1:
-        raise RegisterError(f"migration {number} ({description}) must follow "
-                            f"migration {MIGRATIONS[-1][0]}")
-    MIGRATIONS.append((number, description, sql))
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -292,12 +158,13 @@ class CaseRegister:
         return int(row[0])
 
     def _migrate(self) -> None:
-        if self._version() >= MIGRATIONS[-1][0]:
+        migrations = register_schema.MIGRATIONS  # read now: a later module may have added its own
+        if self._version() >= migrations[-1][0]:
             return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             version = self._version()  # another process may have migrated while we waited
-            for number, _description, sql in MIGRATIONS:
+            for number, _description, sql in migrations:
                 if number > version:
                     for statement in sql.split(";"):
                         if statement.strip():

@@ -205,8 +205,8 @@ def test_a_later_module_adds_its_own_migration(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cases.db"
     CaseRegister(path, BEXLEY).close()
-    monkeypatch.setattr("compact_docs.register.MIGRATIONS", list(MIGRATIONS))
-    from compact_docs import register as module
+    monkeypatch.setattr("compact_docs.register_schema.MIGRATIONS", list(MIGRATIONS))
+    from compact_docs import register_schema as module
 
     module.register_migration(SCHEMA_VERSION + 1, "journal",
                               "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)")
