@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from compact_docs.errors import CompactError
-from compact_docs.models import KINDS
+from compact_docs.kinds import KINDS
 
 
 class CompactGroup(click.Group):

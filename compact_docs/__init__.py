@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from compact_docs.checks import Finding, Report, check, check_letter
     from compact_docs.dates import add_months, deemed_given, earliest_effective_date
     from compact_docs.disputes import DisputeFacts, StageDecision, decide_stage
+    from compact_docs.kinds import KINDS
     from compact_docs.loading import load_letter
-    from compact_docs.models import KINDS, Letter
+    from compact_docs.models import Letter
     from compact_docs.profile import Profile, bundled_profile_names, load_profile
     from compact_docs.register import Case, CaseRegister
     from compact_docs.renderer import Renderer, RenderResult, render, render_examples
@@ -33,7 +34,7 @@ _WHERE = {
     "Finding": "checks", "Report": "checks", "check": "checks", "check_letter": "checks",
     "add_months": "dates", "deemed_given": "dates", "earliest_effective_date": "dates",
     "DisputeFacts": "disputes", "StageDecision": "disputes", "decide_stage": "disputes",
-    "load_letter": "loading", "KINDS": "models", "Letter": "models",
+    "load_letter": "loading", "KINDS": "kinds", "Letter": "models",
     "Profile": "profile", "bundled_profile_names": "profile", "load_profile": "profile",
     "Case": "register", "CaseRegister": "register",
     "Renderer": "renderer", "RenderResult": "renderer", "render": "renderer",

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from compact_docs.errors import InvalidData
 from compact_docs.models import KINDS, MODELS, Letter, model_for
+from compact_docs.validation import describe_validation_error as describe_validation_error
 
 
 class _TextDatesLoader(yaml.SafeLoader):
@@ -26,67 +27,6 @@ _TextDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-_MESSAGES = {
-    "missing": "is required but missing",
-    "extra_forbidden": "is not a field of this letter kind (check the spelling)",
-    "literal_error": "must be one of {expected}",
-    "date_from_datetime_parsing": "is not a real date (use YYYY-MM-DD, e.g. 2027-03-01)",
-    "date_parsing": "is not a real date (use YYYY-MM-DD, e.g. 2027-03-01)",
-    "date_type": "must be a date (YYYY-MM-DD)",
-    "datetime_from_date_parsing": "is not a real date and time (use YYYY-MM-DDTHH:MM)",
-    "datetime_parsing": "is not a real date and time (use YYYY-MM-DDTHH:MM)",
-    "datetime_type": "must be a date and time (YYYY-MM-DDTHH:MM)",
-    "string_too_short": "must not be blank",
-    "string_type": "must be text",
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "decimal_parsing": "must be a number",
-    "bool_parsing": "must be true or false",
-    "bool_type": "must be true or false",
-    "list_type": "must be a list",
-    "model_type": "must be a mapping of fields",
-    "model_attributes_type": "must be a mapping of fields",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}",
-}
-
-
-_UNION_TAGS = {"str", "bool", "int", "decimal", "list[str]"}
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    # Union members add their type name to the location; drop those so the path is the data's.
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        elif part in _UNION_TAGS or part.startswith(("function-", "constrained-str")):
-            continue
-        else:
-            parts.append(("." if parts else "") + part)
-    return "".join(parts) or "(top level)"
-
-
-def describe_validation_error(exc: ValidationError) -> list[str]:
-    """One plain line per problem: 'notice.effective: is not a real date (got '2027-02-30')'."""
-    seen: dict[str, str] = {}
-    for err in exc.errors(include_url=False):
-        where = _location(err["loc"])
-        template = _MESSAGES.get(err["type"])
-        ctx = err.get("ctx") or {}
-        if err["type"] == "value_error" and "error" in ctx:
-            message = str(ctx["error"])
-        else:
-            message = template.format(**ctx) if template else err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
-            shown = err["input"]
-            if isinstance(shown, (str, int, float, bool)) or shown is None:
-                message += f" (got {shown!r})"
-        # A union reports each member's failure: keep the first message per field.
-        seen.setdefault(where, message)
-    return [f"{where}: {message}" for where, message in seen.items()]
-
 
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON files are parsed strictly)."""

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from compact_docs.dates import Delivery
+from compact_docs.kinds import KINDS as KINDS
+from compact_docs.kinds import Kind as Kind
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 """Dates outside these years are typing mistakes (and would overflow the calendar arithmetic)."""
@@ -35,8 +37,6 @@ Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A string that must say something (blank is refused)."""
 
-Kind = Literal["notice", "service-change", "funding-end-plan", "escalation", "agreement"]
-KINDS: tuple[Kind, ...] = ("notice", "service-change", "funding-end-plan", "escalation", "agreement")
 
 
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
