@@ -625,8 +625,12 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
         retried = Outbox(register).retry(ids)
     for entry in retried:
         click.echo(f"{entry.id:>5}  due again: {', '.join(entry.recipients)} ({entry.case_ref or 'no case'})")
-    click.echo(f"{len(retried)} acknowledgement{'s' if len(retried) != 1 else ''} due again; "
-               "`compact-docs mail watch` sends them." if retried else "Nothing was given up.")
+    if not retried:
+        click.echo("Nothing was given up.")
+        return
+    one = len(retried) == 1
+    click.echo(f"{len(retried)} acknowledgement{'' if one else 's'} due again; `compact-docs mail watch` "
+               f"sends {'it' if one else 'them'} in its next round.")
 
 
 @cli.group(cls=CompactGroup)

@@ -38,7 +38,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A string that must say something (blank is refused)."""
 
 
-
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters XML 1.0 (and so DOCX and PDF text) cannot hold."""
 
