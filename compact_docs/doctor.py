@@ -53,15 +53,16 @@ def check_pdf_engine() -> list[SetupCheck]:
         found.append(SetupCheck("font subsetting", "warning",
                                 "fontTools fallback (slow: about 0.45 s a letter instead of 0.07 s); "
                                 "install Debian's libharfbuzz-subset0"))
-    from compact_docs.line_memo import install
+    from compact_docs.line_memo import CHECKED_VERSIONS, install
 
     if install():
         found.append(SetupCheck("line breaking", "ok", "remembered across the letters of a batch"))
     else:
+        checked = ", ".join(str(v) for v in sorted(CHECKED_VERSIONS))
         found.append(SetupCheck("line breaking", "warning",
-                                f"this WeasyPrint ({_version('weasyprint')}) splits lines differently "
-                                "than expected, so each letter's lines are worked out afresh: PDFs "
-                                "are right but a batch is about a sixth slower"))
+                                f"worked out afresh for each letter: remembering line breaks is checked "
+                                f"with WeasyPrint {checked}, not {_version('weasyprint')}. PDFs are right, "
+                                "but a batch is about a sixth slower"))
     return found
 
 

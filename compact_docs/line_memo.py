@@ -33,6 +33,10 @@ _STYLE_KEYS = (
 )
 """The style properties WeasyPrint reads when it splits a line (the font and the text's rules)."""
 
+CHECKED_VERSIONS = frozenset({70})
+"""WeasyPrint major versions whose line splitting was read and checked byte for byte with the memo.
+Another version lays out without it (the same PDFs, only slower) until it is checked and added."""
+
 _PARAMETERS = ("text", "style", "context", "max_width", "justification_spacing", "is_line_start",
                "minimum")
 _USERS = ("weasyprint.layout.inline", "weasyprint.layout.preferred")
@@ -69,15 +73,20 @@ def remember_lines(font_config: Any) -> LineMemo | None:
 def install() -> bool:
     """Route WeasyPrint's layout through the memo (once; only registered fonts are memoised).
 
-    False, and WeasyPrint left as it is, when its line splitting is not the shape this expects.
+    False, and WeasyPrint left as it is, for a version not in CHECKED_VERSIONS or when its line
+    splitting is not the shape this expects.
     """
     global _installed
     if _installed:
         return True
     import importlib
 
+    import weasyprint
     from weasyprint.text import line_break
 
+    major = str(getattr(weasyprint, "__version__", "")).split(".")[0]
+    if not major.isdigit() or int(major) not in CHECKED_VERSIONS:
+        return False
     original = line_break.split_first_line
     if tuple(inspect.signature(original).parameters) != _PARAMETERS:
         return False

@@ -102,6 +102,12 @@ def test_a_style_value_that_cannot_be_a_key_is_split_afresh(
     assert (memo.hits, memo.misses) == before
 
 
+def test_an_unchecked_weasyprint_version_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(line_memo, "_installed", False)
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    assert line_memo.remember_lines(FontConfiguration()) is None
+
+
 def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     from compact_docs.doctor import check_pdf_engine
 
@@ -112,7 +118,7 @@ def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.Monkey
     monkeypatch.setattr(line_break, "split_first_line", lambda text, style: None)
     found = {check.name: check for check in check_pdf_engine()}
     assert found["line breaking"].status == "warning"
-    assert "afresh" in found["line breaking"].detail
+    assert "afresh" in found["line breaking"].detail and "WeasyPrint 70" in found["line breaking"].detail
 
 
 def test_each_thread_lays_out_with_its_own_fonts_and_memo(notice_html: Callable[[str, str], str]) -> None:
