@@ -3,24 +3,34 @@
 Most of a letter's wording is the same in every letter of a kind, so a process laying out many
 letters splits the same text in the same font at the same width again and again. WeasyPrint
 already keeps one such cache on its FontConfiguration (`strut_layouts`); this adds the line
-splits themselves. The split is a pure function of the text, the width and the text's style, and
-the deactivated Pango layout it returns is only read afterwards (drawing re-creates the Pango
-objects from it; a block ellipsis, which rewrites its text, is never remembered), so a remembered
-result gives byte-identical PDFs (tests/test_line_memo.py).
-Only font configurations registered here are memoised; any other WeasyPrint use in the process
-runs the original function.
+splits themselves, for layouts that use a `LetterFonts` configuration (any other WeasyPrint use
+in the process runs the original function).
+
+The split is a pure function of the text, the width and the style properties in the key, with
+two exceptions that are never remembered: a hyphenation zone given as a calc(), which is
+resolved during the split from other properties. And fonts added later (@font-face) change
+what a family name means, so adding one forgets every split. Each text box gets its own copy of
+a remembered layout, because drawing may change it (a block ellipsis rewrites its text, and a
+blank line resets its direction). Remembered splits give byte-identical PDFs
+(tests/test_line_memo.py).
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
 import inspect
-import weakref
 from collections.abc import Callable
 from typing import Any
 
+from weasyprint.text.fonts import FontConfiguration
+
 MAX_LINES = 10_000
-"""Remembered splits per font configuration before the memo starts again (about 1 kB each; a
-letter kind's wording is a few hundred, and each letter adds some twenty of its own)."""
+"""Remembered splits per font configuration before the memo starts again."""
+
+MAX_TEXT_CHARS = 2_000_000
+"""Text held in the memo's keys before it starts again (each split of a long paragraph keys the
+rest of the paragraph, so long paragraphs cost more than their number of lines suggests)."""
 
 _STYLE_KEYS = (
     "font_family", "font_style", "font_stretch", "font_weight", "font_size", "font_kerning",
@@ -44,34 +54,63 @@ _USERS = ("weasyprint.layout.inline", "weasyprint.layout.preferred")
 
 
 class LineMemo:
-    """Remembered `split_first_line` results for one FontConfiguration."""
+    """Remembered `split_first_line` results for one font configuration."""
 
     def __init__(self) -> None:
-        self.lines: dict[tuple[Any, ...], Any] = {}
+        self.lines: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.text_chars = 0
         self.hits = 0
         self.misses = 0
 
+    def remember(self, key: tuple[Any, ...], split: tuple[Any, ...]) -> None:
+        """Keep a split, with its own copy of the layout (the caller's may change when drawn)."""
+        text = key[0]
+        if len(self.lines) >= MAX_LINES or self.text_chars + len(text) > MAX_TEXT_CHARS:
+            self.forget()
+        layout, *rest = split
+        self.lines[key] = (copy.copy(layout), *rest)
+        self.text_chars += len(text)
 
-_memos: weakref.WeakKeyDictionary[Any, LineMemo] = weakref.WeakKeyDictionary()
+    def recall(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """A remembered split with a fresh copy of its layout, or None (TypeError for a key that
+        cannot be hashed)."""
+        found = self.lines.get(key)
+        if found is None:
+            return None
+        layout, *rest = found
+        return (copy.copy(layout), *rest)
+
+    def forget(self) -> None:
+        """Start again."""
+        self.lines.clear()
+        self.text_chars = 0
+
+
+class LetterFonts(FontConfiguration):  # type: ignore[misc]
+    """A FontConfiguration whose layouts' line splits are remembered, when this WeasyPrint allows.
+
+    ``lines`` is the memo, or None for a WeasyPrint the memo was not checked with.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: LineMemo | None = LineMemo() if install() else None
+
+    def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+        """Add an @font-face font, and forget the splits and struts measured before it."""
+        added = super().add_font_face(rule_descriptors, url_fetcher)
+        # A family name may now resolve to another font: what was measured with the old one is stale.
+        if self.lines is not None:
+            self.lines.forget()
+        self.strut_layouts.clear()
+        return added
+
+
 _installed = False
 
 
-def remember_lines(font_config: Any) -> LineMemo | None:
-    """Memoise line splits for layouts that use `font_config`; None if this WeasyPrint differs.
-
-    Falls back to plain WeasyPrint (no memo, same output) when its line splitting does not have
-    the shape this was written against, so an upgrade can only make letters slower, never wrong.
-    """
-    if not install():
-        return None
-    memo = _memos.get(font_config)
-    if memo is None:
-        memo = _memos[font_config] = LineMemo()
-    return memo
-
-
 def install() -> bool:
-    """Route WeasyPrint's layout through the memo (once; only registered fonts are memoised).
+    """Route WeasyPrint's layout through the memo (once; only LetterFonts layouts are memoised).
 
     False, and WeasyPrint left as it is, for a version not in CHECKED_VERSIONS or when its line
     splitting is not the shape this expects.
@@ -79,8 +118,6 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
-    import importlib
-
     import weasyprint
     from weasyprint.text import line_break
 
@@ -88,31 +125,32 @@ def install() -> bool:
     if not major.isdigit() or int(major) not in CHECKED_VERSIONS:
         return False
     original = line_break.split_first_line
-    if tuple(inspect.signature(original).parameters) != _PARAMETERS:
+    check_math = getattr(importlib.import_module("weasyprint.css.functions"), "check_math", None)
+    if check_math is None or tuple(inspect.signature(original).parameters) != _PARAMETERS:
         return False
     users = [importlib.import_module(name) for name in _USERS]
     if any(getattr(module, "split_first_line", None) is not original for module in users):
         return False
-    split = _memoised(original)
+    split = _memoised(original, check_math)
     for module in users:
         module.split_first_line = split  # type: ignore[attr-defined]
     _installed = True
     return True
 
 
-def _memoised(original: Callable[..., Any]) -> Callable[..., Any]:
+def _memoised(original: Callable[..., Any], check_math: Callable[[Any], bool]) -> Callable[..., Any]:
     def split_first_line(text: str, style: Any, context: Any, max_width: float | None,
                          justification_spacing: float, is_line_start: bool = True,
                          minimum: bool = False) -> Any:
-        memo = _memos.get(style.font_config)
-        # A block ellipsis (line-clamp) rewrites the layout's text when it is drawn: never share it.
-        if memo is None or style["block_ellipsis"] != "none":
+        fonts = style.font_config
+        memo = fonts.lines if isinstance(fonts, LetterFonts) else None
+        if memo is None or check_math(style["hyphenate_limit_zone"]):
             return original(text, style, context, max_width, justification_spacing, is_line_start,
                             minimum)
         key = (text, max_width, justification_spacing, is_line_start, minimum,
                *map(style.__getitem__, _STYLE_KEYS))
         try:
-            found = memo.lines.get(key)
+            found = memo.recall(key)
         except TypeError:  # a value that cannot be a key (a list): split it afresh
             return original(text, style, context, max_width, justification_spacing, is_line_start,
                             minimum)
@@ -120,11 +158,9 @@ def _memoised(original: Callable[..., Any]) -> Callable[..., Any]:
             memo.hits += 1
             return found
         memo.misses += 1
-        found = original(text, style, context, max_width, justification_spacing, is_line_start,
+        split = original(text, style, context, max_width, justification_spacing, is_line_start,
                          minimum)
-        if len(memo.lines) >= MAX_LINES:
-            memo.lines.clear()
-        memo.lines[key] = found
-        return found
+        memo.remember(key, split)
+        return split
 
     return split_first_line

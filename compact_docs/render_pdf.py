@@ -86,12 +86,10 @@ class _Engine:
     """
 
     def __init__(self) -> None:
-        from weasyprint.text.fonts import FontConfiguration
+        from compact_docs.line_memo import LetterFonts
 
-        from compact_docs.line_memo import remember_lines
-
-        self.font_config = FontConfiguration()
-        self.lines = remember_lines(self.font_config)
+        self.font_config = LetterFonts()
+        self.lines = self.font_config.lines
         self._stylesheets: dict[str, Any] = {}
 
     def stylesheet(self, css: str) -> Any:

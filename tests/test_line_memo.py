@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -75,10 +76,17 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch,
     memo = pdf_engine().lines
     assert memo is not None
     monkeypatch.setattr(line_memo, "MAX_LINES", 40)
-    monkeypatch.setattr(memo, "lines", {})
+    memo.forget()
     html = notice_html("Erith Credit Union", "LBB-GR-2024-0004")
     assert write_pdf(html) == plain_pdf(html)
     assert 0 < len(memo.lines) <= 40
+
+    monkeypatch.setattr(line_memo, "MAX_LINES", 10_000)
+    monkeypatch.setattr(line_memo, "MAX_TEXT_CHARS", 3_000)
+    memo.forget()
+    assert write_pdf(html) == plain_pdf(html)
+    assert 0 < memo.text_chars <= 3_000
+    assert memo.text_chars == sum(len(key[0]) for key in memo.lines)
 
 
 def test_a_weasyprint_of_another_shape_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,7 +95,7 @@ def test_a_weasyprint_of_another_shape_is_used_as_it_is(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(line_memo, "_installed", False)
     monkeypatch.setattr(line_break, "split_first_line", split_first_line)
-    assert line_memo.remember_lines(FontConfiguration()) is None
+    assert line_memo.LetterFonts().lines is None
 
 
 def test_a_style_value_that_cannot_be_a_key_is_split_afresh(
@@ -105,7 +113,7 @@ def test_a_style_value_that_cannot_be_a_key_is_split_afresh(
 def test_an_unchecked_weasyprint_version_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(line_memo, "_installed", False)
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
-    assert line_memo.remember_lines(FontConfiguration()) is None
+    assert line_memo.LetterFonts().lines is None
 
 
 def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,3 +138,55 @@ def test_each_thread_lays_out_with_its_own_fonts_and_memo(notice_html: Callable[
         made = list(pool.map(write_pdf, htmls))
     assert id(pdf_engine()) not in engines
     assert made == [plain_pdf(html) for html in htmls]
+
+
+def _in_a_fresh_thread(work: Callable[[], Any]) -> Any:
+    """Run `work` in a new thread, so with a new PDF engine (one per thread) and an empty memo."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def test_a_block_ellipsis_from_the_paragraph_does_not_leak_into_later_lines() -> None:
+    # The ellipsis comes from the clamped paragraph; the text's own style says none.
+    words = " ".join(["A sentence far too long to fit on two lines of a narrow column."] * 3)
+    page = '<html lang="en"><head><title>t</title></head><body style="width: 40mm">{}</body></html>'
+    clamped = page.format(f'<p style="line-clamp: 2"><span style="block-ellipsis: none">{words}</span></p>')
+    unclamped = page.format(f"<p><span>{words}</span></p>")
+
+    def lay_out() -> list[bytes]:
+        return [write_pdf(clamped), write_pdf(unclamped), write_pdf(clamped)]
+
+    assert _in_a_fresh_thread(lay_out) == [plain_pdf(clamped), plain_pdf(unclamped), plain_pdf(clamped)]
+
+
+def test_right_to_left_lines_keep_their_direction_in_later_letters() -> None:
+    html = ('<html lang="he" dir="rtl"><head><title>t</title></head><body style="width: 40mm"><p>'
+            + "<b>\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd</b> " * 3
+            + "<i>\u05e9\u05dc\u05d5\u05dd</i></p></body></html>")
+    assert _in_a_fresh_thread(lambda: [write_pdf(html) for _ in range(3)]) == [plain_pdf(html)] * 3
+
+
+def test_a_font_face_added_later_is_used_for_the_lines_after_it() -> None:
+    mono = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans Mono"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert mono.endswith(".ttf"), mono
+    words = " ".join(["Your application for a community grant has been received and will be assessed."] * 2)
+    body = f'<body style="width: 60mm; font-family: Brand, sans-serif"><p>{words}</p></body></html>'
+    without = '<html lang="en"><head><title>t</title></head>' + body
+    with_face = (f'<html lang="en"><head><title>t</title><style>@font-face {{ font-family: Brand; '
+                 f'src: url(file://{mono}) }}</style></head>' + body)
+
+    made = _in_a_fresh_thread(lambda: [write_pdf(without), write_pdf(with_face)])
+    assert made == [plain_pdf(without), plain_pdf(with_face)]
+
+
+def test_a_calculated_hyphenation_zone_is_split_afresh() -> None:
+    words = "The municipality acknowledges extraordinarily comprehensive documentation accompanying applications"
+    pages = [(f'<html lang="en"><head><title>t</title><style>p {{ width: {width}mm; font-size: 12px; '
+              "hyphens: auto; hyphenate-limit-zone: calc(0% + 2lh) } .a { line-height: 0.3 } "
+              ".b { line-height: 5 }</style></head>"
+              f'<body><p class="a">{words}</p><p class="b">{words}</p></body></html>')
+             for width in range(30, 50, 4)]
+    assert _in_a_fresh_thread(lambda: [write_pdf(page) for page in pages]) == [plain_pdf(p) for p in pages]
