@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -109,19 +110,38 @@ def test_batch_output_matches_the_single_letter_path(tmp_path: Path) -> None:
         assert batch_docx.name == by_suffix[".docx"].name
 
 
-def test_the_parent_freezes_its_objects_for_forked_workers_only_while_the_batch_runs(tmp_path: Path) -> None:
+def _freeze_count(answer: Any) -> None:
     import gc
 
-    before = gc.get_freeze_count()
-    batch = generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",), defaults=DEFAULTS,
-                           workers=2)
-    first = next(batch)
-    assert first.status == "written" and gc.get_freeze_count() > before
-    batch.close()  # a caller that stops early
-    assert gc.get_freeze_count() == before
-    assert len(list(generate_batch(DATA / "register.csv", "notice", tmp_path / "again", formats=("docx",),
-                                   defaults=DEFAULTS, workers=2))) == 3
-    assert gc.get_freeze_count() == before
+    answer.put(gc.get_freeze_count())
+
+
+def test_workers_are_forked_with_the_parents_objects_frozen_and_the_parent_thawed(tmp_path: Path) -> None:
+    import gc
+    from multiprocessing import get_context
+
+    from compact_docs.batch import _frozen_for_fork
+
+    context = get_context("fork")
+    answer = context.Queue()
+    with _frozen_for_fork():
+        child = context.Process(target=_freeze_count, args=(answer,))
+        child.start()
+    child.join(30)
+    assert answer.get(timeout=30) > 0  # the worker's collector never walks what it inherited
+    assert gc.get_freeze_count() == 0
+    results = list(generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",),
+                                  defaults=DEFAULTS, workers=2))
+    assert [r.status for r in results] == ["written"] * 3 and gc.get_freeze_count() == 0
+
+    gc.freeze()  # a caller that froze its own objects (a pre-fork server) keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with _frozen_for_fork():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_rows_from_python_with_defaults(tmp_path: Path) -> None:
