@@ -571,10 +571,11 @@ def mail_watch(once: bool, as_json: bool) -> None:
 @click.option("--all", "include_sent", is_flag=True, help="List sent acknowledgements too.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of outbox entries.")
 def mail_outbox(include_sent: bool, as_json: bool) -> None:
-    """List the acknowledgements not sent yet: waiting for a retry, or given up and why.
+    """List the acknowledgements that need a look: waiting, given up, or partly sent, and why.
 
     An acknowledgement is given up when the SMTP server refuses it outright (5xx), or refuses it
-    for now too many times; `mail retry` sends it again once the cause is mended.
+    for now too many times; `mail retry` sends it again once the cause is mended. One the server
+    took for some recipients and refused for others is partly sent, and never sent again.
 
     \b
     Example:
@@ -586,18 +587,20 @@ def mail_outbox(include_sent: bool, as_json: bool) -> None:
     from mailflows.route import open_register
 
     with open_register(require_config(_config_path()), readonly=True) as register:
-        entries = Outbox(register).entries(include_sent=include_sent)
+        outbox = Outbox(register)
+        entries = outbox.entries(include_sent=include_sent)
+        anything = bool(entries) or bool(outbox.entries(include_sent=True))
     if as_json:
         _print_json([e.to_dict() for e in entries])
         return
     for entry in entries:
-        when = entry.sent or entry.given_up or ""
-        click.echo(f"{entry.id:>5}  {entry.state:<8}  {when[:16]:<16}  {entry.case_ref or 'no case':<15} "
+        when = entry.sent or entry.given_up or f"next {entry.next_attempt or ''}"
+        click.echo(f"{entry.id:>5}  {entry.state:<11}  {when[:19]:<19}  {entry.case_ref or 'no case':<15} "
                    f"{', '.join(entry.recipients)}  (attempts: {entry.attempts})")
         if entry.last_error:
             click.echo(f"       {entry.last_error}")
     if not entries:
-        click.echo("Every acknowledgement has been sent." if not include_sent else "The outbox is empty.")
+        click.echo("Every acknowledgement has been sent." if anything else "The outbox is empty.")
 
 
 @mail.command("retry")
@@ -605,24 +608,30 @@ def mail_outbox(include_sent: bool, as_json: bool) -> None:
 @click.option("--given-up", "every_given_up", is_flag=True, help="Retry every given-up acknowledgement.")
 @config_option
 def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
-    """Send given-up acknowledgements again, at the watcher's next delivery round.
+    """Send given-up acknowledgements again, when the watcher next delivers.
 
     Name the outbox entries (numbers from `mail outbox`), or --given-up for all of them. Each gets
-    fresh attempts; one already sent is refused, so nobody gets an acknowledgement twice.
+    fresh attempts; one already sent, even partly, is refused, so nobody gets one twice. A running
+    `mail watch` delivers after the next message arrives or its next IDLE renewal (at most
+    idle_renew_minutes); `mail watch --once` delivers at once.
 
     \b
     Example:
       compact-docs mail retry 12 15 --config compact.toml
       compact-docs mail retry --given-up --config compact.toml
     """
+    from compact_docs.errors import MailError
     from mailflows.config import require_config
     from mailflows.outbox import Outbox
     from mailflows.route import open_register
 
     if bool(ids) == every_given_up:
         raise click.UsageError("name the outbox entries to retry, or give --given-up (not both)")
-    with open_register(require_config(_config_path())) as register:
-        retried = Outbox(register).retry(ids)
+    config = require_config(_config_path())
+    if not config.database_path.exists():
+        raise MailError(f"there is no case register at {config.database_path} yet, so nothing to retry")
+    with open_register(config) as register:
+        retried = Outbox(register).retry(ids, every_given_up=every_given_up)
     for entry in retried:
         click.echo(f"{entry.id:>5}  due again: {', '.join(entry.recipients)} ({entry.case_ref or 'no case'})")
     if not retried:
@@ -630,7 +639,7 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
         return
     one = len(retried) == 1
     click.echo(f"{len(retried)} acknowledgement{'' if one else 's'} due again; `compact-docs mail watch` "
-               f"sends {'it' if one else 'them'} in its next round.")
+               f"sends {'it' if one else 'them'} when it next delivers.")
 
 
 @cli.group(cls=CompactGroup)

@@ -30,6 +30,8 @@ log = logging.getLogger("mailflows.watch")
 ACKNOWLEDGED_ACTIONS = frozenset({"open", "escalate"})
 """An acknowledgement goes out once per new case and once per escalation, never per reply."""
 LONGEST_RETRY = timedelta(hours=6)
+CLAIM_FOR = timedelta(minutes=10)
+"""How long an acknowledgement taken for sending is left alone by other deliverers."""
 ATTEMPTS_BEFORE_GIVING_UP = 5
 """An attempt this late that the server refuses (4xx, "not now") gives the entry up; a 5xx gives it up at once."""
 
@@ -54,6 +56,7 @@ class QueuedAcknowledgement:
     sent: str | None
     refused: tuple[str, ...] = ()
     given_up: str | None = None
+    next_attempt: str | None = None
 
     def message(self) -> EmailMessage:
         """The acknowledgement as an email message, as it was built when queued."""
@@ -63,9 +66,10 @@ class QueuedAcknowledgement:
 
     @property
     def state(self) -> str:
-        """'sent', 'given up' or 'waiting' (queued, or waiting for its next attempt)."""
+        """'sent', 'partly sent' (the server refused some recipients), 'given up' or 'waiting'
+        (queued, or waiting for its next attempt)."""
         if self.sent:
-            return "sent"
+            return "partly sent" if self.refused else "sent"
         return "given up" if self.given_up else "waiting"
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,7 +78,8 @@ class QueuedAcknowledgement:
                 "case_ref": self.case_ref, "recipients": list(self.recipients),
                 "subject": str(self.message().get("Subject", "")), "attempts": self.attempts,
                 "last_error": self.last_error, "sent": self.sent, "refused": list(self.refused),
-                "given_up": self.given_up}
+                "given_up": self.given_up, "next_attempt": None if self.sent or self.given_up
+                else self.next_attempt}
 
 
 @dataclass(frozen=True)
@@ -158,22 +163,24 @@ class Outbox:
         return [_queued(row) for row in rows]
 
     def entries(self, *, include_sent: bool = False) -> list[QueuedAcknowledgement]:
-        """The acknowledgements not sent yet (waiting or given up), oldest first; every one with
-        `include_sent`."""
-        where = "" if include_sent else " WHERE sent IS NULL"
+        """The acknowledgements that need a look (waiting, given up, or sent with some recipients
+        refused), oldest first; every one with `include_sent`."""
+        where = "" if include_sent else " WHERE sent IS NULL OR refused != '[]'"
         rows = self.register.execute(f"SELECT * FROM outbox{where} ORDER BY id").fetchall()
         return [_queued(row) for row in rows]
 
-    def retry(self, ids: Iterable[int] = ()) -> list[QueuedAcknowledgement]:
+    def retry(self, ids: Iterable[int] = (), *, every_given_up: bool = False) -> list[QueuedAcknowledgement]:
         """Make acknowledgements due again at the next delivery (`mail watch`), with fresh attempts.
 
-        `ids` names outbox entries that are given up or waiting; none means every given-up entry.
-        An entry already sent is refused (MailError), never sent twice; so is an unknown id.
-        Returns the entries made due.
+        `ids` names outbox entries that are given up or waiting; `every_given_up` takes every
+        given-up entry instead. An entry already sent (even partly) is refused with MailError,
+        never sent twice; so is an unknown id. Returns the entries made due.
         """
         wanted = list(dict.fromkeys(ids))
+        if wanted and every_given_up:
+            raise MailError("name the acknowledgements to retry, or retry every given-up one, not both")
         with self.register.transaction():
-            if wanted:
+            if not every_given_up:
                 chosen = []
                 for number in wanted:
                     row = self.register.execute("SELECT * FROM outbox WHERE id = ?", (number,)).fetchone()
@@ -182,8 +189,9 @@ class Outbox:
                                         "(see `compact-docs mail outbox`)")
                     entry = _queued(row)
                     if entry.sent:
-                        raise MailError(f"acknowledgement {number} was sent at {entry.sent}; it is not "
-                                        "sent twice")
+                        refused = f" (the server refused {', '.join(entry.refused)})" if entry.refused else ""
+                        raise MailError(f"acknowledgement {number} was sent at {entry.sent}{refused}; "
+                                        "it is not sent twice")
                     chosen.append(entry)
             else:
                 chosen = [e for e in self.entries() if e.given_up]
@@ -192,6 +200,21 @@ class Outbox:
                     "UPDATE outbox SET given_up = NULL, attempts = 0, next_attempt = ? WHERE id = ?",
                     (self.register.now(), entry.id))
         return [found for entry in chosen if (found := self.by_message_id(entry.message_id))]
+
+    def claim(self, queued: QueuedAcknowledgement) -> bool:
+        """Take a due acknowledgement for sending; False if it is no longer due (sent, given up, or
+        taken by another watcher delivering at the same moment).
+
+        The claim moves its next attempt CLAIM_FOR later, so if this process stops between sending
+        and noting the result, the acknowledgement is tried again then, and not before.
+        """
+        now = self.register.now()
+        until = (datetime.fromisoformat(now) + CLAIM_FOR).isoformat(timespec="seconds")
+        with self.register.transaction():
+            cursor = self.register.execute(
+                "UPDATE outbox SET next_attempt = ? WHERE id = ? AND sent IS NULL AND given_up IS NULL "
+                "AND next_attempt <= ?", (until, queued.id, now))
+        return cursor.rowcount == 1
 
     def mark_sent(self, queued: QueuedAcknowledgement, refused: Mapping[str, str] | None = None) -> None:
         """Note that an acknowledgement was handed to the SMTP server, and who it refused, if any."""
@@ -206,8 +229,8 @@ class Outbox:
         """Note that an acknowledgement will not be tried again, and why."""
         with self.register.transaction():
             self.register.execute(
-                "UPDATE outbox SET given_up = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-                (self.register.now(), reason, queued.id))
+                "UPDATE outbox SET given_up = ?, attempts = attempts + 1, last_error = ? WHERE id = ? "
+                "AND sent IS NULL", (self.register.now(), reason, queued.id))
 
     def mark_failed(self, queued: QueuedAcknowledgement, error: str) -> None:
         """Note a failed attempt; the next waits longer each time (at most six hours)."""
@@ -216,7 +239,8 @@ class Outbox:
         retry = datetime.fromisoformat(self.register.now()) + delay
         with self.register.transaction():
             self.register.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ? "
+                "AND sent IS NULL AND given_up IS NULL",
                 (attempts, error, retry.isoformat(timespec="seconds"), queued.id))
 
 
@@ -225,7 +249,8 @@ def _queued(row: sqlite3.Row) -> QueuedAcknowledgement:
         id=int(row["id"]), message_id=row["message_id"], case_ref=row["case_ref"],
         recipient=row["recipient"], recipients=tuple(json.loads(row["recipients"])),
         content=bytes(row["content"]), attempts=int(row["attempts"]), last_error=row["last_error"],
-        sent=row["sent"], refused=tuple(json.loads(row["refused"])), given_up=row["given_up"])
+        sent=row["sent"], refused=tuple(json.loads(row["refused"])), given_up=row["given_up"],
+        next_attempt=row["next_attempt"])
 
 
 def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailConfig,
@@ -283,6 +308,8 @@ def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] 
         return OutboxDelivery(failed=len(due), waiting=outbox.waiting())
     try:
         for queued in due:
+            if not outbox.claim(queued):
+                continue  # another watcher has it, or it was sent or given up meanwhile
             try:
                 refused = connection.send_message(queued.message(), recipients=queued.recipients,
                                                   envelope_sender="")

@@ -250,7 +250,9 @@ def test_outbox_lists_given_up_acknowledgements_and_retry_makes_them_due(
     from mailflows.config import require_config
     from mailflows.outbox import Outbox
 
-    assert "Every acknowledgement has been sent." in run(runner, "mail", "outbox", "--config", config)
+    assert "The outbox is empty." in run(runner, "mail", "outbox", "--config", config)
+    out = run(runner, "mail", "retry", "--given-up", "--config", config, code=2)
+    assert "no case register at" in out and not (config.parent / "cases.db").exists()
     register = CaseRegister(config.parent / "cases.db", require_config(config).compact_profile)
     outbox = Outbox(register)
     entries = []
@@ -277,5 +279,6 @@ def test_outbox_lists_given_up_acknowledgements_and_retry_makes_them_due(
     out = run(runner, "mail", "retry", "--given-up", "--config", config)
     assert "1 acknowledgement due again" in out and "jo@agewell.example" in out
     [waiting] = json.loads(run(runner, "mail", "outbox", "--json", "--config", config))
-    assert (waiting["state"], waiting["attempts"]) == ("waiting", 0)
+    assert (waiting["state"], waiting["attempts"]) == ("waiting", 0) and waiting["next_attempt"]
+    assert "next 20" in run(runner, "mail", "outbox", "--config", config)
     assert "Nothing was given up." in run(runner, "mail", "retry", "--given-up", "--config", config)

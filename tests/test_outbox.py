@@ -17,7 +17,7 @@ from test_watch import run_once, write_config
 from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister
 from mailflows.config import require_config
-from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, LONGEST_RETRY, Outbox, deliver
+from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, CLAIM_FOR, LONGEST_RETRY, Outbox, deliver
 from mailflows.smtp import SmtpAccount
 
 THREADS = MAIL / "threads"
@@ -260,12 +260,13 @@ def test_a_given_up_acknowledgement_is_listed_and_sent_when_retried(
 
     _refusing(smtp_server, {})  # the relay is mended
     clock.now += timedelta(minutes=1)
-    [due] = outbox.retry()
+    assert outbox.retry() == []  # nothing named, nothing retried
+    [due] = outbox.retry(every_given_up=True)
     assert (due.state, due.attempts, due.last_error) == ("waiting", 0, given_up.last_error)
     assert outbox.due() == [due]
     delivery = deliver(outbox, _plain(smtp_server))
     assert (delivery.sent, delivery.given_up) == (1, 0)
-    assert outbox.entries() == [] and outbox.retry() == []
+    assert outbox.entries() == [] and outbox.retry(every_given_up=True) == []
     assert [m.rcpt_tos for m in smtp_server.received] == [["sam@larder.example"], ["jo@agewell.example"]]
     outbox.register.close()
 
@@ -281,4 +282,35 @@ def test_a_sent_or_unknown_acknowledgement_is_not_retried(clocked: tuple[Outbox,
     with pytest.raises(MailError, match="no acknowledgement 99"):
         outbox.retry([99])
     assert [e.id for e in outbox.retry([waiting.id])] == [waiting.id]
+    outbox.register.close()
+
+
+def test_an_acknowledgement_is_claimed_before_it_is_sent(clocked: tuple[Outbox, _Clock],
+                                                        smtp_server: SmtpServer) -> None:
+    outbox, clock = clocked
+    queued = outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
+    assert outbox.claim(queued)
+    assert not outbox.claim(queued)  # a second watcher delivering at the same moment leaves it
+    assert deliver(outbox, _plain(smtp_server)).sent == 0 and smtp_server.received == []
+    clock.now += CLAIM_FOR  # the claimer stopped before noting the result: tried again now
+    assert deliver(outbox, _plain(smtp_server)).sent == 1
+    assert not outbox.claim(queued)
+    with pytest.raises(MailError, match="not both"):
+        outbox.retry([queued.id], every_given_up=True)
+    outbox.register.close()
+
+
+def test_a_partly_sent_acknowledgement_is_listed_but_never_retried(
+    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+) -> None:
+    outbox, _clock = clocked
+    _refusing(smtp_server, {"nobody@bexley.example": "550 5.1.1 no such user"})
+    message = _acknowledgement("jo@agewell.example", 1)
+    message["Cc"] = "nobody@bexley.example"
+    queued = outbox.queue(message, None)
+    deliver(outbox, _plain(smtp_server))
+    [listed] = outbox.entries()
+    assert listed.state == "partly sent" and listed.to_dict()["refused"] == ["nobody@bexley.example"]
+    with pytest.raises(MailError, match=r"refused nobody@bexley.example\); it is not sent twice"):
+        outbox.retry([queued.id])
     outbox.register.close()
