@@ -53,16 +53,15 @@ def check_pdf_engine() -> list[SetupCheck]:
         found.append(SetupCheck("font subsetting", "warning",
                                 "fontTools fallback (slow: about 0.45 s a letter instead of 0.07 s); "
                                 "install Debian's libharfbuzz-subset0"))
-    from compact_docs.line_memo import CHECKED_VERSIONS, install
+    from compact_docs.line_memo import unsupported
 
-    if install():
+    why_not = unsupported()
+    if why_not is None:
         found.append(SetupCheck("line breaking", "ok", "remembered across the letters of a batch"))
     else:
-        checked = ", ".join(str(v) for v in sorted(CHECKED_VERSIONS))
         found.append(SetupCheck("line breaking", "warning",
-                                f"worked out afresh for each letter: remembering line breaks is checked "
-                                f"with WeasyPrint {checked}, not {_version('weasyprint')}. PDFs are right, "
-                                "but a batch is about a sixth slower"))
+                                f"worked out afresh for each letter: {why_not}. PDFs are right, but a "
+                                "batch is about a sixth slower"))
     return found
 
 

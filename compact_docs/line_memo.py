@@ -118,24 +118,37 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
+    if unsupported() is not None:
+        return False
+    from weasyprint.text import line_break
+
+    check_math = importlib.import_module("weasyprint.css.functions").check_math
+    split = _memoised(line_break.split_first_line, check_math)
+    for name in _USERS:
+        importlib.import_module(name).split_first_line = split  # type: ignore[attr-defined]
+    _installed = True
+    return True
+
+
+def unsupported() -> str | None:
+    """Why this WeasyPrint's line splits cannot be remembered, or None when they can (changes nothing)."""
+    if _installed:
+        return None
     import weasyprint
     from weasyprint.text import line_break
 
-    major = str(getattr(weasyprint, "__version__", "")).split(".")[0]
+    version = str(getattr(weasyprint, "__version__", ""))
+    major = version.split(".")[0]
     if not major.isdigit() or int(major) not in CHECKED_VERSIONS:
-        return False
+        checked = ", ".join(str(v) for v in sorted(CHECKED_VERSIONS))
+        return f"it is checked with WeasyPrint {checked}, not {version or 'this version'}"
     original = line_break.split_first_line
     check_math = getattr(importlib.import_module("weasyprint.css.functions"), "check_math", None)
-    if check_math is None or tuple(inspect.signature(original).parameters) != _PARAMETERS:
-        return False
     users = [importlib.import_module(name) for name in _USERS]
-    if any(getattr(module, "split_first_line", None) is not original for module in users):
-        return False
-    split = _memoised(original, check_math)
-    for module in users:
-        module.split_first_line = split  # type: ignore[attr-defined]
-    _installed = True
-    return True
+    if (check_math is None or tuple(inspect.signature(original).parameters) != _PARAMETERS
+            or any(getattr(module, "split_first_line", None) is not original for module in users)):
+        return f"WeasyPrint {version}'s line splitting is not the shape it expects"
+    return None
 
 
 def _memoised(original: Callable[..., Any], check_math: Callable[[Any], bool]) -> Callable[..., Any]:

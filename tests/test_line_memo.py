@@ -126,7 +126,11 @@ def test_the_doctor_says_whether_lines_are_remembered(monkeypatch: pytest.Monkey
     monkeypatch.setattr(line_break, "split_first_line", lambda text, style: None)
     found = {check.name: check for check in check_pdf_engine()}
     assert found["line breaking"].status == "warning"
-    assert "afresh" in found["line breaking"].detail and "WeasyPrint 70" in found["line breaking"].detail
+    assert "afresh" in found["line breaking"].detail and "not the shape" in found["line breaking"].detail
+
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    detail = {check.name: check for check in check_pdf_engine()}["line breaking"].detail
+    assert "checked with WeasyPrint 70, not 71.0" in detail
 
 
 def test_each_thread_lays_out_with_its_own_fonts_and_memo(notice_html: Callable[[str, str], str]) -> None:
@@ -190,3 +194,15 @@ def test_a_calculated_hyphenation_zone_is_split_afresh() -> None:
               f'<body><p class="a">{words}</p><p class="b">{words}</p></body></html>')
              for width in range(30, 50, 4)]
     assert _in_a_fresh_thread(lambda: [write_pdf(page) for page in pages]) == [plain_pdf(p) for p in pages]
+
+
+def test_asking_whether_lines_can_be_remembered_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+
+    original = line_break.split_first_line
+    monkeypatch.setattr(line_memo, "_installed", False)
+    monkeypatch.setattr(inline, "split_first_line", original)
+    monkeypatch.setattr(preferred, "split_first_line", original)
+    assert line_memo.unsupported() is None
+    assert inline.split_first_line is original and preferred.split_first_line is original
