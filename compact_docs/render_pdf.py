@@ -148,16 +148,20 @@ def write_pdf(html: str, archival: bool = False,
             ],
         }
     try:
+        if not archival:
+            document = weasyprint.HTML(string=body, base_url=".").render(
+                font_config=engine.font_config, stylesheets=sheets)
+            return bytes(document.write_pdf(**options))
+        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it: let it go quietly
+        # here rather than as a ResourceWarning somewhere later. (The warnings filter is the
+        # process's, so only this rarer path touches it; the usual one is safe from any thread.)
         with warnings.catch_warnings():
-            # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it: let it go
-            # quietly here rather than as a ResourceWarning somewhere later.
             warnings.simplefilter("ignore", ResourceWarning)
             document = weasyprint.HTML(string=body, base_url=".").render(
                 font_config=engine.font_config, stylesheets=sheets)
             pdf = bytes(document.write_pdf(**options))
-            if archival:
-                del document
-                gc.collect()
+            del document
+            gc.collect()
         return pdf
     except Exception as exc:  # WeasyPrint raises many kinds; name it once, here
         raise TemplateError(f"WeasyPrint could not make the PDF: {exc}") from exc
