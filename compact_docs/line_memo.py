@@ -7,10 +7,10 @@ splits themselves, for layouts that use a `LetterFonts` configuration (any other
 in the process runs the original function).
 
 The split is a pure function of the text, the width and the style properties in the key, with
-two exceptions that are never remembered: a hyphenation zone given as a calc(), which is
-resolved during the split from other properties. And fonts added later (@font-face) change
-what a family name means, so adding one forgets every split. Each text box gets its own copy of
-a remembered layout, because drawing may change it (a block ellipsis rewrites its text, and a
+two exceptions. A hyphenation zone given as a calc() is resolved during the split from other
+properties, so such a split is never remembered. A font added later (@font-face) changes what a
+family name means, so adding one forgets every split. Each text box gets its own copy of a
+remembered layout, because drawing may change it (a block ellipsis rewrites its text, and a
 blank line resets its direction). Remembered splits give byte-identical PDFs
 (tests/test_line_memo.py).
 """

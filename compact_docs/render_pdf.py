@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import re
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,20 +150,22 @@ def write_pdf(html: str, archival: bool = False,
             ],
         }
     try:
-        if not archival:
-            document = weasyprint.HTML(string=body, base_url=".").render(
-                font_config=engine.font_config, stylesheets=sheets)
-            return bytes(document.write_pdf(**options))
-        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it: let it go quietly
-        # here rather than as a ResourceWarning somewhere later. (The warnings filter is the
-        # process's, so only this rarer path touches it; the usual one is safe from any thread.)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
+        with _unclosed_profile_ignored() if archival else contextlib.nullcontext():
             document = weasyprint.HTML(string=body, base_url=".").render(
                 font_config=engine.font_config, stylesheets=sheets)
             pdf = bytes(document.write_pdf(**options))
-            del document
-            gc.collect()
+            del document  # so that an archival PDF's profile can be collected inside the filter
         return pdf
     except Exception as exc:  # WeasyPrint raises many kinds; name it once, here
         raise TemplateError(f"WeasyPrint could not make the PDF: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _unclosed_profile_ignored() -> Iterator[None]:
+    """WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it: let it go quietly here,
+    rather than as a ResourceWarning somewhere later. The warnings filter is the process's, so
+    only archival PDFs touch it; the usual path is safe from any thread."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+        gc.collect()  # the profile's file is collected (and its warning dropped) in here
