@@ -610,8 +610,9 @@ def mail_outbox(include_sent: bool, as_json: bool) -> None:
 def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
     """Send given-up acknowledgements again, when the watcher next delivers.
 
-    Name the outbox entries (numbers from `mail outbox`), or --given-up for all of them. Each gets
-    fresh attempts; one already sent, even partly, is refused, so nobody gets one twice. A running
+    Name given-up outbox entries (numbers from `mail outbox`), or --given-up for all of them. Each
+    gets fresh attempts; one already sent, even partly, is refused, so nobody gets one twice, and so
+    is one still waiting (the watcher tries it at its next attempt). A running
     `mail watch` delivers after the next message arrives or its next IDLE renewal (at most
     idle_renew_minutes); `mail watch --once` delivers at once.
 

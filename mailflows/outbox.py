@@ -170,11 +170,13 @@ class Outbox:
         return [_queued(row) for row in rows]
 
     def retry(self, ids: Iterable[int] = (), *, every_given_up: bool = False) -> list[QueuedAcknowledgement]:
-        """Make acknowledgements due again at the next delivery (`mail watch`), with fresh attempts.
+        """Make given-up acknowledgements due again at the next delivery (`mail watch`), with fresh
+        attempts.
 
-        `ids` names outbox entries that are given up or waiting; `every_given_up` takes every
-        given-up entry instead. An entry already sent (even partly) is refused with MailError,
-        never sent twice; so is an unknown id. Returns the entries made due.
+        `ids` names given-up outbox entries; `every_given_up` takes every one instead. An entry
+        already sent (even partly) is refused with MailError, never sent twice; so is an unknown
+        id, and one still waiting (it may be being sent at this moment: its time is left alone).
+        Returns the entries made due.
         """
         wanted = list(dict.fromkeys(ids))
         if wanted and every_given_up:
@@ -192,9 +194,12 @@ class Outbox:
                         refused = f" (the server refused {', '.join(entry.refused)})" if entry.refused else ""
                         raise MailError(f"acknowledgement {number} was sent at {entry.sent}{refused}; "
                                         "it is not sent twice")
+                    if not entry.given_up:
+                        raise MailError(f"acknowledgement {number} is not given up: the watcher tries it "
+                                        f"again from {entry.next_attempt}")
                     chosen.append(entry)
             else:
-                chosen = [e for e in self.entries() if e.given_up]
+                chosen = self.given_up()
             for entry in chosen:
                 self.register.execute(
                     "UPDATE outbox SET given_up = NULL, attempts = 0, next_attempt = ? WHERE id = ?",
