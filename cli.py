@@ -589,7 +589,7 @@ def mail_outbox(include_sent: bool, as_json: bool) -> None:
     with open_register(require_config(_config_path()), readonly=True) as register:
         outbox = Outbox(register)
         entries = outbox.entries(include_sent=include_sent)
-        anything = bool(entries) or bool(outbox.entries(include_sent=True))
+        anything = bool(entries) or outbox.queued_ever()
     if as_json:
         _print_json([e.to_dict() for e in entries])
         return

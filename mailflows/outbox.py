@@ -152,6 +152,10 @@ class Outbox:
             "ORDER BY id", (self.register.now(),)).fetchall()
         return [_queued(row) for row in rows]
 
+    def queued_ever(self) -> bool:
+        """Whether any acknowledgement was ever queued (sent or not)."""
+        return self.register.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None
+
     def waiting(self) -> int:
         """How many acknowledgements are not sent yet (and not given up)."""
         return int(self.register.execute(
