@@ -75,7 +75,7 @@ def check(kind: str, data: Path, profile: str | None, as_json: bool) -> None:
     Example:
       compact-docs check notice notice.yaml --json
     """
-    from compact_docs.checks import check as run_check
+    from compact_docs.rules.checks import check as run_check
 
     report = run_check(data, kind, profile)
     if as_json:
@@ -117,7 +117,7 @@ def profiles_list() -> None:
     Example:
       compact-docs profiles list
     """
-    from compact_docs.profile import bundled_profile_names, load_profile
+    from compact_docs.rules.profile import bundled_profile_names, load_profile
 
     for name in bundled_profile_names():
         profile = load_profile(name)
@@ -136,8 +136,8 @@ def profiles_show(name: str, as_json: bool) -> None:
     Example:
       compact-docs profiles show bexley
     """
-    from compact_docs.dates import describe_period
-    from compact_docs.profile import load_profile
+    from compact_docs.rules.dates import describe_period
+    from compact_docs.rules.profile import load_profile
 
     p = load_profile(name)
     if as_json:
@@ -215,7 +215,7 @@ def _letter_command(kind: str) -> click.Command:
     def command(data: Path, out_dir: Path, output_format: str, profile: str | None,
                 archival: bool, templates: Path | None, force: bool) -> None:
         from compact_docs.errors import ComplianceError
-        from compact_docs.renderer import render
+        from compact_docs.rendering.renderer import render
 
         formats = ("docx", "pdf") if output_format == "both" else (output_format,)
         try:
@@ -249,7 +249,7 @@ def demo(out_dir: Path) -> None:
     Example:
       compact-docs demo -o letters
     """
-    from compact_docs.renderer import render_examples
+    from compact_docs.rendering.renderer import render_examples
 
     for result in render_examples(out_dir, force=True):
         for path in result.files:
@@ -298,7 +298,7 @@ def templates_list(folder: Path | None) -> None:
     Example:
       compact-docs templates list --templates my-templates
     """
-    from compact_docs.template_folder import TemplateFolder, templates_in_use
+    from compact_docs.rendering.template_folder import TemplateFolder, templates_in_use
 
     for choice in templates_in_use(TemplateFolder(folder), KINDS):
         kind = choice.kind + (f" stage {choice.stage}" if choice.stage else "")
@@ -319,7 +319,7 @@ def templates_lint(folder: Path | None) -> None:
     Example:
       compact-docs templates lint my-templates
     """
-    from compact_docs.templates_lint import lint_folder, linted_names
+    from compact_docs.rendering.lint import lint_folder, linted_names
 
     problems = lint_folder(folder)
     for problem in problems:
@@ -369,7 +369,7 @@ def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Pa
     Example:
       compact-docs batch notice register.csv --defaults shared.yaml -o letters --calendar
     """
-    from compact_docs.batch import RowResult, run_batch
+    from compact_docs.rendering.batch import RowResult, run_batch
 
     formats = ("docx", "pdf") if output_format == "both" else (output_format,)
     progress = None
@@ -779,7 +779,7 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
     """
-    from compact_docs.case_letter import write_case_letter
+    from compact_docs.register.case_letter import write_case_letter
     from mailflows.config import require_config
     from mailflows.route import open_register
 

@@ -18,8 +18,8 @@ from _rows import DEFAULTS, ROOT, write_register
 from docxtpl import DocxTemplate
 from jinja2 import Environment
 
-from compact_docs.batch import generate_batch
-from compact_docs.renderer import Renderer, file_stem
+from compact_docs.rendering.batch import generate_batch
+from compact_docs.rendering.renderer import Renderer, file_stem
 from compact_docs.rows import read_rows
 
 TEMPLATE = ROOT / "templates" / "letter.docx"

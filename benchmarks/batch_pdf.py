@@ -30,9 +30,9 @@ from pathlib import Path
 import psutil
 from _rows import DEFAULTS, write_register
 
-from compact_docs.batch import generate_batch
-from compact_docs.render_pdf import warm_up
-from compact_docs.renderer import Renderer, file_stem
+from compact_docs.rendering.batch import generate_batch
+from compact_docs.rendering.pdf import warm_up
+from compact_docs.rendering.renderer import Renderer, file_stem
 from compact_docs.rows import read_rows
 
 

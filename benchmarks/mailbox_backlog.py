@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
-from backlog import MAIL, large_dispute, realistic_backlog  # noqa: E402
+from backlog import large_dispute, realistic_backlog  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
 from servers import DovecotServer, MailUser  # noqa: E402
+from testdata import MAIL  # noqa: E402
 
-from compact_docs.register import CaseRegister  # noqa: E402
+from compact_docs.register.cases import CaseRegister  # noqa: E402
 from mailflows.config import MailConfig, require_config  # noqa: E402
 from mailflows.route import route_message  # noqa: E402
 from mailflows.watch import watch_mailbox  # noqa: E402

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from compact_docs._moved import MovedModules
 from compact_docs.errors import (
     CompactError,
     ComplianceError,
@@ -18,27 +19,28 @@ from compact_docs.errors import (
 )
 
 if TYPE_CHECKING:
-    from compact_docs.checks import Finding, Report, check, check_letter
-    from compact_docs.dates import add_months, deemed_given, earliest_effective_date
-    from compact_docs.disputes import DisputeFacts, StageDecision, decide_stage
     from compact_docs.kinds import KINDS
     from compact_docs.loading import load_letter
     from compact_docs.models import Letter
-    from compact_docs.profile import Profile, bundled_profile_names, load_profile
-    from compact_docs.register import Case, CaseRegister
-    from compact_docs.renderer import Renderer, RenderResult, render, render_examples
+    from compact_docs.register.cases import Case, CaseRegister
+    from compact_docs.rendering.renderer import Renderer, RenderResult, render, render_examples
+    from compact_docs.rules.checks import Finding, Report, check, check_letter
+    from compact_docs.rules.dates import add_months, deemed_given, earliest_effective_date
+    from compact_docs.rules.disputes import DisputeFacts, StageDecision, decide_stage
+    from compact_docs.rules.profile import Profile, bundled_profile_names, load_profile
 
 # The public names are imported when first used, so a command that needs only the case register
 # (or only DOCX) does not pay for loading WeasyPrint, python-docx or the bank-holiday tables.
 _WHERE = {
-    "Finding": "checks", "Report": "checks", "check": "checks", "check_letter": "checks",
-    "add_months": "dates", "deemed_given": "dates", "earliest_effective_date": "dates",
-    "DisputeFacts": "disputes", "StageDecision": "disputes", "decide_stage": "disputes",
+    "Finding": "rules.checks", "Report": "rules.checks", "check": "rules.checks",
+    "check_letter": "rules.checks",
+    "add_months": "rules.dates", "deemed_given": "rules.dates", "earliest_effective_date": "rules.dates",
+    "DisputeFacts": "rules.disputes", "StageDecision": "rules.disputes", "decide_stage": "rules.disputes",
     "load_letter": "loading", "KINDS": "kinds", "Letter": "models",
-    "Profile": "profile", "bundled_profile_names": "profile", "load_profile": "profile",
-    "Case": "register", "CaseRegister": "register",
-    "Renderer": "renderer", "RenderResult": "renderer", "render": "renderer",
-    "render_examples": "renderer",
+    "Profile": "rules.profile", "bundled_profile_names": "rules.profile", "load_profile": "rules.profile",
+    "Case": "register.cases", "CaseRegister": "register.cases",
+    "Renderer": "rendering.renderer", "RenderResult": "rendering.renderer", "render": "rendering.renderer",
+    "render_examples": "rendering.renderer",
 }
 
 
@@ -50,6 +52,25 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
+# Modules that moved into the stage folders are still importable by their old names.
+MovedModules.install({
+    "compact_docs.profile": "compact_docs.rules.profile",
+    "compact_docs.dates": "compact_docs.rules.dates",
+    "compact_docs.checks": "compact_docs.rules.checks",
+    "compact_docs.disputes": "compact_docs.rules.disputes",
+    "compact_docs.renderer": "compact_docs.rendering.renderer",
+    "compact_docs.render_docx": "compact_docs.rendering.docx",
+    "compact_docs.render_pdf": "compact_docs.rendering.pdf",
+    "compact_docs.line_memo": "compact_docs.rendering.line_memo",
+    "compact_docs.template_folder": "compact_docs.rendering.template_folder",
+    "compact_docs.templates_lint": "compact_docs.rendering.lint",
+    "compact_docs.output": "compact_docs.rendering.output",
+    "compact_docs.batch": "compact_docs.rendering.batch",
+    "compact_docs.deadlines": "compact_docs.rendering.deadlines",
+    "compact_docs.register_schema": "compact_docs.register.schema",
+    "compact_docs.case_letter": "compact_docs.register.case_letter",
+})
 
 __version__ = "0.1.0"
 

@@ -53,7 +53,7 @@ def check_pdf_engine() -> list[SetupCheck]:
         found.append(SetupCheck("font subsetting", "warning",
                                 "fontTools fallback (slow: about 0.45 s a letter instead of 0.07 s); "
                                 "install Debian's libharfbuzz-subset0"))
-    from compact_docs.line_memo import unsupported
+    from compact_docs.rendering.line_memo import unsupported
 
     why_not = unsupported()
     if why_not is None:
@@ -83,7 +83,7 @@ def check_fonts() -> SetupCheck:
 def check_profiles() -> SetupCheck:
     """Every bundled profile loads."""
     from compact_docs.errors import ProfileError
-    from compact_docs.profile import bundled_profile_names, load_profile
+    from compact_docs.rules.profile import bundled_profile_names, load_profile
 
     names = bundled_profile_names()
     try:
@@ -107,7 +107,7 @@ def check_calendar() -> SetupCheck:
     """Europe/London and UK bank holidays work offline."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from compact_docs.dates import bank_holidays
+    from compact_docs.rules.dates import bank_holidays
 
     try:
         ZoneInfo("Europe/London")

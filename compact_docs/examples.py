@@ -23,7 +23,7 @@ def write_examples(out_dir: str | Path, force: bool = False) -> list[Path]:
 
     Raises OutputError, and writes nothing, when a file exists (unless `force`).
     """
-    from compact_docs.output import prepare_folder, refuse_overwrite, target_path, write_atomic
+    from compact_docs.rendering.output import prepare_folder, refuse_overwrite, target_path, write_atomic
 
     folder = prepare_folder(out_dir)
     sources = example_files()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compact_docs._moved import MovedModules
 from mailflows.acknowledgement import acknowledgement_text, build_acknowledgement
 from mailflows.config import MailConfig, OrganisationEntry, find_config, load_config, require_config
 from mailflows.facts import automatic_reasons, extract_facts
@@ -15,6 +16,13 @@ from mailflows.route import (
     route_message,
     route_messages,
 )
+
+# The server modules moved into mailflows.servers; their old names still import them.
+MovedModules.install({
+    "mailflows.imap": "mailflows.servers.imap",
+    "mailflows.smtp": "mailflows.servers.smtp",
+    "mailflows.credentials": "mailflows.servers.credentials",
+})
 
 __all__ = [
     "MailConfig",

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from compact_docs.errors import MailError
-from compact_docs.profile import Profile
+from compact_docs.rules.profile import Profile
 from mailflows.config import MailConfig
 from mailflows.facts import clean_subject
 from mailflows.parsing import ParsedMessage

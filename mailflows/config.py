@@ -11,9 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from compact_docs.errors import ConfigError
-from compact_docs.profile import Profile, load_profile
-from compact_docs.signals import Signals
+from compact_docs.rules.profile import Profile, load_profile
 from compact_docs.validation import describe_validation_error
+from mailflows.signals import Signals
 
 CONFIG_ENV = "COMPACT_CONFIG"
 DEFAULT_CONFIG_NAME = "compact.toml"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 
-from compact_docs.disputes import DISPOSITIONS
 from compact_docs.doctor import SetupCheck
 from compact_docs.errors import ConfigError, MailError
+from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows.config import MailConfig
-from mailflows.imap import Disconnected, ImapAccount, ImapConnection
-from mailflows.smtp import SmtpAccount, SmtpConnection
+from mailflows.servers.imap import Disconnected, ImapAccount, ImapConnection
+from mailflows.servers.smtp import SmtpAccount, SmtpConnection
 
 
 def imap_account(config: MailConfig) -> ImapAccount:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from compact_docs.disputes import CaseState, DisputeFacts
-from compact_docs.register import Case, CaseRegister, case_ref_pattern
+from compact_docs.register.cases import Case, CaseRegister, case_ref_pattern
+from compact_docs.rules.disputes import CaseState, DisputeFacts
 from mailflows.config import MailConfig
 from mailflows.parsing import ParsedMessage
 

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from compact_docs.register import CaseRegister
-from mailflows.imap import CopiedMessages, FolderState, ImapConnection
+from compact_docs.register.cases import CaseRegister
+from mailflows.servers.imap import CopiedMessages, FolderState, ImapConnection
 
 log = logging.getLogger("mailflows.watch")
 _UNFINISHED = "('recorded', 'copied')"

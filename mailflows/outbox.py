@@ -16,14 +16,14 @@ from email.utils import getaddresses
 from typing import Any
 
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
 from mailflows.acknowledgement import build_acknowledgement
 from mailflows.config import MailConfig
 from mailflows.facts import automatic_reasons
-from mailflows.imap import Disconnected
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision
-from mailflows.smtp import SmtpAccount, SmtpConnection, SmtpRefused
+from mailflows.servers.imap import Disconnected
+from mailflows.servers.smtp import SmtpAccount, SmtpConnection, SmtpRefused
 
 log = logging.getLogger("mailflows.watch")
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from compact_docs.disputes import decide_stage
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister, RecordedMessage
+from compact_docs.rules.disputes import decide_stage
 from mailflows.config import MailConfig
 from mailflows.facts import clean_subject, extract_facts, own_words
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox

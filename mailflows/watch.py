@@ -15,15 +15,15 @@ from types import FrameType
 from typing import Any
 
 from compact_docs.errors import CompactError, MailError
-from compact_docs.register import CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
-from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision, classify, open_register, record
+from mailflows.servers.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 
 log = logging.getLogger("mailflows.watch")
 

@@ -6,9 +6,9 @@ import random
 import re
 import tomllib
 from email.message import EmailMessage
-from pathlib import Path
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
+from testdata import MAIL
+
 CORPUS = sorted((MAIL / "messages").glob("*.eml"))
 EXPECTED: dict[str, str] = tomllib.loads((MAIL / "expected.toml").read_text(encoding="utf-8"))["messages"]
 

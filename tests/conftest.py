@@ -9,10 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "compact_docs" / "examples"
-DATA = Path(__file__).resolve().parent / "data"
+from testdata import EXAMPLES
 
 
 @pytest.fixture

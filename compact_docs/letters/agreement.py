@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from compact_docs.checks import Report
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -16,7 +15,8 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import body_line, contact_and_formats, letterhead, the_compact
 from compact_docs.models import AgreementLetter, Person
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.profile import Profile
 
 _SIGNED = {
     "statutory": "the undertakings for the statutory sector",

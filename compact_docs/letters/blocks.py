@@ -8,9 +8,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from compact_docs.checks import Report
 from compact_docs.models import Letter
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.profile import Profile
 
 BlockType = Literal[
     "letterhead", "address", "references", "facts", "heading", "paragraph", "list", "table",

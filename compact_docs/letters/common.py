@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from compact_docs.dates import deemed_given, describe_period, long_date, to_london
 from compact_docs.letters.blocks import Block, bullets, clean, facts, heading, para
 from compact_docs.models import Organisation, Party, Person
-from compact_docs.profile import Profile
+from compact_docs.rules.dates import deemed_given, describe_period, long_date, to_london
+from compact_docs.rules.profile import Profile
 
 INSTRUMENT_WORDS = {
     "grant": "grant",

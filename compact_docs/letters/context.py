@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from compact_docs.checks import Report
 from compact_docs.letters.agreement import agreement_context
 from compact_docs.letters.blocks import LetterContext
 from compact_docs.letters.escalation import escalation_context
@@ -13,7 +12,8 @@ from compact_docs.letters.funding_end_plan import funding_end_plan_context
 from compact_docs.letters.notice import notice_context
 from compact_docs.letters.service_change import service_change_context
 from compact_docs.models import Letter
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.profile import Profile
 
 _BUILDERS: dict[str, Callable[[Any, Report, Profile], LetterContext]] = {
     "notice": notice_context,

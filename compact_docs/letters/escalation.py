@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from compact_docs.checks import Report
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -27,7 +26,8 @@ from compact_docs.letters.common import (
     the_compact,
 )
 from compact_docs.models import EscalationLetter, Person
-from compact_docs.profile import Body, DisputeStage, Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.profile import Body, DisputeStage, Profile
 
 
 def _body_address(bodies: list[Body], care_of: Body | None) -> Block:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from compact_docs.checks import Report
-from compact_docs.dates import long_date
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -27,7 +25,9 @@ from compact_docs.letters.common import (
     the_compact,
 )
 from compact_docs.models import FundingEndPlan
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.dates import long_date
+from compact_docs.rules.profile import Profile
 
 
 def funding_end_plan_context(letter: FundingEndPlan, report: Report,

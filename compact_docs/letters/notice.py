@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from compact_docs.checks import Report
-from compact_docs.dates import describe_period, long_date
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -31,7 +29,9 @@ from compact_docs.letters.common import (
     the_compact,
 )
 from compact_docs.models import NoticeLetter
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.dates import describe_period, long_date
+from compact_docs.rules.profile import Profile
 
 _TITLES = {
     "end": "Notice of the end of funding",

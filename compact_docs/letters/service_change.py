@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from compact_docs.checks import Report
-from compact_docs.dates import describe_period, long_date
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -26,7 +24,9 @@ from compact_docs.letters.common import (
     the_compact,
 )
 from compact_docs.models import ServiceChangeLetter
-from compact_docs.profile import Profile
+from compact_docs.rules.checks import Report
+from compact_docs.rules.dates import describe_period, long_date
+from compact_docs.rules.profile import Profile
 
 
 def service_change_context(letter: ServiceChangeLetter, report: Report,

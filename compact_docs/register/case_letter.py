@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from compact_docs.register import Case, CaseEvent, CaseRegister
-from compact_docs.renderer import FORMATS, RenderResult, render
+from compact_docs.register.cases import Case, CaseEvent, CaseRegister
+from compact_docs.rendering.renderer import FORMATS, RenderResult, render
 
 ROUTING_ACTORS = frozenset({"compact-docs routing rules"})
 """Actors whose event reasons are the rules' own words rather than a person's."""

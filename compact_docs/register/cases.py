@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compact_docs import register_schema
 from compact_docs.errors import RegisterError
-from compact_docs.profile import Profile
-from compact_docs.register_schema import MIGRATIONS as MIGRATIONS
-from compact_docs.register_schema import SCHEMA_VERSION as SCHEMA_VERSION
-from compact_docs.register_schema import register_migration as register_migration
+from compact_docs.register import schema as register_schema
+from compact_docs.register.schema import MIGRATIONS as MIGRATIONS
+from compact_docs.register.schema import SCHEMA_VERSION as SCHEMA_VERSION
+from compact_docs.register.schema import register_migration as register_migration
+from compact_docs.rules.profile import Profile
 
 BUSY_TIMEOUT_SECONDS = 30.0
 

@@ -17,12 +17,12 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, Literal
 
-from compact_docs.deadlines import Deadline, letter_deadlines, write_calendar
 from compact_docs.errors import CompactError, ComplianceError
-from compact_docs.output import prepare_folder, target_path
-from compact_docs.profile import Profile
-from compact_docs.renderer import FORMATS, Renderer, file_stem
+from compact_docs.rendering.deadlines import Deadline, letter_deadlines, write_calendar
+from compact_docs.rendering.output import prepare_folder, target_path
+from compact_docs.rendering.renderer import FORMATS, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
+from compact_docs.rules.profile import Profile
 
 CHUNK_SIZE = 8
 """Rows sent to a worker at a time when only DOCX is made (a few ms a letter): enough to amortise
@@ -202,7 +202,7 @@ def generate_batch(
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
         # Workers forked after this start with WeasyPrint, fonts and HarfBuzz already loaded.
-        from compact_docs.render_pdf import warm_up
+        from compact_docs.rendering.pdf import warm_up
 
         warm_up()
     pool = _Pool(count, settings) if count > 1 else None

@@ -23,7 +23,7 @@ from lxml import etree
 
 from compact_docs.errors import TemplateError
 from compact_docs.letters import LetterContext
-from compact_docs.template_folder import TemplateFile
+from compact_docs.rendering.template_folder import TemplateFile
 
 _CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 """The core properties docxtpl renders as templates."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from compact_docs.letters.blocks import CONTEXT_NAMES
 from compact_docs.models import KINDS, model_for
-from compact_docs.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
 
 _PARAGRAPH = re.compile(r"<w:p([ >/])")
 _TAGS = re.compile(r"<[^>]+>")

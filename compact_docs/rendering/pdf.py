@@ -17,7 +17,7 @@ from jinja2 import TemplateError as JinjaError
 
 from compact_docs.errors import TemplateError
 from compact_docs.letters import LetterContext
-from compact_docs.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
 
 UA_VARIANT = "pdf/ua-1"
 """Every PDF is tagged PDF/UA-1: a title, a language, real headings, lists and tables."""
@@ -88,7 +88,7 @@ class _Engine:
     """
 
     def __init__(self) -> None:
-        from compact_docs.line_memo import LetterFonts
+        from compact_docs.rendering.line_memo import LetterFonts
 
         self.font_config = LetterFonts()
         self.lines = self.font_config.lines

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compact_docs.checks import Report, check_letter
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
 from compact_docs.models import Letter
-from compact_docs.output import (
+from compact_docs.rendering.docx import DocxLetterTemplate
+from compact_docs.rendering.output import (
     append_manifest,
     letter_stem,
     prepare_folder,
@@ -23,10 +23,10 @@ from compact_docs.output import (
     target_path,
     write_atomic,
 )
-from compact_docs.profile import Profile, load_profile
-from compact_docs.render_docx import DocxLetterTemplate
-from compact_docs.render_pdf import DataAttachment, HtmlLetterTemplate, write_pdf
-from compact_docs.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rendering.pdf import DataAttachment, HtmlLetterTemplate, write_pdf
+from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rules.checks import Report, check_letter
+from compact_docs.rules.profile import Profile, load_profile
 
 FORMATS: tuple[str, ...] = ("docx", "pdf")
 """The output formats, in the order files are written."""

@@ -8,14 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from compact_docs.dates import (
-    add_months,
-    deemed_given,
-    describe_period,
-    earliest_effective_date,
-    long_date,
-    to_london,
-)
 from compact_docs.errors import InvalidData
 from compact_docs.loading import as_letter
 from compact_docs.models import (
@@ -27,7 +19,15 @@ from compact_docs.models import (
     NoticeTiming,
     ServiceChangeLetter,
 )
-from compact_docs.profile import Profile, ServiceNoticeRule, load_profile
+from compact_docs.rules.dates import (
+    add_months,
+    deemed_given,
+    describe_period,
+    earliest_effective_date,
+    long_date,
+    to_london,
+)
+from compact_docs.rules.profile import Profile, ServiceNoticeRule, load_profile
 
 Severity = Literal["error", "warning"]
 

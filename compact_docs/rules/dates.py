@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from compact_docs.profile import DeemedServiceRule, Jurisdiction, Unit
+from compact_docs.rules.profile import DeemedServiceRule, Jurisdiction, Unit
 
 Delivery = Literal["email", "hand", "first-class-post", "second-class-post"]
 

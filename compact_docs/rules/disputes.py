@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compact_docs.profile import DisputeStage, Profile
+from compact_docs.rules.profile import DisputeStage, Profile
 
 Disposition = Literal["stage-1", "stage-2", "stage-3", "needs-triage", "ignored"]
 DISPOSITIONS: tuple[str, ...] = ("stage-1", "stage-2", "stage-3", "needs-triage", "ignored")

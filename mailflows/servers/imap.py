@@ -19,14 +19,14 @@ from imapclient import IMAPClient
 
 from compact_docs.errors import MailError
 
-# The credential helpers moved to mailflows.credentials; still importable from here.
-from mailflows.credentials import Secret as Secret
-from mailflows.credentials import Security as Security
-from mailflows.credentials import is_loopback as is_loopback
-from mailflows.credentials import read_secret as read_secret
-from mailflows.credentials import require_safe_transport as require_safe_transport
-from mailflows.credentials import scrub_secrets as scrub_secrets
-from mailflows.credentials import xoauth2_string as xoauth2_string
+# The credential helpers moved to mailflows.servers.credentials; still importable from here.
+from mailflows.servers.credentials import Secret as Secret
+from mailflows.servers.credentials import Security as Security
+from mailflows.servers.credentials import is_loopback as is_loopback
+from mailflows.servers.credentials import read_secret as read_secret
+from mailflows.servers.credentials import require_safe_transport as require_safe_transport
+from mailflows.servers.credentials import scrub_secrets as scrub_secrets
+from mailflows.servers.credentials import xoauth2_string as xoauth2_string
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
 DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from types import TracebackType
 
 from compact_docs.errors import MailError
-from mailflows.credentials import (
+from mailflows.servers.credentials import (
     Secret,
     Security,
     read_secret,
@@ -19,7 +19,7 @@ from mailflows.credentials import (
     scrub_secrets,
     xoauth2_string,
 )
-from mailflows.imap import Disconnected
+from mailflows.servers.imap import Disconnected
 
 DEFAULT_SMTP_PORTS: dict[str, int] = {"tls": 465, "starttls": 587, "none": 25}
 
@@ -43,7 +43,7 @@ class SmtpAccount:
 
     ``sender`` is the configuration's ``from``. Without ``username`` no login is made (a
     relay that trusts this machine). Secrets are named, never held: ``password_env``, or for
-    XOAUTH2 ``oauth2_token_env`` / ``oauth2_token_command`` (see ``mailflows.credentials.read_secret``).
+    XOAUTH2 ``oauth2_token_env`` / ``oauth2_token_command`` (see ``mailflows.servers.credentials.read_secret``).
     """
 
     host: str

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, EXAMPLES, ROOT
+from testdata import DATA, EXAMPLES, ROOT
 
 from cli import cli
 from compact_docs.models import KINDS
@@ -149,7 +149,7 @@ def test_control_characters_never_break_the_files(tmp_path: Path) -> None:
     import compact_docs
     from compact_docs.loading import parse_text
 
-    text = (Path(__file__).resolve().parent.parent / "compact_docs" / "examples" / "notice.yaml").read_text()
+    text = (EXAMPLES / "notice.yaml").read_text()
     data = parse_text(text, "notice.yaml")
     data["organisation"]["name"] = "\x00\x01Bexley \x0bAge\u202e Well" + " and friends" * 40
     result = compact_docs.render(data, out_dir=tmp_path)

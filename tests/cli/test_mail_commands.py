@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from testdata import MAIL, ROOT
 
 from cli import cli
 from mailflows.config import CONFIG_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 DECISION_KEYS = ["disposition", "stage", "case_ref", "organisation", "commissioned", "message_id",
                  "reasons"]
 THREAD_A = [MAIL / "threads" / f"a{i}.eml" for i in range(1, 5)]
@@ -246,7 +245,7 @@ def test_outbox_lists_given_up_acknowledgements_and_retry_makes_them_due(
         runner: CliRunner, config: Path) -> None:
     from email.message import EmailMessage
 
-    from compact_docs.register import CaseRegister
+    from compact_docs.register.cases import CaseRegister
     from mailflows.config import require_config
     from mailflows.outbox import Outbox
 

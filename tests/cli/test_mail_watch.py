@@ -20,15 +20,14 @@ from typing import IO, NoReturn
 import pytest
 from backlog import EXPECTED, corpus, realistic_backlog
 from servers import CAPABILITIES_WITHOUT_MOVE, PASSWORD, DovecotServer, MailUser
-from test_watch import FOLDERS, PASSWORD_ENV, write_config
+from testdata import ROOT
+from watching import FOLDERS, PASSWORD_ENV, write_config
 
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.mailboxes import RawMessage
 from mailflows.parsing import parse_message
 from mailflows.route import route_messages
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def watch_process(config: Path, *args: str, password: str = PASSWORD) -> subprocess.Popen[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import EXAMPLES
 
 from compact_docs.errors import InvalidData
 from compact_docs.examples import example_files
@@ -58,7 +59,7 @@ def test_impossible_date(example: Example) -> None:
 
 
 def test_impossible_date_in_yaml_file(tmp_path: Path) -> None:
-    text = (Path(__file__).resolve().parent.parent / "compact_docs/examples/notice.yaml").read_text()
+    text = (EXAMPLES / "notice.yaml").read_text()
     path = tmp_path / "n.yaml"
     path.write_text(text.replace("effective: 2027-03-01", "effective: 2027-02-30"))
     with pytest.raises(InvalidData, match=r"n\.yaml: notice\.effective: is not a real date"):

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from testdata import BATCH
 
 from compact_docs.errors import InvalidData
 from compact_docs.loading import load_letter
 from compact_docs.models import NoticeLetter
 from compact_docs.rows import merge_defaults, read_rows, unflatten
 
-DATA = Path(__file__).resolve().parent / "data" / "batch"
+DATA = BATCH
 
 
 def test_csv_dotted_headers_lists_and_defaults() -> None:

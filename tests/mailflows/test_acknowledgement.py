@@ -8,16 +8,16 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from testdata import MAIL
 
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
 from mailflows.acknowledgement import build_acknowledgement
 from mailflows.config import MailConfig, require_config
 from mailflows.facts import automatic_reasons
 from mailflows.parsing import parse_message
 from mailflows.route import RoutingDecision, route_message
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 CONFIG = require_config(MAIL / "compact.toml")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

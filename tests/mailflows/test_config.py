@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from testdata import MAIL, PROFILES
 
 from compact_docs.errors import ConfigError
 from mailflows.config import CONFIG_ENV, MailConfig, find_config, load_config, require_config
-
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 
 
 def write(tmp_path: Path, text: str, name: str = "compact.toml") -> Path:
@@ -93,7 +92,7 @@ def test_unknown_profile_is_reported(tmp_path: Path) -> None:
 
 
 def test_profile_file_relative_to_the_config(tmp_path: Path) -> None:
-    source = Path(__file__).resolve().parent.parent / "compact_docs" / "profiles" / "national.toml"
+    source = PROFILES / "national.toml"
     (tmp_path / "mine.toml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     config = require_config(write(tmp_path, 'profile = "mine.toml"\n', "compact.toml"))
     assert config.compact_profile.id == "national"

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from backlog import MAIL
 from click.testing import CliRunner
 from servers import PASSWORD, MailUser, SmtpServer, free_port
-from test_watch import PASSWORD_ENV, write_config
+from testdata import MAIL
+from watching import PASSWORD_ENV, write_config
 
 from cli import cli
 from compact_docs.errors import ConfigError

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from testdata import MAIL
 
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.facts import automatic_reasons, clean_subject, extract_facts, find_case, own_words
 from mailflows.parsing import ParsedMessage, parse_message
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 CONFIG = require_config(MAIL / "compact.toml")
 
 

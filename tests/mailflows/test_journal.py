@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from backlog import MAIL
+from testdata import MAIL
 
-from compact_docs.register import MIGRATIONS, SCHEMA_VERSION, CaseRegister
+from compact_docs.register.cases import MIGRATIONS, SCHEMA_VERSION, CaseRegister
 from mailflows.config import require_config
-from mailflows.imap import CopiedMessages
 from mailflows.journal import MailboxJournal
+from mailflows.servers.imap import CopiedMessages
 
 
 def test_entries_reconcile_and_retire(tmp_path: Path) -> None:

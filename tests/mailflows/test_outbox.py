@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backlog import MAIL
 from servers import MailUser, SmtpServer, free_port
-from test_watch import run_once, write_config
+from testdata import MAIL
+from watching import run_once, write_config
 
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, CLAIM_FOR, LONGEST_RETRY, Outbox, deliver
-from mailflows.smtp import SmtpAccount
+from mailflows.servers.smtp import SmtpAccount
 
 THREADS = MAIL / "threads"
 MESSAGES = MAIL / "messages"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from testdata import MAIL
 
 from mailflows.parser_pool import ParserPool
 from mailflows.parsing import parse_message
 
-MESSAGES = Path(__file__).resolve().parent / "data" / "mail" / "messages"
+MESSAGES = MAIL / "messages"
 
 
 def test_pool_parses_in_order_like_one_process() -> None:

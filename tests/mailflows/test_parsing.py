@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testdata import MAIL
 
 from mailflows.parsing import ParsedMessage, html_to_text, message_identity, parse_message
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 MESSAGES = MAIL / "messages"
 CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
     / "test" / "test_email" / "data"

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testdata import MAIL
 
-from compact_docs.disputes import DISPOSITIONS
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows.config import MailConfig, require_config
 from mailflows.parsing import parse_message
 from mailflows.route import (
@@ -28,7 +29,6 @@ from mailflows.route import (
     route_message,
 )
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 EXPECTED: dict[str, Any] = tomllib.loads((MAIL / "expected.toml").read_text(encoding="utf-8"))
 CONFIG = require_config(MAIL / "compact.toml")
 CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \

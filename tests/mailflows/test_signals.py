@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compact_docs.signals import Signals, normalise, phrase_pattern
+from mailflows.signals import Signals, normalise, phrase_pattern
 
 SIGNALS = Signals.defaults()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from backlog import realistic_backlog
 from servers import MailUser
-from test_watch import ENVIRON, write_config
+from watching import ENVIRON, write_config
 
 from mailflows.config import require_config
 from mailflows.watch import WatchedMessage, watch_mailbox

@@ -12,11 +12,10 @@ from pathlib import Path
 import psutil
 from backlog import realistic_backlog
 from servers import PASSWORD, MailUser
-from test_watch import PASSWORD_ENV, write_config
+from testdata import ROOT
+from watching import PASSWORD_ENV, write_config
 
 from mailflows.config import require_config
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_sigkill_takes_the_parsing_workers_along(tmp_path: Path, mail_user: MailUser) -> None:

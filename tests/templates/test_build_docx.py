@@ -6,7 +6,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT
+from testdata import ROOT
 
 
 def test_committed_docx_template_matches_its_build_script(tmp_path: Path) -> None:

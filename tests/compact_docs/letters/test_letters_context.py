@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from compact_docs.checks import check_letter
 from compact_docs.letters import letter_context
 from compact_docs.letters.blocks import LetterContext, clean
 from compact_docs.loading import load_letter
-from compact_docs.profile import load_profile
+from compact_docs.rules.checks import check_letter
+from compact_docs.rules.profile import load_profile
 
 Example = Callable[[str], dict[str, Any]]
 

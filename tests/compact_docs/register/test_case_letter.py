@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from testdata import MAIL
 
-from compact_docs.case_letter import escalation_data, write_case_letter
 from compact_docs.errors import RegisterError
 from compact_docs.loading import load_letter
 from compact_docs.models import EscalationLetter
-from compact_docs.register import CaseRegister
+from compact_docs.register.case_letter import escalation_data, write_case_letter
+from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.route import route_message
 
-MAIL = Path(__file__).resolve().parent / "data" / "mail"
 CONFIG = require_config(MAIL / "compact.toml")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from compact_docs.errors import RegisterError
-from compact_docs.profile import load_profile
-from compact_docs.register import (
+from compact_docs.register.cases import (
     MIGRATIONS,
     SCHEMA_VERSION,
     CaseRegister,
     RecordedMessage,
     case_ref_pattern,
 )
+from compact_docs.rules.profile import load_profile
 
 BEXLEY = load_profile("bexley")
 
@@ -205,7 +205,7 @@ def test_a_later_module_adds_its_own_migration(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cases.db"
     CaseRegister(path, BEXLEY).close()
-    monkeypatch.setattr("compact_docs.register_schema.MIGRATIONS", list(MIGRATIONS))
+    monkeypatch.setattr("compact_docs.register.schema.MIGRATIONS", list(MIGRATIONS))
     from compact_docs import register_schema as module
 
     module.register_migration(SCHEMA_VERSION + 1, "journal",

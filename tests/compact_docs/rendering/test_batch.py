@@ -1,4 +1,4 @@
-"""Tests for compact_docs.batch and `compact-docs batch`: every row written or refused, and reported."""
+"""Tests for compact_docs.rendering.batch and `compact-docs batch`: every row written or refused, and reported."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from click.testing import CliRunner
 from docx import Document
 from icalendar import Calendar
 from pypdf import PdfReader
+from testdata import BATCH
 
 from cli import cli
-from compact_docs.batch import generate_batch, run_batch
 from compact_docs.errors import InvalidData
-from compact_docs.renderer import render
+from compact_docs.rendering.batch import generate_batch, run_batch
+from compact_docs.rendering.renderer import render
 from compact_docs.rows import read_rows
 
-DATA = Path(__file__).resolve().parent / "data" / "batch"
+DATA = BATCH
 DEFAULTS = DATA / "defaults.yaml"
 
 
@@ -120,7 +121,7 @@ def test_workers_are_forked_with_the_parents_objects_frozen_and_the_parent_thawe
     import gc
     from multiprocessing import get_context
 
-    from compact_docs.batch import _frozen_for_fork
+    from compact_docs.rendering.batch import _frozen_for_fork
 
     context = get_context("fork")
     answer = context.Queue()

@@ -1,4 +1,4 @@
-"""Tests for compact_docs.deadlines: the .ics calendar of response deadlines and effective dates."""
+"""Tests for compact_docs.rendering.deadlines: the .ics calendar of response deadlines and effective dates."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from icalendar import Calendar
 
-from compact_docs.deadlines import letter_deadlines, write_calendar
 from compact_docs.loading import load_letter
+from compact_docs.rendering.deadlines import letter_deadlines, write_calendar
 
 
 def test_calendar_has_deadline_and_effective_date(example: Callable[[str], dict[str, Any]],

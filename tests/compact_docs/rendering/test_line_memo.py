@@ -12,8 +12,8 @@ from weasyprint.text import line_break
 from weasyprint.text.fonts import FontConfiguration
 
 from compact_docs import line_memo
-from compact_docs.render_pdf import pdf_engine, write_pdf
-from compact_docs.renderer import Renderer
+from compact_docs.rendering.pdf import pdf_engine, write_pdf
+from compact_docs.rendering.renderer import Renderer
 
 
 def plain_pdf(html: str) -> bytes:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
+from testdata import DATA
 
 from cli import cli
 from compact_docs.errors import TemplateError
-from compact_docs.template_folder import TemplateFolder, bundled_folder, candidate_names
-from compact_docs.templates_lint import kinds_for, lint_folder
+from compact_docs.rendering.lint import kinds_for, lint_folder
+from compact_docs.rendering.template_folder import TemplateFolder, bundled_folder, candidate_names
 
 BAD = DATA / "letters" / "templates-bad"
 CUSTOM = DATA / "letters" / "templates-custom"
@@ -70,7 +70,7 @@ def test_a_missing_template_folder_is_a_template_error(tmp_path: Path) -> None:
 
 
 def test_a_broken_user_template_fails_with_a_template_error(tmp_path: Path) -> None:
-    from conftest import EXAMPLES
+    from testdata import EXAMPLES
 
     from compact_docs import render
 
@@ -80,7 +80,7 @@ def test_a_broken_user_template_fails_with_a_template_error(tmp_path: Path) -> N
 
 
 def test_a_file_that_is_not_a_docx_is_reported_not_raised(tmp_path: Path) -> None:
-    from conftest import EXAMPLES
+    from testdata import EXAMPLES
 
     from compact_docs import render
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compact_docs.errors import OutputError
-from compact_docs.output import (
+from compact_docs.rendering.output import (
     append_manifest,
     letter_stem,
     read_manifest,

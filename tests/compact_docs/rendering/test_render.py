@@ -12,17 +12,17 @@ from typing import Any
 import docx
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
+from testdata import DATA
 
 import compact_docs
 from cli import cli
 from compact_docs.errors import ComplianceError, OutputError
 from compact_docs.letters import LetterContext
-from compact_docs.output import read_manifest
-from compact_docs.renderer import Renderer, letter_data_json
+from compact_docs.rendering.output import read_manifest
+from compact_docs.rendering.renderer import Renderer, letter_data_json
 
 LETTERS = DATA / "letters"
 EXPECTED_STEMS = [

@@ -1,4 +1,4 @@
-"""Tests for compact_docs.checks: every finding code fires when it should and not otherwise."""
+"""Tests for compact_docs.rules.checks: every finding code fires when it should and not otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from compact_docs.checks import Report, check
+from compact_docs.rules.checks import Report, check
 
 Example = Callable[[str], dict[str, Any]]
 

@@ -1,4 +1,4 @@
-"""Tests for compact_docs.dates: calendar months, deemed service, working days."""
+"""Tests for compact_docs.rules.dates: calendar months, deemed service, working days."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compact_docs.dates import (
+from compact_docs.rules.dates import (
     add_months,
     add_working_days,
     bank_holidays,
@@ -19,7 +19,7 @@ from compact_docs.dates import (
     long_date,
     to_london,
 )
-from compact_docs.profile import DeemedServiceRule, load_profile
+from compact_docs.rules.profile import DeemedServiceRule, load_profile
 
 RULE = load_profile("bexley").deemed_service
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compact_docs.disputes import (
+from compact_docs.rules.disputes import (
     DISPOSITIONS,
     CaseState,
     DisputeFacts,
@@ -12,7 +12,7 @@ from compact_docs.disputes import (
     entry_stage,
     next_stage,
 )
-from compact_docs.profile import load_profile
+from compact_docs.rules.profile import load_profile
 
 BEXLEY = load_profile("bexley")
 NATIONAL = load_profile("national")

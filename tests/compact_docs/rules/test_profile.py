@@ -1,15 +1,16 @@
-"""Tests for compact_docs.profile: bundled profiles, user profiles and malformed ones."""
+"""Tests for compact_docs.rules.profile: bundled profiles, user profiles and malformed ones."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from testdata import PROFILES
 
 from compact_docs.errors import ProfileError
-from compact_docs.profile import bundled_profile_names, load_profile
+from compact_docs.rules.profile import bundled_profile_names, load_profile
 
-BEXLEY = Path(__file__).resolve().parent.parent / "compact_docs" / "profiles" / "bexley.toml"
+BEXLEY = PROFILES / "bexley.toml"
 
 
 def test_bundled_profiles() -> None:

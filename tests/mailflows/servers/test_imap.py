@@ -1,4 +1,4 @@
-"""mailflows.imap against a real Dovecot: login, folders, fetches, moves, IDLE and secrets."""
+"""mailflows.servers.imap against a real Dovecot: login, folders, fetches, moves, IDLE and secrets."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from servers import (
 )
 
 from compact_docs.errors import MailError
-from mailflows.imap import (
+from mailflows.servers.imap import (
     CopiedMessages,
     Disconnected,
     ImapAccount,

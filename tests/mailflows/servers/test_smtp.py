@@ -1,4 +1,4 @@
-"""mailflows.smtp against a real SMTP server (aiosmtpd): plain, STARTTLS, TLS, secrets."""
+"""mailflows.servers.smtp against a real SMTP server (aiosmtpd): plain, STARTTLS, TLS, secrets."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from servers import SmtpServer, free_port
 
 from compact_docs.errors import MailError
-from mailflows.imap import Disconnected
-from mailflows.smtp import SmtpAccount, SmtpConnection, SmtpRefused, send_message
+from mailflows.servers.imap import Disconnected
+from mailflows.servers.smtp import SmtpAccount, SmtpConnection, SmtpRefused, send_message
 
 PASSWORD_ENV = "TEST_SMTP_PASSWORD"
 
