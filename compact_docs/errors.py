@@ -1,6 +1,30 @@
-"""The one error hierarchy of compact-docs: every failure a user can cause is a CompactError."""
+"""The one error hierarchy of compact-docs: every failure a user can cause is a CompactError.
+
+::
+
+    CompactError                 exit code 1; the CLI prints any of these as one line
+    ├── InvalidData              2   a data file or rows file that cannot be read or is not valid
+    ├── ProfileError             2   a Compact profile that is unknown, unreadable or malformed
+    ├── ComplianceError          1   a letter refused because a check found an error (has .report)
+    ├── TemplateError            2   a template that is missing, malformed or fails to render
+    ├── OutputError              2   a file that exists, or a name that would leave its folder
+    ├── RegisterError            2   a case register that cannot be opened, or a refused case change
+    ├── ConfigError              2   a mail configuration that is missing or malformed
+    └── MailError                2   a mailbox or mail server that cannot be read, reached or written
+        ├── Disconnected         2   the server dropped the session or cannot be reached (retry later)
+        └── SmtpRefused          2   the SMTP server refused a message (.permanent for a 5xx reply)
+
+Errors from the libraries underneath (pydantic, docxtpl, WeasyPrint, imaplib, smtplib, sqlite3)
+are wrapped where they enter, ``raise TemplateError(...) from exc``, so callers catch these only.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compact_docs.rules.checks import Report
 
 
 class CompactError(Exception):
@@ -27,12 +51,12 @@ class ProfileError(CompactError):
 class ComplianceError(CompactError):
     """Raised when a letter is refused because its checks found an error.
 
-    Carries the report so a caller can show every finding.
+    ``report`` is the compliance report, so a caller can show every finding.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str, report: object | None = None) -> None:
+    def __init__(self, message: str, report: Report | None = None) -> None:
         super().__init__(message)
         self.report = report
 
@@ -65,3 +89,25 @@ class MailError(CompactError):
     """Raised when a mailbox or mail server cannot be read, reached or written."""
 
     exit_code = 2
+
+
+class Disconnected(MailError):
+    """Raised when a mail server cannot be reached or drops the session (BYE, EOF, reset, timeout,
+    SMTP 421).
+
+    Reconnecting later may succeed: the watcher reconnects with backoff and catches up, and an
+    acknowledgement is tried again later.
+    """
+
+
+class SmtpRefused(MailError):
+    """Raised when the SMTP server refuses a message: its sender, every recipient, or its content.
+
+    ``permanent`` is set for a 5xx reply (RFC 5321 section 4.2.1): sending the same message
+    again will be refused again. ``replies`` holds the refused recipients' replies, if any.
+    """
+
+    def __init__(self, text: str, *, permanent: bool, replies: Mapping[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.permanent = permanent
+        self.replies = dict(replies or {})

@@ -11,8 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from compact_docs.errors import InvalidData
-from compact_docs.models import KINDS, MODELS, Letter, model_for
-from compact_docs.validation import describe_validation_error as describe_validation_error
+from compact_docs.kinds import KINDS
+from compact_docs.models import MODELS, Letter, model_for
+from compact_docs.validation import describe_validation_error
 
 
 class _TextDatesLoader(yaml.SafeLoader):

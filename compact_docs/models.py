@@ -9,8 +9,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from compact_docs.kinds import KINDS as KINDS
-from compact_docs.kinds import Kind as Kind
 from compact_docs.rules.dates import Delivery
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200

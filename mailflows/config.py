@@ -6,20 +6,18 @@ import os
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from compact_docs.errors import ConfigError
 from compact_docs.rules.profile import Profile, load_profile
 from compact_docs.validation import describe_validation_error
+from mailflows.servers.credentials import Security, is_loopback
 from mailflows.signals import Signals
 
 CONFIG_ENV = "COMPACT_CONFIG"
 DEFAULT_CONFIG_NAME = "compact.toml"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-Security = Literal["tls", "starttls", "none"]
 
 
 class _Section(BaseModel):
@@ -34,44 +32,39 @@ class _Section(BaseModel):
         return data
 
 
-class ImapSettings(_Section):
-    """Where the dispute mailbox lives (the watcher reads it)."""
+class _ServerSettings(_Section):
+    """A mail server and how to reach it: what [mail.imap] and [mail.smtp] share."""
 
     host: str
-    port: int | None = Field(default=None, ge=1, le=65535)  # default: 993 for tls, 143 otherwise
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: the usual one for the security
+    security: Security
+    oauth2_token_env: str | None = None
+    oauth2_token_command: str | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _plain_text_on_loopback_only(self) -> _ServerSettings:
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError("security = 'none' is allowed only on loopback (127.0.0.1, ::1)")
+        return self
+
+
+class ImapSettings(_ServerSettings):
+    """Where the dispute mailbox lives (the watcher reads it); port 993 for tls, 143 otherwise."""
+
     security: Security = "tls"
     username: str
     password_env: str = "COMPACT_IMAP_PASSWORD"
-    oauth2_token_env: str | None = None
-    oauth2_token_command: str | None = None
     inbox: str = "INBOX"
-    timeout_seconds: float = Field(default=60.0, gt=0)
-
-    @model_validator(mode="after")
-    def _plain_text_on_loopback_only(self) -> ImapSettings:
-        if self.security == "none" and self.host not in LOOPBACK:
-            raise ValueError("security = 'none' is allowed only on loopback (127.0.0.1, ::1)")
-        return self
 
 
-class SmtpSettings(_Section):
-    """How acknowledgements are sent."""
+class SmtpSettings(_ServerSettings):
+    """How acknowledgements are sent; port 465 for tls, 587 for starttls, 25 for none."""
 
-    host: str
-    port: int | None = Field(default=None, ge=1, le=65535)  # default: 465 for tls, 587 starttls, 25 none
     security: Security = "starttls"
     username: str | None = None
     password_env: str | None = "COMPACT_SMTP_PASSWORD"
-    oauth2_token_env: str | None = None
-    oauth2_token_command: str | None = None
     sender: str = Field(alias="from")
-    timeout_seconds: float = Field(default=60.0, gt=0)
-
-    @model_validator(mode="after")
-    def _plain_text_on_loopback_only(self) -> SmtpSettings:
-        if self.security == "none" and self.host not in LOOPBACK:
-            raise ValueError("security = 'none' is allowed only on loopback (127.0.0.1, ::1)")
-        return self
 
 
 class Folders(_Section):

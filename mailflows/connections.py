@@ -6,10 +6,10 @@ import ssl
 from collections.abc import Mapping
 
 from compact_docs.doctor import SetupCheck
-from compact_docs.errors import ConfigError, MailError
+from compact_docs.errors import ConfigError, Disconnected, MailError
 from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows.config import MailConfig
-from mailflows.servers.imap import Disconnected, ImapAccount, ImapConnection
+from mailflows.servers.imap import ImapAccount, ImapConnection
 from mailflows.servers.smtp import SmtpAccount, SmtpConnection
 
 

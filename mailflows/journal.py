@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from compact_docs.register.cases import CaseRegister
-from mailflows.servers.imap import CopiedMessages, FolderState, ImapConnection
+from mailflows.servers.imap import ImapConnection
+from mailflows.servers.imap_responses import CopiedMessages, FolderState
+from mailflows.tables import MAILBOX_TABLES
 
 log = logging.getLogger("mailflows.watch")
 _UNFINISHED = "('recorded', 'copied')"
@@ -36,7 +38,7 @@ class JournalEntry:
 
 
 class MailboxJournal:
-    """The journal table of a case register (its migrations 2 and 3), read and written in its transactions.
+    """The journal table of a case register (mailflows' tables), read and written in its transactions.
 
     A UID means something only together with its folder's UIDVALIDITY (RFC 3501 section 2.3.1.1),
     so entries of an older UIDVALIDITY never match messages of the new one; those messages are
@@ -44,6 +46,7 @@ class MailboxJournal:
     """
 
     def __init__(self, register: CaseRegister) -> None:
+        register.apply(MAILBOX_TABLES)
         self.register = register
 
     def entries(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> dict[int, JournalEntry]:

@@ -15,15 +15,15 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
-from compact_docs.errors import MailError
+from compact_docs.errors import Disconnected, MailError, SmtpRefused
 from compact_docs.register.cases import CaseRegister
 from mailflows.acknowledgement import build_acknowledgement
 from mailflows.config import MailConfig
 from mailflows.facts import automatic_reasons
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision
-from mailflows.servers.imap import Disconnected
-from mailflows.servers.smtp import SmtpAccount, SmtpConnection, SmtpRefused
+from mailflows.servers.smtp import SmtpAccount, SmtpConnection
+from mailflows.tables import MAILBOX_TABLES
 
 log = logging.getLogger("mailflows.watch")
 
@@ -101,6 +101,7 @@ class Outbox:
 
     def __init__(self, register: CaseRegister, *, daily_limit: int = 5,
                  retry_after: timedelta = timedelta(minutes=5)) -> None:
+        register.apply(MAILBOX_TABLES)
         self.register = register
         self.daily_limit = daily_limit
         self.retry_after = retry_after

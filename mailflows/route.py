@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.errors import MailError
-from compact_docs.register.cases import CaseRegister, RecordedMessage
+from compact_docs.register.cases import ROUTING_ACTOR, CaseRegister, RecordedMessage
 from compact_docs.rules.disputes import decide_stage
 from mailflows.config import MailConfig
 from mailflows.facts import clean_subject, extract_facts, own_words
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
 from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.tables import MAILBOX_TABLES
 
-ROUTING_ACTOR = "compact-docs routing rules"
 EXCERPT_CHARS = 2_000
 """How much of a message's own words the register keeps, for a case's letters."""
 
@@ -45,6 +45,21 @@ class RoutingDecision:
     subject: str = ""
     source: str | None = None
 
+    @classmethod
+    def from_record(cls, recorded: RecordedMessage, *, already_recorded: bool = True,
+                    note: str | None = None, subject: str | None = None) -> RoutingDecision:
+        """The decision the register kept for a message (never acknowledged again).
+
+        `note` is added to its reasons; `subject` replaces the recorded one (as parsed now).
+        """
+        return cls(
+            disposition=recorded.disposition, stage=recorded.stage, case_ref=recorded.case_ref,
+            organisation=recorded.organisation, commissioned=recorded.commissioned,
+            message_id=recorded.message_id,
+            reasons=recorded.reasons if note is None else (*recorded.reasons, note),
+            already_recorded=already_recorded,
+            subject=recorded.subject if subject is None else subject, source=recorded.source)
+
     def to_dict(self) -> dict[str, Any]:
         """The `mail classify --json` / `mail route --json` object."""
         return {
@@ -55,17 +70,15 @@ class RoutingDecision:
 
 
 def open_register(config: MailConfig, *, readonly: bool = False) -> CaseRegister:
-    """The case register a configuration names, under its profile (read-only never creates it)."""
-    return CaseRegister(config.database_path, config.compact_profile, readonly=readonly)
+    """The case register a configuration names, under its profile (read-only never creates it),
+    with the mailbox's own tables."""
+    return CaseRegister(config.database_path, config.compact_profile, readonly=readonly,
+                        tables=(MAILBOX_TABLES,))
 
 
-def _from_record(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDecision:
-    note = f"already recorded at {recorded.recorded}: not routed again"
-    return RoutingDecision(
-        disposition=recorded.disposition, stage=recorded.stage, case_ref=recorded.case_ref,
-        organisation=recorded.organisation, commissioned=recorded.commissioned,
-        message_id=recorded.message_id, reasons=(*recorded.reasons, note), action="none",
-        acknowledge=False, already_recorded=True, subject=parsed.subject, source=recorded.source)
+def _already_routed(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDecision:
+    return RoutingDecision.from_record(
+        recorded, note=f"already recorded at {recorded.recorded}: not routed again", subject=parsed.subject)
 
 
 def content_identity(parsed: ParsedMessage) -> str:
@@ -114,7 +127,7 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
     config = config or MailConfig()
     message_id, recorded, reused = message_identity_in(parsed, register)
     if recorded is not None:
-        return _from_record(recorded, parsed)
+        return _already_routed(recorded, parsed)
     facts = extract_facts(parsed, config, register)
     decision = decide_stage(config.compact_profile, facts)
     reply_to = parsed.reply_to or parsed.from_address
@@ -148,7 +161,7 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
     with register.transaction():
         recorded = register.recorded_message(decision.message_id)
         if recorded is not None:
-            return _from_record(recorded, parsed)
+            return _already_routed(recorded, parsed)
         reason = decision.reasons[-1] if decision.reasons else ""
         case_ref = decision.case_ref
         sender = parsed.from_address

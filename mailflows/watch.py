@@ -6,15 +6,14 @@ import logging
 import signal
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 from typing import Any
 
-from compact_docs.errors import CompactError, MailError
+from compact_docs.errors import CompactError, Disconnected, MailError
 from compact_docs.register.cases import CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
@@ -23,12 +22,11 @@ from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
 from mailflows.route import RoutingDecision, classify, open_register, record
-from mailflows.servers.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
+from mailflows.servers.imap import ImapConnection
+from mailflows.servers.imap_responses import FetchedMessage, FolderState
 
 log = logging.getLogger("mailflows.watch")
 
-STOP_POLL_SECONDS = 0.5
-"""How often a waiting watcher looks at its stop flag (IDLE itself sends nothing meanwhile)."""
 ONCE_RECONNECTS = 3
 """How many lost connections `--once` rides out before it gives up."""
 _NEW_MAIL = frozenset({b"EXISTS", b"RECENT"})
@@ -199,22 +197,10 @@ class MailboxWatcher:
 
     def _wait_for_mail(self) -> None:
         """IDLE (RFC 2177) until new mail arrives, the renewal time comes, or ``stop`` is set."""
-        connection = self.connection
-        renew_at = time.monotonic() + self.settings.idle_renew_minutes * 60
-        connection.idle()
-        try:
-            while not self.stop.is_set():
-                left = renew_at - time.monotonic()
-                if left <= 0:
-                    log.info("renewing IDLE")
-                    return
-                responses = connection.idle_check(min(STOP_POLL_SECONDS, left))
-                if any(len(r) > 1 and isinstance(r[1], bytes) and r[1].upper() in _NEW_MAIL
-                       for r in responses):
-                    return
-        finally:
-            if connection.idling:
-                connection.idle_done()
+        renew = self.settings.idle_renew_minutes * 60
+        arrived = self.connection.wait_for_changes(renew, renew_after=renew, stop=self.stop, kinds=_NEW_MAIL)
+        if not arrived and not self.stop.is_set():
+            log.info("renewing IDLE")
 
     # -- catching up -------------------------------------------------------------------------
 
@@ -293,19 +279,17 @@ class MailboxWatcher:
                state: FolderState, message: FetchedMessage, parsed: ParsedMessage) -> WatchedMessage:
         source = f"imap://{self.account.host}/{self.inbox};UIDVALIDITY={state.uidvalidity}/;UID={message.uid}"
         notes: list[str] = []
-        register.execute("SAVEPOINT route_one")
         try:
-            decision = classify(parsed, self.config, register)
-            if not decision.already_recorded:
-                decision = record(decision, parsed, register, source)
-                if self.smtp is not None:
-                    notes += self._acknowledge(register, outbox, decision, parsed)
+            with register.savepoint():
+                decision = classify(parsed, self.config, register)
+                if not decision.already_recorded:
+                    decision = record(decision, parsed, register, source)
+                    if self.smtp is not None:
+                        notes += self._acknowledge(register, outbox, decision, parsed)
         except Exception as exc:  # one bad message must not stop the mailbox
-            register.execute("ROLLBACK TO route_one")
             log.warning("UID %d could not be routed (%s): it goes to needs-triage", message.uid, exc,
                         exc_info=not isinstance(exc, CompactError))
             decision = self._triage(register, parsed, source, exc)
-        register.execute("RELEASE route_one")
         if message.truncated:
             notes.append(f"over the size cap ({message.size} bytes): read its header and the start "
                          "of its text")
@@ -316,13 +300,11 @@ class MailboxWatcher:
 
     def _acknowledge(self, register: CaseRegister, outbox: Outbox, decision: RoutingDecision,
                      parsed: ParsedMessage) -> list[str]:
-        register.execute("SAVEPOINT acknowledge_one")
         try:
-            queued, why_not = acknowledge(decision, parsed, self.config, outbox)
+            with register.savepoint():
+                queued, why_not = acknowledge(decision, parsed, self.config, outbox)
         except CompactError as exc:  # the routing stands; only the reply is given up
-            register.execute("ROLLBACK TO acknowledge_one")
             queued, why_not = None, f"no acknowledgement: {exc}"
-        register.execute("RELEASE acknowledge_one")
         if queued is None:
             return [why_not] if why_not else []
         self.summary.acknowledgements_queued += 1
@@ -335,7 +317,7 @@ class MailboxWatcher:
             message_id=parsed.message_id, disposition="needs-triage", stage=None, case_ref=None,
             organisation=None, commissioned=None, reasons=(reason,), subject=parsed.subject,
             sender=parsed.from_address, sender_name=parsed.from_name, source=source))
-        return _decision(recorded, already_recorded=False)
+        return RoutingDecision.from_record(recorded, already_recorded=False)
 
     def _resumed(self, register: CaseRegister, entry: JournalEntry) -> WatchedMessage:
         recorded = register.recorded_message(entry.message_id)
@@ -345,9 +327,8 @@ class MailboxWatcher:
                 commissioned=None, message_id=entry.message_id, already_recorded=True,
                 reasons=("recorded by an earlier run, which stopped before moving it",))
         else:
-            decision = _decision(recorded, already_recorded=True)
-            decision = replace(decision, reasons=(
-                *decision.reasons, "recorded by an earlier run, which stopped before moving it"))
+            decision = RoutingDecision.from_record(
+                recorded, note="recorded by an earlier run, which stopped before moving it")
         return WatchedMessage(entry.uid, decision, entry.destination, resumed=True)
 
     def _deliver(self, outbox: Outbox) -> None:
@@ -356,14 +337,6 @@ class MailboxWatcher:
         delivery = deliver(outbox, self.smtp, environ=self.environ, ssl_context=self.ssl_context)
         self.summary.acknowledgements_sent += delivery.sent
         self.summary.acknowledgements_waiting = delivery.waiting
-
-
-def _decision(recorded: RecordedMessage, *, already_recorded: bool) -> RoutingDecision:
-    return RoutingDecision(
-        disposition=recorded.disposition, stage=recorded.stage, case_ref=recorded.case_ref,
-        organisation=recorded.organisation, commissioned=recorded.commissioned,
-        message_id=recorded.message_id, reasons=recorded.reasons,
-        already_recorded=already_recorded, subject=recorded.subject, source=recorded.source)
 
 
 def _log_message(watched: WatchedMessage) -> None:

@@ -9,11 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from compact_docs.register.cases import Case, CaseEvent, CaseRegister
+from compact_docs.register.cases import ROUTING_ACTOR, Case, CaseEvent, CaseRegister
 from compact_docs.rendering.renderer import FORMATS, RenderResult, render
-
-ROUTING_ACTORS = frozenset({"compact-docs routing rules"})
-"""Actors whose event reasons are the rules' own words rather than a person's."""
 
 
 def _day(stamp: str) -> date:
@@ -56,7 +53,7 @@ def _tried(register: CaseRegister, case: Case, events: Sequence[CaseEvent]) -> l
             continue
         left = profile.stage(event.stage - 1)
         why = event.reason
-        if event.actor in ROUTING_ACTORS and event.message_id:
+        if event.actor == ROUTING_ACTOR and event.message_id:
             message = register.recorded_message(event.message_id)
             why = _summary(message.excerpt, 400) if message and message.excerpt else why
         tried.append({"date": _day(event.at).isoformat(),
@@ -118,7 +115,7 @@ def _policy_decision(register: CaseRegister, case: Case, events: Sequence[CaseEv
                        and e.stage == case.stage), None)
     if escalation is None:
         return f"The policy question raised in case {case.ref}: {case.topic}"
-    if escalation.actor not in ROUTING_ACTORS:
+    if escalation.actor != ROUTING_ACTOR:
         return escalation.reason
     message = register.recorded_message(escalation.message_id) if escalation.message_id else None
     if message and message.excerpt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.errors import RegisterError
-from compact_docs.register import schema as register_schema
-from compact_docs.register.schema import MIGRATIONS as MIGRATIONS
-from compact_docs.register.schema import SCHEMA_VERSION as SCHEMA_VERSION
-from compact_docs.register.schema import register_migration as register_migration
-from compact_docs.rules.profile import Profile
+from compact_docs.register.schema import REGISTER_TABLES, Migrations, applied_version, migrate
+from compact_docs.rules.profile import CASE_PREFIX, Profile
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+ROUTING_ACTOR = "compact-docs routing rules"
+"""Who the register names for what the routing rules did; their reasons are the rules' own words."""
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -103,21 +103,26 @@ class CaseRegister:
     """
 
     def __init__(self, path: str | Path, profile: Profile, *, readonly: bool = False,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now, tables: Iterable[Migrations] = ()) -> None:
         self.path = Path(path)
         self.profile = profile
         self.readonly = readonly
         self._clock = clock
+        self._in_memory = readonly and not self.path.exists()
+        self._applied: set[str] = set()
+        self._savepoints = 0
         self._conn = self._connect()
         try:
             self._prepare()
+            for migrations in (REGISTER_TABLES, *tables):
+                self.apply(migrations)
         except BaseException:
             self._conn.close()
             raise
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            if self.readonly and not self.path.exists():
+            if self._in_memory:
                 # Nothing recorded yet: an empty register in memory, so reading never creates a file.
                 conn = sqlite3.connect(":memory:", isolation_level=None)
             elif self.readonly:
@@ -137,48 +142,43 @@ class CaseRegister:
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             self._conn.execute("PRAGMA foreign_keys = ON")
-            in_memory = self.readonly and not self.path.exists()
-            if self.readonly and not in_memory:
-                version = self._version()
-                if version < SCHEMA_VERSION:
-                    raise RegisterError(
-                        f"the case register {self.path} has schema version {version}, older than "
-                        f"this compact-docs ({SCHEMA_VERSION}); run a command that writes it, such "
-                        "as `compact-docs mail route`, to upgrade it"
-                    )
-                return
-            if not in_memory:
+            if not self.readonly:
                 self._conn.execute("PRAGMA journal_mode = WAL")
-            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path} is not a usable case register: {exc}") from exc
 
-    def _version(self) -> int:
-        row = self._conn.execute("PRAGMA user_version").fetchone()
-        return int(row[0])
+    def apply(self, migrations: Migrations) -> None:
+        """Bring one owner's tables up to date; a read-only register must already be (RegisterError).
 
-    def _migrate(self) -> None:
-        migrations = register_schema.MIGRATIONS  # read now: a later module may have added its own
-        if self._version() >= migrations[-1][0]:
+        The register applies its own tables when opened; a package that keeps tables in it
+        applies its own before using them (once per open register).
+        """
+        if migrations.owner in self._applied:
             return
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            version = self._version()  # another process may have migrated while we waited
-            for number, _description, sql in migrations:
-                if number > version:
-                    for statement in sql.split(";"):
-                        if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {number}")
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+            if self.readonly and not self._in_memory:
+                version = applied_version(self._conn, migrations)
+                if version < migrations.latest:
+                    tables = "" if migrations is REGISTER_TABLES else f" of its {migrations.owner} tables"
+                    raise RegisterError(
+                        f"the case register {self.path} has schema version {version}{tables}, older "
+                        f"than this compact-docs ({migrations.latest}); run a command that writes it, "
+                        "such as `compact-docs mail route`, to upgrade it"
+                    )
+            else:
+                migrate(self._conn, migrations, self.now())
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path} is not a usable case register: {exc}") from exc
+        self._applied.add(migrations.owner)
+
+    def version_of(self, migrations: Migrations) -> int:
+        """How far one owner's tables are in this register."""
+        return applied_version(self._conn, migrations)
 
     @property
     def schema_version(self) -> int:
-        """The schema version of the open register (PRAGMA user_version)."""
-        return self._version()
+        """The version of the register's own tables."""
+        return self.version_of(REGISTER_TABLES)
 
     def close(self) -> None:
         """Close the connection."""
@@ -208,6 +208,25 @@ class CaseRegister:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[CaseRegister]:
+        """A part of the current transaction that an error inside undoes alone (then re-raised).
+
+        For one message of a batch that fails: its changes go, the batch's others stay.
+        """
+        if not self._conn.in_transaction:
+            raise RegisterError("a savepoint is part of a transaction: open one first")
+        self._savepoints += 1
+        name = f"part_{self._savepoints}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield self
+        except BaseException:
+            self.execute(f"ROLLBACK TO {name}")
+            raise
+        finally:
+            self.execute(f"RELEASE {name}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one SQL statement on the register (for modules that extend its schema)."""
@@ -412,10 +431,11 @@ class CaseRegister:
             return recorded
 
 
-_REF_SHAPE = r"{prefix}-\d{{4}}-\d{{4,}}"
+def case_ref_pattern(profile: Profile | None = None) -> re.Pattern[str]:
+    """A case reference in brackets, as it travels in subjects: [BXC-2026-0007].
 
-
-def case_ref_pattern(profile: Profile) -> re.Pattern[str]:
-    """The pattern of a case reference in brackets, as it travels in subjects: [BXC-2026-0007]."""
-    return re.compile(r"\[\s*(" + _REF_SHAPE.format(prefix=re.escape(profile.case_prefix)) + r")\s*\]",
-                      re.IGNORECASE)
+    Group 1 is the reference; the case of its letters and spaces inside the brackets do not
+    matter. With a profile, its prefix only; without, any prefix a profile may have.
+    """
+    prefix = re.escape(profile.case_prefix) if profile is not None else CASE_PREFIX
+    return re.compile(r"\[\s*(" + prefix + r"-\d{4}-\d{4,})\s*\]", re.IGNORECASE)

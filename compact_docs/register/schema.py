@@ -1,13 +1,63 @@
-"""The case register's schema: numbered SQLite migrations, applied in order, never edited once shipped."""
+"""The case register's schema: each owner's tables as numbered migrations, applied in order.
+
+The register's own tables (cases, events, messages) are one owner's; another package that keeps
+tables in the register (mailflows: the watcher's journal, the outbox) declares its own
+``Migrations`` and applies them itself. The ``schema_migrations`` table records what each owner
+has applied. A register made before it kept one sequence for everyone in ``PRAGMA user_version``;
+a migration's ``legacy`` number is its place in that sequence, so such a register is read right,
+and ``user_version`` still grows with them for a compact-docs of that time.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
+
 from compact_docs.errors import RegisterError
 
-# Each migration moves the schema from the version before it to its own number. Later issues
-# append their own (the IMAP watcher's journal) with the next number; never edit a shipped one.
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "cases, events, case messages and routed messages", """
+LEDGER = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        owner TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        applied TEXT NOT NULL,
+        PRIMARY KEY (owner, number)
+    )
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of an owner's schema: never edited once shipped; a later change is a new step."""
+
+    number: int
+    description: str
+    sql: str
+    legacy: int | None = None
+    """Its number in the single sequence (PRAGMA user_version) of registers made before owners."""
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """One owner's tables in the case register: migrations numbered 1, 2, 3 ... in order."""
+
+    owner: str
+    steps: tuple[Migration, ...]
+
+    def __post_init__(self) -> None:
+        numbers = [step.number for step in self.steps]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise RegisterError(f"the {self.owner} migrations must be numbered 1, 2, 3 ... in order, "
+                                f"not {numbers}")
+
+    @property
+    def latest(self) -> int:
+        """The version these tables are at once every step is applied."""
+        return len(self.steps)
+
+
+REGISTER_TABLES = Migrations("register", (
+    Migration(1, "cases, events, case messages and routed messages", """
         CREATE TABLE cases (
             ref TEXT PRIMARY KEY,
             year INTEGER NOT NULL,
@@ -58,85 +108,53 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             excerpt TEXT NOT NULL DEFAULT '',
             recorded TEXT NOT NULL
         );
-    """),
-    (2, "the IMAP watcher's journal and acknowledgement outbox", """
-        CREATE TABLE mailbox_journal (
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            message_id TEXT NOT NULL,
-            disposition TEXT NOT NULL,
-            destination TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'recorded' CHECK (state IN ('recorded', 'moved', 'stale')),
-            recorded TEXT NOT NULL,
-            moved TEXT,
-            PRIMARY KEY (folder, uidvalidity, uid)
-        );
-        CREATE INDEX mailbox_journal_message ON mailbox_journal(message_id);
-        CREATE INDEX mailbox_journal_state ON mailbox_journal(folder, uidvalidity, state);
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY,
-            message_id TEXT NOT NULL UNIQUE,
-            in_reply_to TEXT NOT NULL,
-            case_ref TEXT REFERENCES cases(ref),
-            recipient TEXT NOT NULL,
-            recipients TEXT NOT NULL,
-            content BLOB NOT NULL,
-            queued TEXT NOT NULL,
-            day TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt TEXT NOT NULL,
-            last_error TEXT,
-            sent TEXT
-        );
-        CREATE INDEX outbox_recipient_day ON outbox(recipient, day);
-        CREATE INDEX outbox_unsent ON outbox(sent, next_attempt);
-    """),
-    # SQLite cannot change a CHECK constraint in place: the journal table is made again.
-    (3, "the journal's 'copied' state (servers without MOVE); outbox refusals and give-ups", """
-        CREATE TABLE mailbox_journal_3 (
-            folder TEXT NOT NULL,
-            uidvalidity INTEGER NOT NULL,
-            uid INTEGER NOT NULL,
-            message_id TEXT NOT NULL,
-            disposition TEXT NOT NULL,
-            destination TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'recorded'
-                CHECK (state IN ('recorded', 'copied', 'moved', 'stale')),
-            recorded TEXT NOT NULL,
-            moved TEXT,
-            copied TEXT,
-            copy_uidvalidity INTEGER,
-            copy_uid INTEGER,
-            PRIMARY KEY (folder, uidvalidity, uid)
-        );
-        INSERT INTO mailbox_journal_3 (folder, uidvalidity, uid, message_id, disposition,
-                                       destination, state, recorded, moved)
-            SELECT folder, uidvalidity, uid, message_id, disposition, destination, state,
-                   recorded, moved
-            FROM mailbox_journal;
-        DROP TABLE mailbox_journal;
-        ALTER TABLE mailbox_journal_3 RENAME TO mailbox_journal;
-        CREATE INDEX mailbox_journal_message ON mailbox_journal(message_id);
-        CREATE INDEX mailbox_journal_state ON mailbox_journal(folder, uidvalidity, state);
-        ALTER TABLE outbox ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';
-        ALTER TABLE outbox ADD COLUMN given_up TEXT;
-    """),
-]
+    """, legacy=1),
+))
+"""The register's own tables."""
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-"""The schema this module's own tables need; a register at or above it can be read."""
+SCHEMA_VERSION = REGISTER_TABLES.latest
+"""The version of the register's own tables this compact-docs reads and writes."""
 
 
-def register_migration(number: int, description: str, sql: str) -> None:
-    """Add a later module's migration (such as the watcher's journal) after the ones before it."""
-    for known, known_description, known_sql in MIGRATIONS:
-        if known == number:
-            if (known_description, known_sql) == (description, sql):
-                return  # the module was imported twice
-            raise RegisterError(f"migration {number} ({description}) clashes with migration {number} "
-                                f"({known_description}); number it after {MIGRATIONS[-1][0]}")
-    if number != MIGRATIONS[-1][0] + 1:
-        raise RegisterError(f"migration {number} ({description}) must follow "
-                            f"migration {MIGRATIONS[-1][0]}")
-    MIGRATIONS.append((number, description, sql))
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def applied_version(conn: sqlite3.Connection, migrations: Migrations) -> int:
+    """How far an owner's tables are: from the ledger, or, for a register made before the ledger,
+    from its single sequence."""
+    ledger = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    if ledger.fetchone() is not None:
+        row = conn.execute("SELECT MAX(number) FROM schema_migrations WHERE owner = ?",
+                           (migrations.owner,)).fetchone()
+        if row[0] is not None:
+            return int(row[0])
+    legacy = _user_version(conn)
+    return max((step.number for step in migrations.steps
+                if step.legacy is not None and step.legacy <= legacy), default=0)
+
+
+def migrate(conn: sqlite3.Connection, migrations: Migrations, now: str) -> None:
+    """Apply an owner's steps not applied yet, together (inside the caller's transaction, if any)."""
+    if applied_version(conn, migrations) >= migrations.latest:
+        return
+    own_transaction = not conn.in_transaction
+    if own_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(LEDGER)
+        version = applied_version(conn, migrations)  # another process may have migrated meanwhile
+        for step in migrations.steps[version:]:
+            for statement in step.sql.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations (owner, number, description, applied) "
+                         "VALUES (?, ?, ?, ?)", (migrations.owner, step.number, step.description, now))
+            if step.legacy is not None and step.legacy > _user_version(conn):
+                conn.execute(f"PRAGMA user_version = {int(step.legacy)}")
+        if own_transaction:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own_transaction:
+            conn.execute("ROLLBACK")
+        raise

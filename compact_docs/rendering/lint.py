@@ -12,8 +12,9 @@ from pathlib import Path
 from jinja2 import Environment, TemplateError, TemplateSyntaxError, meta, nodes
 from pydantic import BaseModel
 
+from compact_docs.kinds import KINDS
 from compact_docs.letters.blocks import CONTEXT_NAMES
-from compact_docs.models import KINDS, model_for
+from compact_docs.models import model_for
 from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
 
 _PARAGRAPH = re.compile(r"<w:p([ >/])")

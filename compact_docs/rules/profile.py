@@ -20,6 +20,9 @@ Jurisdiction = Literal["england-and-wales", "scotland", "northern-ireland"]
 
 DEFAULT_PROFILE = "bexley"
 
+CASE_PREFIX = r"[A-Z][A-Z0-9]{0,9}"
+"""What a profile's case-reference prefix may be: a capital letter, then up to nine more or digits."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -156,7 +159,7 @@ class Profile(_Strict):
     area: str
     jurisdiction: Jurisdiction = "england-and-wales"
     timezone: str = "Europe/London"
-    case_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    case_prefix: str = Field(pattern=f"^{CASE_PREFIX}$")
     contact_note: str = ""
     notice: NoticeRule
     service_notice: ServiceNoticeRule

@@ -2,48 +2,47 @@
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import imaplib
-import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
 
-from compact_docs.errors import MailError
-
-# The credential helpers moved to mailflows.servers.credentials; still importable from here.
-from mailflows.servers.credentials import Secret as Secret
-from mailflows.servers.credentials import Security as Security
-from mailflows.servers.credentials import is_loopback as is_loopback
-from mailflows.servers.credentials import read_secret as read_secret
-from mailflows.servers.credentials import require_safe_transport as require_safe_transport
-from mailflows.servers.credentials import scrub_secrets as scrub_secrets
-from mailflows.servers.credentials import xoauth2_string as xoauth2_string
+from compact_docs.errors import Disconnected, MailError
+from mailflows.servers.credentials import Security
+from mailflows.servers.imap_responses import (
+    CopiedMessages,
+    FetchedMessage,
+    FolderState,
+    MessageIdentity,
+    TextPart,
+    bye_text,
+    copied_messages,
+    fetched_flags,
+    fetched_size,
+    first_text_part,
+    folder_state,
+    stand_in,
+    untagged,
+)
+from mailflows.servers.session import ServerSession
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
 DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start
 DEFAULT_TEXT_CAP = 64 * 1024  # bytes of the first text part read from a message over the cap
 DEFAULT_BATCH_SIZE = 200  # UIDs per FETCH round
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # at most this much message data per FETCH command
-DEFAULT_IDLE_RENEW = 9 * 60.0  # seconds; RFC 2177 asks for a new IDLE at least every 29 minutes
-_CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
+CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
+"""The untagged responses that say a selected folder changed (RFC 3501 section 7.3, 7.4)."""
+STOP_POLL_SECONDS = 0.5
+"""How often IDLE looks at its stop flag, when it has one (the server sends nothing meanwhile)."""
 _DELETED = b"\\Deleted"
-_COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")  # the COPYUID code's arguments
-
-
-class Disconnected(MailError):
-    """Raised when the server cannot be reached or drops the session (BYE, EOF, reset, timeout).
-
-    Reconnecting later may succeed: the watcher reconnects with backoff and catches up.
-    """
 
 
 @dataclass(frozen=True)
@@ -72,49 +71,7 @@ class ImapAccount:
         return self.port if self.port is not None else DEFAULT_PORTS[self.security]
 
 
-@dataclass(frozen=True)
-class FolderState:
-    """What SELECT reported about a folder (RFC 3501 section 6.3.1)."""
-
-    name: str
-    uidvalidity: int
-    uidnext: int | None
-    exists: int
-
-
-@dataclass(frozen=True)
-class CopiedMessages:
-    """Messages of the selected folder that have a copy in ``folder``.
-
-    ``uids`` maps each source UID to the UID of its copy, when known: from the COPYUID answer
-    to UID COPY (UIDPLUS, RFC 4315 section 3), or from finding the copy (``find_copies``).
-    ``uidvalidity`` is the destination folder's, when known.
-    """
-
-    folder: str
-    source: tuple[int, ...]
-    uidvalidity: int | None = None
-    uids: Mapping[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FetchedMessage:
-    """One message as fetched, never marked read.
-
-    ``raw`` is the whole message, or, when the message was over the size cap (``truncated``),
-    a stand-in message made of its header and the start of its first text part, so a parser
-    sees the sender, subject, threading headers and the opening of the text. ``size`` is
-    always the full size on the server (RFC822.SIZE).
-    """
-
-    uid: int
-    size: int
-    raw: bytes
-    flags: frozenset[bytes]
-    truncated: bool = False
-
-
-class ImapConnection:
+class ImapConnection(ServerSession[ImapAccount]):
     """One logged-in IMAP4rev1 session (RFC 3501) on the dispute mailbox, built on IMAPClient.
 
     Methods are named after the protocol commands they issue. Every imaplib, IMAPClient, socket
@@ -124,6 +81,8 @@ class ImapConnection:
     subclass or a test overrides to change how the socket is opened.
     """
 
+    protocol = "IMAP"
+
     def __init__(
         self,
         account: ImapAccount,
@@ -131,12 +90,8 @@ class ImapConnection:
         environ: Mapping[str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        require_safe_transport(account.host, account.security)
-        self.account = account
-        self._environ = environ
-        self._ssl_context = ssl_context
+        super().__init__(account, environ=environ, ssl_context=ssl_context)
         self._client: IMAPClient | None = None
-        self._secret_forms: list[str] = []
         self._idling = False
         self._selected: FolderState | None = None
 
@@ -154,10 +109,6 @@ class ImapConnection:
             timeout=account.timeout,
         )
 
-    def _tls_context(self) -> ssl.SSLContext:
-        # The system's trusted CAs, hostname checked: never an unverified context.
-        return self._ssl_context or ssl.create_default_context()
-
     def connect(self) -> ImapConnection:
         """Connect, secure the channel as configured and log in (LOGIN, or AUTHENTICATE XOAUTH2).
 
@@ -165,13 +116,7 @@ class ImapConnection:
         """
         self.close()
         account = self.account
-        secret = read_secret(
-            password_env=account.password_env,
-            oauth2_token_env=account.oauth2_token_env,
-            oauth2_token_command=account.oauth2_token_command,
-            environ=self._environ,
-        )
-        self._secret_forms = secret.forms(account.username)
+        secret = self._read_secret()
         with self._errors(f"connecting to {account.host}:{account.effective_port}"):
             self._client = self._create_client()
         try:
@@ -204,6 +149,10 @@ class ImapConnection:
         except Exception:  # lost already: only the socket is left to close
             _shutdown_quietly(client)
 
+    def end(self) -> None:
+        """End the session politely: LOGOUT."""
+        self.logout()
+
     def close(self) -> None:
         """Drop the socket without a word to the server (after a failure)."""
         client, self._client = self._client, None
@@ -212,21 +161,10 @@ class ImapConnection:
         if client is not None:
             _shutdown_quietly(client)
 
-    def __enter__(self) -> ImapConnection:
-        if self._client is None:
-            self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is None:
-            self.logout()
-        else:
-            self.close()
+    @property
+    def connected(self) -> bool:
+        """Whether a session is open (as far as this side knows)."""
+        return self._client is not None
 
     @property
     def client(self) -> IMAPClient:
@@ -278,7 +216,7 @@ class ImapConnection:
         """SELECT a folder read-write and report its UIDVALIDITY, UIDNEXT and size."""
         with self._errors(f"selecting folder {name!r}"):
             response = self.client.select_folder(name)
-        self._selected = _folder_state(name, response)
+        self._selected = folder_state(name, response)
         return self._selected
 
     def examine_folder(self, name: str) -> FolderState:
@@ -286,7 +224,7 @@ class ImapConnection:
         self._selected = None
         with self._errors(f"examining folder {name!r}"):
             response = self.client.select_folder(name, readonly=True)
-        return _folder_state(name, response)
+        return folder_state(name, response)
 
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
@@ -321,16 +259,16 @@ class ImapConnection:
             # Chunks in UID order, each at most about batch_bytes, yielded before the next.
             for chunk in _chunks(present, described, size_cap, text_cap, batch_bytes):
                 found: dict[int, FetchedMessage] = {}
-                small = [uid for uid in chunk if _size(described[uid]) <= size_cap]
-                large = [uid for uid in chunk if _size(described[uid]) > size_cap]
+                small = [uid for uid in chunk if fetched_size(described[uid]) <= size_cap]
+                large = [uid for uid in chunk if fetched_size(described[uid]) > size_cap]
                 if small:
                     with self._errors("fetching messages"):
                         bodies = self.client.fetch(small, ["BODY.PEEK[]"])
                     for uid, data in bodies.items():
                         if uid in described and data.get(b"BODY[]") is not None:
                             found[uid] = FetchedMessage(
-                                uid, _size(described[uid]), bytes(data[b"BODY[]"]),
-                                _flags(described[uid]),
+                                uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
+                                fetched_flags(described[uid]),
                             )
                 if large:
                     for message in self._fetch_truncated(large, described, text_cap):
@@ -345,11 +283,11 @@ class ImapConnection:
         with self._errors("fetching message headers"):
             heads = self.client.fetch(uids, ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"])
         by_section: dict[str, list[int]] = {}
-        parts: dict[int, _TextPart | None] = {}
+        parts: dict[int, TextPart | None] = {}
         for uid in uids:
             if uid not in heads:
                 continue
-            parts[uid] = _first_text_part(heads[uid].get(b"BODYSTRUCTURE"))
+            parts[uid] = first_text_part(heads[uid].get(b"BODYSTRUCTURE"))
             part = parts[uid]
             if part is not None:
                 by_section.setdefault(part.section, []).append(uid)
@@ -365,9 +303,9 @@ class ImapConnection:
             header = bytes(heads[uid].get(b"BODY[HEADER]") or b"")
             yield FetchedMessage(
                 uid=uid,
-                size=_size(described[uid]),
-                raw=_stand_in(header, part, texts.get(uid, b"")),
-                flags=_flags(described[uid]),
+                size=fetched_size(described[uid]),
+                raw=stand_in(header, part, texts.get(uid, b"")),
+                flags=fetched_flags(described[uid]),
                 truncated=True,
             )
 
@@ -403,7 +341,7 @@ class ImapConnection:
             codes.response("COPYUID")  # drop any an earlier command left
             self.client.copy(message_set, folder)
             _typ, copyuid = codes.response("COPYUID")
-        copied = _copied(folder, message_set, copyuid)
+        copied = copied_messages(folder, message_set, copyuid)
         if on_copied is not None:
             on_copied(copied)
         self.expunge(message_set)
@@ -464,12 +402,12 @@ class ImapConnection:
                         f"({again.uidvalidity}, was {inbox.uidvalidity}); its UIDs must be read again")
         return CopiedMessages(folder, tuple(sorted(found)), validity, found)
 
-    def _identities(self, uids: list[int]) -> dict[int, _Identity]:
+    def _identities(self, uids: list[int]) -> dict[int, MessageIdentity]:
         """What tells messages of the selected folder from their copies: header, size, date."""
         with self._errors("reading message headers"):
             data = self.client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"])
         return {
-            uid: _Identity(bytes(item.get(b"BODY[HEADER]") or b""), _size(item), item.get(b"INTERNALDATE"))
+            uid: MessageIdentity(bytes(item.get(b"BODY[HEADER]") or b""), fetched_size(item), item.get(b"INTERNALDATE"))
             for uid, item in data.items()
         }
 
@@ -504,7 +442,7 @@ class ImapConnection:
             responses = list(self.client.idle_check(timeout=timeout))
             for response in responses:
                 if response and response[0] == b"BYE":
-                    raise imaplib.IMAP4.abort(_bye_text(response))
+                    raise imaplib.IMAP4.abort(bye_text(response))
             if not responses and _peer_closed(self.client.socket()):
                 raise imaplib.IMAP4.abort("the server closed the connection")
         return responses
@@ -517,31 +455,44 @@ class ImapConnection:
         return list(responses)
 
     def wait_for_changes(
-        self, timeout: float, *, renew_after: float = DEFAULT_IDLE_RENEW
+        self,
+        timeout: float,
+        *,
+        renew_after: float,
+        stop: threading.Event | None = None,
+        kinds: frozenset[bytes] = CHANGES,
     ) -> list[tuple[Any, ...]]:
-        """IDLE until the selected folder changes (EXISTS, EXPUNGE...) or ``timeout`` passes.
+        """IDLE until the selected folder changes, ``timeout`` passes or ``stop`` is set.
 
-        Returns the change responses (empty on timeout); IDLE is ended before returning, so
-        other commands can follow. IDLE is renewed every ``renew_after`` seconds, before
-        servers and NAT boxes drop a silent session. Keep-alives ("OK Still here") are ignored.
+        Returns the untagged responses of ``kinds`` (EXISTS, EXPUNGE, RECENT, FETCH by default),
+        empty on timeout or stop; IDLE is ended before returning, so other commands can follow.
+        IDLE is renewed every ``renew_after`` seconds, before servers and NAT boxes drop a silent
+        session (RFC 2177 asks for a new IDLE at least every 29 minutes). Keep-alives ("OK Still
+        here") are ignored. With ``stop``, it is looked at every STOP_POLL_SECONDS.
         """
         deadline = time.monotonic() + timeout
         changes: list[tuple[Any, ...]] = []
-        while not changes:
-            renew_at = time.monotonic() + renew_after
-            self.idle()
-            try:
-                while not changes:
-                    now = time.monotonic()
-                    if now >= deadline or now >= renew_at:
-                        break
-                    changes = _changes(self.idle_check(min(deadline, renew_at) - now))
-            except Disconnected:
-                self._idling = False
-                raise
-            changes += _changes(self.idle_done())
+        while not changes and not (stop is not None and stop.is_set()):
+            changes = self._idle_once(min(deadline, time.monotonic() + renew_after), stop, kinds)
             if time.monotonic() >= deadline:
                 break
+        return changes
+
+    def _idle_once(self, until: float, stop: threading.Event | None,
+                   kinds: frozenset[bytes]) -> list[tuple[Any, ...]]:
+        """One IDLE command, ended (DONE) when a response of ``kinds`` comes, at ``until`` or on stop."""
+        changes: list[tuple[Any, ...]] = []
+        self.idle()
+        try:
+            while not changes and not (stop is not None and stop.is_set()):
+                left = until - time.monotonic()
+                if left <= 0:
+                    break
+                wait = left if stop is None else min(left, STOP_POLL_SECONDS)
+                changes = untagged(self.idle_check(wait), kinds)
+        finally:
+            if self._idling:  # a lost session has already stopped idling
+                changes += untagged(self.idle_done(), kinds)
         return changes
 
     def noop(self) -> None:
@@ -554,110 +505,17 @@ class ImapConnection:
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         """Wrap what imaplib, IMAPClient, sockets and TLS raise while doing ``action``."""
-        host = self.account.host
         try:
             yield
         except MailError:
             raise
         except ssl.SSLCertVerificationError as exc:
-            self.close()
-            raise MailError(self._scrub(
-                f"IMAP {host}: the server's certificate could not be verified while {action}: "
-                f"{exc.verify_message or exc}"
-            )) from exc
+            raise self._unverified(exc, action) from exc
         except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
             # abort: BYE, EOF or a garbled stream; OSError: reset, refused, timeout, TLS.
-            self.close()
-            raise Disconnected(self._scrub(
-                f"IMAP {host}: the connection failed while {action}: {_describe(exc)}"
-            )) from exc
+            raise self._lost(action, _describe(exc)) from exc
         except imaplib.IMAP4.error as exc:
-            raise MailError(self._scrub(f"IMAP {host}: failed {action}: {_describe(exc)}")) from exc
-
-    def _scrub(self, text: str) -> str:
-        return scrub_secrets(text, self._secret_forms)
-
-
-@dataclass(frozen=True)
-class _Identity:
-    """A message as COPY reproduces it: the same header bytes, size and INTERNALDATE."""
-
-    header: bytes
-    size: int
-    internaldate: Any
-
-    def search_key(self) -> tuple[bytes | list[Any], str | None]:
-        """A SEARCH that finds this message's copies (and maybe others): by Message-ID, else size."""
-        message_id = _message_id(self.header)
-        if message_id is not None:
-            return _header_search("Message-ID", message_id)
-        return ["LARGER", self.size - 1, "SMALLER", self.size + 1], None
-
-
-@dataclass(frozen=True)
-class _TextPart:
-    section: str
-    subtype: str
-    charset: str | None
-    encoding: str
-
-
-def _first_text_part(structure: Any) -> _TextPart | None:
-    """The first text/plain part (else text/html) in BODYSTRUCTURE, depth first (RFC 3501 7.4.2)."""
-    found: dict[str, _TextPart] = {}
-
-    def walk(node: Any, section: str) -> None:
-        if not isinstance(node, tuple) or not node:
-            return
-        if isinstance(node[0], list):  # multipart: (parts, subtype, ...)
-            for index, child in enumerate(node[0], start=1):
-                walk(child, f"{section}.{index}" if section else str(index))
-            return
-        maintype, subtype = _text(node[0]).lower(), _text(node[1]).lower() if len(node) > 1 else ""
-        if maintype != "text" or subtype not in ("plain", "html") or subtype in found:
-            return
-        params = node[2] if len(node) > 2 and isinstance(node[2], tuple) else ()
-        pairs = dict(zip(map(_text, params[::2]), map(_text, params[1::2]), strict=False))
-        charset = next((value for name, value in pairs.items() if name.lower() == "charset"), None)
-        encoding = _text(node[5]).lower() if len(node) > 5 and node[5] else "7bit"
-        found[subtype] = _TextPart(section or "1", subtype, charset, encoding)
-
-    walk(structure, "")
-    return found.get("plain") or found.get("html")
-
-
-_HEADER_LINE = re.compile(rb"(?m)^(?![ \t])")
-
-
-def _stand_in(header: bytes, part: _TextPart | None, text: bytes) -> bytes:
-    """A single-part message: the original header, the text part's content headers, its start."""
-    fields = [f for f in _HEADER_LINE.split(header) if f.strip()]
-    kept = [
-        f for f in fields
-        if not f.lower().startswith((b"content-type:", b"content-transfer-encoding:"))
-    ]
-    kept = [f if f.endswith(b"\n") else f + b"\r\n" for f in kept]
-    if part is None:
-        content = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
-        text = b""
-    else:
-        charset = f'; charset="{part.charset}"' if part.charset else ""
-        content = [
-            f"Content-Type: text/{part.subtype}{charset}\r\n".encode("ascii", "replace"),
-            f"Content-Transfer-Encoding: {part.encoding}\r\n".encode("ascii", "replace"),
-        ]
-        text = _whole_lines(text, part.encoding)
-    return b"".join(kept + content) + b"\r\n" + text
-
-
-def _whole_lines(text: bytes, encoding: str) -> bytes:
-    """Cut a partial body where it still decodes: at the last line end, or base64 quantum."""
-    cut = text.rfind(b"\n")
-    if cut >= 0:
-        return text[: cut + 1]
-    if encoding == "base64":
-        return text[: len(text) - len(text) % 4]
-    return text
+            raise self._failed(action, _describe(exc)) from exc
 
 
 def _chunks(
@@ -667,7 +525,7 @@ def _chunks(
     group: list[int] = []
     total = 0
     for uid in uids:
-        size = _size(described[uid])
+        size = fetched_size(described[uid])
         if size > size_cap:
             size = text_cap + 16 * 1024  # the header and the start of the text
         if group and total + size > limit:
@@ -679,87 +537,9 @@ def _chunks(
         yield group
 
 
-def _folder_state(name: str, response: Mapping[bytes, Any]) -> FolderState:
-    return FolderState(
-        name=name,
-        uidvalidity=int(response[b"UIDVALIDITY"]),
-        uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
-        exists=int(response.get(b"EXISTS", 0)),
-    )
-
-
-def _copied(folder: str, source: list[int], copyuid: list[Any]) -> CopiedMessages:
-    """What a UID COPY did: with COPYUID (RFC 4315 section 3), where each copy landed."""
-    text = copyuid[-1] if copyuid and isinstance(copyuid[-1], bytes) else b""
-    found = _COPYUID.fullmatch(text.strip())
-    if found is None:
-        return CopiedMessages(folder, tuple(source))
-    sources, copies = _uid_set(found.group(2)), _uid_set(found.group(3))
-    # The two sets are listed in corresponding order; anything else is not trusted.
-    uids = dict(zip(sources, copies, strict=True)) if len(sources) == len(copies) else {}
-    return CopiedMessages(folder, tuple(source), int(found.group(1)), uids)
-
-
-def _uid_set(text: bytes) -> list[int]:
-    """The UIDs of a uid-set such as ``4,7:9`` in the order given (``9:7`` is the same as ``7:9``)."""
-    uids: list[int] = []
-    for part in text.split(b","):
-        first, _, last = part.partition(b":")
-        low, high = sorted((int(first), int(last or first)))
-        uids.extend(range(low, high + 1))
-    return uids
-
-
-def _message_id(header: bytes) -> str | None:
-    """The Message-ID in a message header (ASCII or UTF-8), if it has a usable one."""
-    try:
-        text = header.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    value = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text).get("Message-ID")
-    if not isinstance(value, str):
-        return None
-    value = "".join(value.split())
-    return value if value and value.isprintable() else None
-
-
-def _header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | None]:
-    """A ``HEADER name value`` search key and its CHARSET (RFC 3501 section 6.4.4).
-
-    An ASCII value goes as a quoted string; any other as a UTF-8 literal (IMAPClient sends
-    8-bit arguments as literals), with ``CHARSET UTF-8``.
-    """
-    if value.isascii():
-        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'HEADER {name} "{quoted}"'.encode("ascii"), None
-    return [b"HEADER", name.encode("ascii"), value.encode("utf-8")], "UTF-8"
-
-
-def _size(data: Mapping[bytes, Any]) -> int:
-    return int(data.get(b"RFC822.SIZE", 0))
-
-
-def _flags(data: Mapping[bytes, Any]) -> frozenset[bytes]:
-    return frozenset(bytes(flag) for flag in data.get(b"FLAGS", ()))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("ascii", "replace")
-    return "" if value is None else str(value)
-
-
 def _folder_key(name: str) -> str:
     # INBOX is case-insensitive (RFC 3501 section 5.1); every other name is exact.
     return "INBOX" if name.upper() == "INBOX" else name
-
-
-def _changes(responses: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [r for r in responses if len(r) > 1 and isinstance(r[1], bytes) and r[1].upper() in _CHANGES]
-
-
-def _bye_text(response: tuple[Any, ...]) -> str:
-    return "BYE " + " ".join(_text(part) for part in response[1:])
 
 
 def _describe(exc: BaseException) -> str:

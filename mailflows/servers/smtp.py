@@ -8,33 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
-from types import TracebackType
 
-from compact_docs.errors import MailError
-from mailflows.servers.credentials import (
-    Secret,
-    Security,
-    read_secret,
-    require_safe_transport,
-    scrub_secrets,
-    xoauth2_string,
-)
-from mailflows.servers.imap import Disconnected
+from compact_docs.errors import MailError, SmtpRefused
+from mailflows.servers.credentials import Secret, Security, xoauth2_string
+from mailflows.servers.session import ServerSession
 
 DEFAULT_SMTP_PORTS: dict[str, int] = {"tls": 465, "starttls": 587, "none": 25}
-
-
-class SmtpRefused(MailError):
-    """Raised when the server refuses a message: its sender, every recipient, or its content.
-
-    ``permanent`` is set for a 5xx reply (RFC 5321 section 4.2.1): sending the same message
-    again will be refused again. ``replies`` holds the refused recipients' replies, if any.
-    """
-
-    def __init__(self, text: str, *, permanent: bool, replies: Mapping[str, str] | None = None) -> None:
-        super().__init__(text)
-        self.permanent = permanent
-        self.replies = dict(replies or {})
 
 
 @dataclass(frozen=True)
@@ -62,7 +41,7 @@ class SmtpAccount:
         return self.port if self.port is not None else DEFAULT_SMTP_PORTS[self.security]
 
 
-class SmtpConnection:
+class SmtpConnection(ServerSession[SmtpAccount]):
     """One SMTP session (RFC 5321) for sending a few messages, built on smtplib.
 
     Every smtplib, socket and TLS error is wrapped where it enters: ``Disconnected`` when the
@@ -71,6 +50,8 @@ class SmtpConnection:
     the connection: the one place to override.
     """
 
+    protocol = "SMTP"
+
     def __init__(
         self,
         account: SmtpAccount,
@@ -78,12 +59,8 @@ class SmtpConnection:
         environ: Mapping[str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        require_safe_transport(account.host, account.security)
-        self.account = account
-        self._environ = environ
-        self._ssl_context = ssl_context
+        super().__init__(account, environ=environ, ssl_context=ssl_context)
         self._smtp: smtplib.SMTP | None = None
-        self._secret_forms: list[str] = []
 
     def _create_smtp(self) -> smtplib.SMTP:
         """Open the socket: implicit TLS for ``tls``, plain TCP for ``starttls`` and ``none``."""
@@ -95,22 +72,11 @@ class SmtpConnection:
             )
         return smtplib.SMTP(account.host, account.effective_port, timeout=account.timeout)
 
-    def _tls_context(self) -> ssl.SSLContext:
-        return self._ssl_context or ssl.create_default_context()
-
     def connect(self) -> SmtpConnection:
         """Connect, secure the channel as configured (EHLO, STARTTLS) and log in if configured."""
         self.close()
         account = self.account
-        secret = Secret("password")
-        if account.username:
-            secret = read_secret(
-                password_env=account.password_env,
-                oauth2_token_env=account.oauth2_token_env,
-                oauth2_token_command=account.oauth2_token_command,
-                environ=self._environ,
-            )
-            self._secret_forms = secret.forms(account.username)
+        secret = self._read_secret() if account.username else Secret("password")
         with self._errors(f"connecting to {account.host}:{account.effective_port}"):
             self._smtp = self._create_smtp()
         smtp = self._smtp
@@ -198,27 +164,20 @@ class SmtpConnection:
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
+    def end(self) -> None:
+        """End the session politely: QUIT."""
+        self.quit()
+
     def close(self) -> None:
         """Drop the socket without a word to the server (after a failure)."""
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
             smtp.close()
 
-    def __enter__(self) -> SmtpConnection:
-        if self._smtp is None:
-            self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is None:
-            self.quit()
-        else:
-            self.close()
+    @property
+    def connected(self) -> bool:
+        """Whether a session is open (as far as this side knows)."""
+        return self._smtp is not None
 
     def _connected(self) -> smtplib.SMTP:
         if self._smtp is None:
@@ -227,36 +186,21 @@ class SmtpConnection:
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
-        host = self.account.host
+        """Wrap what smtplib, sockets and TLS raise while doing ``action``."""
         try:
             yield
         except MailError:
             raise
         except ssl.SSLCertVerificationError as exc:
-            self.close()
-            raise MailError(self._scrub(
-                f"SMTP {host}: the server's certificate could not be verified while {action}: "
-                f"{exc.verify_message or exc}"
-            )) from exc
+            raise self._unverified(exc, action) from exc
         except smtplib.SMTPServerDisconnected as exc:
-            self.close()
-            raise Disconnected(self._scrub(
-                f"SMTP {host}: the connection failed while {action}: {exc or type(exc).__name__}"
-            )) from exc
+            raise self._lost(action, f"{exc or type(exc).__name__}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise MailError(self._scrub(
-                f"SMTP {host}: failed {action}: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
-            )) from exc
+            raise self._failed(action, f"{exc.smtp_code} {_reply_text(exc.smtp_error)}") from exc
         except smtplib.SMTPException as exc:
-            raise MailError(self._scrub(f"SMTP {host}: failed {action}: {exc}")) from exc
+            raise self._failed(action, str(exc)) from exc
         except OSError as exc:  # after SMTPException, which is an OSError too
-            self.close()
-            raise Disconnected(self._scrub(
-                f"SMTP {host}: the connection failed while {action}: {exc or type(exc).__name__}"
-            )) from exc
-
-    def _scrub(self, text: str) -> str:
-        return scrub_secrets(text, self._secret_forms)
+            raise self._lost(action, f"{exc or type(exc).__name__}") from exc
 
 
 def send_message(

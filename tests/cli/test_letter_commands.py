@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from testdata import DATA, EXAMPLES, ROOT
 
 from cli import cli
-from compact_docs.models import KINDS
+from compact_docs.kinds import KINDS
 
 LETTERS = DATA / "letters"
 

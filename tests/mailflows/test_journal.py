@@ -7,17 +7,20 @@ from pathlib import Path
 
 from testdata import MAIL
 
-from compact_docs.register.cases import MIGRATIONS, SCHEMA_VERSION, CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.schema import REGISTER_TABLES
 from mailflows.config import require_config
 from mailflows.journal import MailboxJournal
-from mailflows.servers.imap import CopiedMessages
+from mailflows.route import open_register
+from mailflows.servers.imap_responses import CopiedMessages
+from mailflows.tables import MAILBOX_TABLES
 
 
 def test_entries_reconcile_and_retire(tmp_path: Path) -> None:
     config = require_config(MAIL / "compact.toml")
     with CaseRegister(tmp_path / "cases.db", config.compact_profile) as register:
-        assert register.schema_version >= 2
-        journal = MailboxJournal(register)
+        journal = MailboxJournal(register)  # the journal brings its own tables
+        assert register.version_of(MAILBOX_TABLES) == MAILBOX_TABLES.latest
         with register.transaction():
             for uid in (3, 4, 5):
                 journal.record("INBOX", 77, uid, message_id=f"<m{uid}@x>", disposition="stage-1",
@@ -60,19 +63,20 @@ def test_copied_entries_are_unfinished_until_moved(tmp_path: Path) -> None:
 
 
 def test_a_register_of_schema_2_keeps_its_journal_when_upgraded(tmp_path: Path) -> None:
+    """A register from before each package owned its tables: one sequence, at 2 (the journal)."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
-        for number, _description, sql in MIGRATIONS:
-            if number <= 2:
-                conn.executescript(sql)
+        for step in (REGISTER_TABLES.steps[0], MAILBOX_TABLES.steps[0]):
+            conn.executescript(step.sql)
         conn.execute("INSERT INTO mailbox_journal (folder, uidvalidity, uid, message_id, disposition, "
                      "destination, state, recorded) VALUES ('INBOX', 5, 9, '<old@x>', 'stage-2', "
                      "'Disputes/Stage 2', 'recorded', '2026-11-20T09:00:00+00:00')")
         conn.execute("PRAGMA user_version = 2")
     conn.close()
     config = require_config(MAIL / "compact.toml")
-    with CaseRegister(path, config.compact_profile) as register:
-        assert register.schema_version == SCHEMA_VERSION >= 3
+    with open_register(config.model_copy(update={"database": path})) as register:
+        assert (register.schema_version, register.version_of(MAILBOX_TABLES)) == (1, 2)
+        assert register.execute("PRAGMA user_version").fetchone()[0] == 3
         journal = MailboxJournal(register)
         [entry] = journal.pending("INBOX", 5)
         assert (entry.uid, entry.message_id, entry.state, entry.copy_uid) == (9, "<old@x>", "recorded", None)

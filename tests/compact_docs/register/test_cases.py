@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 
 from compact_docs.errors import RegisterError
-from compact_docs.register.cases import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    CaseRegister,
-    RecordedMessage,
-    case_ref_pattern,
-)
+from compact_docs.register.cases import CaseRegister, RecordedMessage, case_ref_pattern
+from compact_docs.register.schema import REGISTER_TABLES, SCHEMA_VERSION, Migration, Migrations
 from compact_docs.rules.profile import load_profile
 
 BEXLEY = load_profile("bexley")
@@ -52,7 +47,7 @@ def open_one(reg: CaseRegister, stage: int = 1, commissioned: bool | None = True
 
 
 def test_new_register_has_the_schema_version(register: CaseRegister, tmp_path: Path) -> None:
-    assert register.schema_version == SCHEMA_VERSION == MIGRATIONS[-1][0]
+    assert register.schema_version == SCHEMA_VERSION == REGISTER_TABLES.latest
     with sqlite3.connect(tmp_path / "cases.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -201,23 +196,18 @@ def test_case_ref_pattern_reads_subjects() -> None:
     assert pattern.findall("Re: BXC-2026-0007 without brackets") == []
 
 
-def test_a_later_module_adds_its_own_migration(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_package_owns_its_tables(tmp_path: Path) -> None:
     path = tmp_path / "cases.db"
     CaseRegister(path, BEXLEY).close()
-    monkeypatch.setattr("compact_docs.register.schema.MIGRATIONS", list(MIGRATIONS))
-    from compact_docs import register_schema as module
-
-    module.register_migration(SCHEMA_VERSION + 1, "journal",
-                              "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)")
-    module.register_migration(SCHEMA_VERSION + 1, "journal",  # imported twice: the same migration
-                              "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)")
-    with pytest.raises(RegisterError, match="clashes with migration"):
-        module.register_migration(SCHEMA_VERSION + 1, "other", "CREATE TABLE other (id INTEGER)")
-    with pytest.raises(RegisterError, match="must follow"):
-        module.register_migration(SCHEMA_VERSION + 5, "gap", "")
-    with CaseRegister(path, BEXLEY) as reg:
-        assert reg.schema_version == SCHEMA_VERSION + 1
+    journal = Migrations("journal", (
+        Migration(1, "journal", "CREATE TABLE journal (id INTEGER PRIMARY KEY, note TEXT)"),
+    ))
+    with pytest.raises(RegisterError, match="schema version 0 of its journal tables"):
+        CaseRegister(path, BEXLEY, readonly=True, tables=(journal,))
+    with CaseRegister(path, BEXLEY, tables=(journal,)) as reg:
+        assert (reg.schema_version, reg.version_of(journal)) == (SCHEMA_VERSION, 1)
         reg.execute("INSERT INTO journal (note) VALUES ('moved')")
-    with CaseRegister(path, BEXLEY, readonly=True) as reg:
+    with CaseRegister(path, BEXLEY, readonly=True, tables=(journal,)) as reg:
         assert reg.execute("SELECT note FROM journal").fetchone()[0] == "moved"
+    with pytest.raises(RegisterError, match="numbered 1, 2, 3"):
+        Migrations("gap", (Migration(2, "gap", ""),))

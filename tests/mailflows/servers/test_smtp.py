@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from servers import SmtpServer, free_port
 
-from compact_docs.errors import MailError
-from mailflows.servers.imap import Disconnected
-from mailflows.servers.smtp import SmtpAccount, SmtpConnection, SmtpRefused, send_message
+from compact_docs.errors import Disconnected, MailError, SmtpRefused
+from mailflows.servers.smtp import SmtpAccount, SmtpConnection, send_message
 
 PASSWORD_ENV = "TEST_SMTP_PASSWORD"
 
