@@ -30,7 +30,7 @@ Date = Annotated[date, AfterValidator(_plausible_date)]
 """A calendar date between 1900 and 2200."""
 
 Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
-"""A date and time between 1900 and 2200 (Europe/London local time when no zone is given)."""
+"""A date and time between 1900 and 2200 (the Compact's local time when no zone is given)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A string that must say something (blank is refused)."""

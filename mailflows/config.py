@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +15,7 @@ from compact_docs.errors import ConfigError
 from compact_docs.rules.profile import Profile, load_profile
 from compact_docs.validation import describe_validation_error
 from mailflows.servers.credentials import Security, is_loopback
-from mailflows.signals import Signals
+from mailflows.signals import Signals, phrase_pattern
 
 CONFIG_ENV = "COMPACT_CONFIG"
 DEFAULT_CONFIG_NAME = "compact.toml"
@@ -148,6 +149,11 @@ class Phrases(_Section):
             raise ValueError("a phrase must not be blank")
         return values
 
+    def compile(self) -> None:
+        """Compile every phrase once, so that one which cannot be matched is found (ValueError)."""
+        for phrase in (*self.dispute, *self.tried_informal, *self.escalation):
+            re.compile(phrase_pattern(phrase))
+
 
 class MailConfig(_Section):
     """A whole mail configuration; `folder` is where the file was, for relative paths."""
@@ -184,7 +190,8 @@ class MailConfig(_Section):
         """The phrase lists, defaults plus this file's phrases."""
         p = self.phrases
         return Signals.configured({"dispute": p.dispute, "tried_informal": p.tried_informal,
-                                   "escalation": p.escalation}, replace=p.replace_defaults)
+                                   "escalation": p.escalation}, replace=p.replace_defaults,
+                                  compact=self.compact_profile)
 
     def organisation_named(self, name: str | None) -> OrganisationEntry | None:
         """The directory entry of an organisation by its name, or None."""
@@ -221,7 +228,7 @@ def parse_config(text: str, source: str, folder: Path) -> MailConfig:
     except ValidationError as exc:
         raise ConfigError(f"{source}: " + "; ".join(describe_validation_error(exc))) from exc
     try:
-        config.signals  # noqa: B018 - compile the phrases now, so a bad one is reported here
+        config.phrases.compile()  # now, so a bad phrase is reported here
     except (ValueError, ArithmeticError) as exc:
         raise ConfigError(f"{source}: phrases: {exc}") from exc
     return config

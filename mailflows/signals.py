@@ -7,11 +7,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from compact_docs.rules.profile import Profile, load_profile
+
 SignalKind = Literal["dispute", "tried_informal", "escalation"]
 SIGNAL_KINDS: tuple[SignalKind, ...] = ("dispute", "tried_informal", "escalation")
 
 # Each default is a regular expression matched against lower-cased text with straight quotes and
 # single spaces. Phrases from a configuration are plain text and are escaped before use.
+# COMPACT stands for the Compact by name: "compact", after the profile's own name for it
+# ("bexley compact") or "local compact".
+COMPACT = "<compact>"
 _COMMISSIONER = (
     r"(?:commissioner|commissioning (?:manager|officer|team|lead)|contract manager|"
     r"grants? (?:officer|team|manager)|council|icb|finance team)"
@@ -41,9 +46,9 @@ DEFAULT_DISPUTE: tuple[str, ...] = (
     r"\b(?:insufficient|inadequate) notice\b",
     r"\bless than (?:three|3) months'? notice\b",
     r"\bonly (?:given|had|received) (?:us )?(?:a |two |three |four |six |\d+ )?(?:weeks?|days?)'? notice\b",
-    r"\bbreach(?:es|ed|ing)? (?:of )?(?:the )?(?:bexley |local |national )?compact\b",
+    r"\bbreach(?:es|ed|ing)? (?:of )?(?:the )?" + COMPACT + r"\b",
     r"\b(?:contrary to|not in line with|not in keeping with|against the spirit of|in breach of|"
-    r"goes against|ignor(?:ed|ing|es)) (?:the )?(?:bexley |local |national )?compact\b",
+    r"goes against|ignor(?:ed|ing|es)) (?:the )?" + COMPACT + r"\b",
     r"\bbreach of (?:contract|our agreement|the agreement|the funding agreement)\b",
     r"\b(?:cut|cuts|cutting|withdr\w+|terminat\w+|end(?:ed|ing)?|stopp\w+|reduc\w+|pull\w*)\b"
     r"[^.!?]{0,30}\bour (?:funding|grant|contract)\b",
@@ -118,6 +123,24 @@ def phrase_pattern(phrase: str) -> str:
     return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
 
 
+def compact_names(profile: Profile) -> tuple[str, ...]:
+    """The words a profile's names put before "Compact": ('bexley',) for The Bexley Compact."""
+    names: list[str] = []
+    for full in (profile.short_name, profile.name):
+        words = normalise(full).split()
+        if "compact" in words:
+            before = words[:words.index("compact")]
+            name = " ".join(before[1:] if before[:1] == ["the"] else before)
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _name_the_compact(pattern: str, names: Sequence[str]) -> str:
+    words = "|".join(r"\s+".join(map(re.escape, name.split())) for name in [*names, "local"])
+    return pattern.replace(COMPACT, f"(?:(?:{words}) )?compact")
+
+
 def _negated(text: str, start: int) -> bool:
     """True when the words just before a match, within its clause, negate it ("we have not yet ...")."""
     before = text[max(0, start - 60):start]
@@ -181,13 +204,19 @@ class Signals:
     escalation: PhraseList
 
     @classmethod
-    def defaults(cls) -> Signals:
-        """The built-in British English lists."""
-        return cls.configured({}, replace=False)
+    def defaults(cls, profile: Profile | None = None) -> Signals:
+        """The built-in British English lists, naming the profile's Compact (default: the default profile's)."""
+        return cls.configured({}, replace=False, compact=profile)
 
     @classmethod
-    def configured(cls, phrases: Mapping[str, Sequence[str]], replace: bool = False) -> Signals:
-        """Defaults plus (or, with replace, instead of) plain-text phrases per kind from a configuration."""
+    def configured(cls, phrases: Mapping[str, Sequence[str]], replace: bool = False,
+                   compact: Profile | None = None) -> Signals:
+        """Defaults plus (or, with replace, instead of) plain-text phrases per kind from a configuration.
+
+        The defaults that mention the Compact know it by the words `compact`'s names use (the
+        default profile's when not given).
+        """
+        names = compact_names(compact if compact is not None else load_profile())
         defaults: dict[SignalKind, tuple[str, ...]] = {
             "dispute": DEFAULT_DISPUTE,
             "tried_informal": DEFAULT_TRIED_INFORMAL,
@@ -196,7 +225,7 @@ class Signals:
         lists: dict[SignalKind, PhraseList] = {}
         for kind in SIGNAL_KINDS:
             extra = [phrase_pattern(p) for p in phrases.get(kind, ())]
-            base = () if replace else defaults[kind]
+            base = () if replace else tuple(_name_the_compact(p, names) for p in defaults[kind])
             lists[kind] = PhraseList.build(kind, [*base, *extra])
         return cls(lists["dispute"], lists["tried_informal"], lists["escalation"])
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from compact_docs.letters.blocks import Block, bullets, clean, facts, heading, para
 from compact_docs.models import Organisation, Party, Person
-from compact_docs.rules.dates import deemed_given, describe_period, long_date, to_london
+from compact_docs.rules.dates import deemed_given, describe_period, local_time, long_date
 from compact_docs.rules.profile import Profile
 
 INSTRUMENT_WORDS = {
@@ -129,7 +129,7 @@ def quote(profile: Profile, clause_id: str, lead: str) -> Block:
 def deemed_reason(sent: datetime, delivery: str, given: date, profile: Profile) -> str:
     """Why notice counts as given on `given`, in the words of the profile's deemed-service rule."""
     rule = profile.deemed_service
-    local = to_london(sent)
+    local = local_time(sent, profile.timezone)
     if delivery in ("email", "hand"):
         if given == local.date():
             return f"sent on a working day before {rule.cutoff:%H:%M}, so it counts that day"
@@ -157,9 +157,10 @@ def notice_dates(
     final_day: bool,
 ) -> Block:
     """The key dates of a notice: sent, counts as given, minimum notice, earliest and actual date."""
-    local = to_london(sent)
+    local = local_time(sent, profile.timezone)
     given = dates.get("notice_given") or deemed_given(
-        sent, delivery, profile.deemed_service, profile.jurisdiction)  # type: ignore[arg-type]
+        sent, delivery, profile.deemed_service, profile.jurisdiction,  # type: ignore[arg-type]
+        profile.timezone)
     rows = [
         ("Notice sent", f"{DELIVERY_WORDS.get(delivery, delivery)} on {long_date(local.date())} "
                         f"at {local:%H:%M}"),

@@ -24,8 +24,8 @@ from compact_docs.rules.dates import (
     deemed_given,
     describe_period,
     earliest_effective_date,
+    local_time,
     long_date,
-    to_london,
 )
 from compact_docs.rules.profile import Profile, ServiceNoticeRule, load_profile
 
@@ -129,7 +129,8 @@ def _notice_period(
     dates: dict[str, date],
 ) -> None:
     profile = out.profile
-    given = deemed_given(timing.sent, timing.delivery, profile.deemed_service, profile.jurisdiction)
+    given = deemed_given(timing.sent, timing.delivery, profile.deemed_service, profile.jurisdiction,
+                         profile.timezone)
     earliest = earliest_effective_date(
         given, length, unit,
         roll_off_weekend=profile.notice.roll_off_weekend, jurisdiction=profile.jurisdiction,
@@ -146,7 +147,7 @@ def _notice_period(
     if timing.effective < earliest:
         short_by = (earliest - timing.effective).days
         days = "day" if short_by == 1 else "days"
-        sent_on = to_london(timing.sent).date()
+        sent_on = local_time(timing.sent, profile.timezone).date()
         counts = "that day" if given == sent_on else f"on {long_date(given)}"
         base = (f"The change takes effect on {long_date(timing.effective)}, but notice sent by "
                 f"{timing.delivery.replace('-', ' ')} on {long_date(sent_on)} counts as "

@@ -12,8 +12,6 @@ from compact_docs.rules.profile import DeemedServiceRule, Jurisdiction, Unit
 
 Delivery = Literal["email", "hand", "first-class-post", "second-class-post"]
 
-LONDON = ZoneInfo("Europe/London")
-
 _SUBDIVISION: dict[str, str] = {
     "england-and-wales": "ENG",
     "scotland": "SCT",
@@ -76,11 +74,23 @@ def add_working_days(day: date, count: int, jurisdiction: Jurisdiction = "englan
     return day
 
 
-def to_london(moment: datetime) -> datetime:
-    """A naive datetime is read as Europe/London local time; an aware one is converted to it."""
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_time(moment: datetime, timezone: str = "Europe/London") -> datetime:
+    """A moment in the Compact's time zone (its profile's `timezone`): a naive datetime is read as
+    local time there; an aware one is converted to it."""
+    zone = _zone(timezone)
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=LONDON)
-    return moment.astimezone(LONDON)
+        return moment.replace(tzinfo=zone)
+    return moment.astimezone(zone)
+
+
+def to_london(moment: datetime) -> datetime:
+    """A moment in Europe/London time (see `local_time`)."""
+    return local_time(moment, "Europe/London")
 
 
 def deemed_given(
@@ -88,14 +98,16 @@ def deemed_given(
     delivery: Delivery,
     rule: DeemedServiceRule,
     jurisdiction: Jurisdiction = "england-and-wales",
+    timezone: str = "Europe/London",
 ) -> date:
     """The date a notice is deemed given.
 
-    Email or hand delivery on a working day before the cut-off counts that day, otherwise the
-    next working day (plus any extra working days the profile sets). Post counts on the n-th
-    working day after posting (two for first class, four for second class by default).
+    Email or hand delivery on a working day before the cut-off (local time in `timezone`) counts
+    that day, otherwise the next working day (plus any extra working days the profile sets). Post
+    counts on the n-th working day after posting (two for first class, four for second class by
+    default).
     """
-    local = to_london(sent)
+    local = local_time(sent, timezone)
     day = local.date()
     if delivery in ("email", "hand"):
         extra = rule.email_working_days if delivery == "email" else rule.hand_working_days

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailflows.signals import Signals, normalise, phrase_pattern
+from compact_docs.rules.profile import load_profile
+from mailflows.signals import Signals, compact_names, normalise, phrase_pattern
 
 SIGNALS = Signals.defaults()
 
@@ -99,3 +100,11 @@ def test_escalation_words_inside_a_tried_informal_phrase_can_be_left_out() -> No
     both = f"{text} It is still unresolved and needs a policy decision."
     found = SIGNALS.find("escalation", both, outside="tried_informal")
     assert {"still unresolved", "policy decision"} <= set(found) and "got nowhere" not in found
+
+
+def test_the_compact_is_named_as_its_profile_names_it() -> None:
+    bexley, national = load_profile("bexley"), load_profile("national")
+    assert (compact_names(bexley), compact_names(national)) == (("bexley",), ("national",))
+    assert Signals.defaults(national).find("dispute", "A breach of the National Compact.")
+    assert not Signals.defaults(national).find("dispute", "A breach of the Bexley Compact.")
+    assert Signals.defaults(national).find("dispute", "A breach of the local Compact.")

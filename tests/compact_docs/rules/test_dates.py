@@ -16,6 +16,7 @@ from compact_docs.rules.dates import (
     deemed_given,
     earliest_effective_date,
     is_working_day,
+    local_time,
     long_date,
     to_london,
 )
@@ -85,6 +86,16 @@ def test_aware_times_are_converted_to_london() -> None:
     sent = datetime(2026, 6, 1, 16, 30, tzinfo=ZoneInfo("UTC"))
     assert to_london(sent).hour == 17
     assert deemed_given(sent, "email", RULE) == date(2026, 6, 2)
+
+
+def test_the_cut_off_is_in_the_compacts_own_time_zone() -> None:
+    # 16:30 in London on a summer Monday is 11:30 in New York: before a 17:00 cut-off there.
+    from zoneinfo import ZoneInfo
+
+    sent = datetime(2026, 6, 1, 16, 30, tzinfo=ZoneInfo("Europe/London"))
+    assert local_time(sent, "America/New_York").hour == 11
+    assert deemed_given(sent, "email", RULE, timezone="America/New_York") == date(2026, 6, 1)
+    assert deemed_given(sent.replace(hour=22), "email", RULE, timezone="America/New_York") == date(2026, 6, 2)
 
 
 def test_custom_cut_off_and_post_days() -> None:
