@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from compact_docs.errors import CompactError
-from compact_docs.kinds import KINDS
+from compact_docs.kinds import DESCRIPTIONS, KINDS, Kind
+
+if TYPE_CHECKING:
+    from compact_docs.register.cases import CaseRegister
+    from compact_docs.rendering.batch import RowResult
+    from compact_docs.rules.checks import Report
+    from mailflows.config import MailConfig
+    from mailflows.route import RoutingDecision
+    from mailflows.watch import WatchedMessage
 
 
 class CompactGroup(click.Group):
     """A click group that prints a CompactError as one clear line and exits with its code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except CompactError as exc:
@@ -24,25 +36,84 @@ class CompactGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def _print_json(value: Any) -> None:
+# --- options and output that several commands share; each command words its own help where it differs
+def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    return ("docx", "pdf") if value == "both" else (value,)
+
+
+json_option = partial(click.option, "--json", "as_json", is_flag=True)
+out_option = partial(click.option, "-o", "--out", "out_dir", show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+force_option = partial(click.option, "--force", is_flag=True, help="Replace files that already exist.")
+format_option = click.option(  # the command is given the formats to make: ('docx', 'pdf') for both
+    "--format", "formats", type=click.Choice(["docx", "pdf", "both"]), default="both",
+    show_default=True, callback=_formats, help="Which files to make.")
+profile_option = partial(click.option, "--profile", "profile", default=None)
+templates_option = partial(click.option, "--templates", "templates", default=None,
+                           type=click.Path(file_okay=False, exists=True, path_type=Path),
+                           help="A folder of templates that override the bundled ones by name.")
+kind_argument = click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
+data_argument = click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+
+_CONFIG_KEY = "compact_docs.config"
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    # ctx.meta is shared by a group and its subcommands, so --config works on either side.
+    if value is not None:
+        ctx.meta[_CONFIG_KEY] = value
+
+
+config_option = click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    expose_value=False, callback=_remember_config,
+    help="The mail configuration file (default: $COMPACT_CONFIG, then ./compact.toml).")
+
+
+def _config_path() -> Path | None:
+    value = click.get_current_context().meta.get(_CONFIG_KEY)
+    return value if isinstance(value, Path) else None
+
+
+def _mail_config() -> MailConfig:
+    """The mail configuration (--config, else $COMPACT_CONFIG, else ./compact.toml), which must exist."""
+    from mailflows.config import require_config
+
+    return require_config(_config_path())
+
+
+def _open_register(*, readonly: bool = False) -> CaseRegister:
+    """The case register of the mail configuration."""
+    from mailflows.route import open_register
+
+    return open_register(_mail_config(), readonly=readonly)
+
+
+def _print_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _print_report(report: Any) -> None:
-    """A short readable compliance report."""
-    status = "compliant" if report.compliant else "NOT compliant"
-    click.echo(f"{report.kind} letter, {report.profile} profile: {status}")
-    for name, value in report.dates.items():
-        click.echo(f"  {name.replace('_', ' ')}: {value:%a %d %b %Y}")
+def _print_lines(lines: Iterable[object]) -> None:
+    for line in lines:
+        click.echo(str(line))
+
+
+def _print_json_line(item: RoutingDecision | WatchedMessage) -> None:
+    click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
+
+
+def _show(as_json: bool, data: object, lines: Iterable[object]) -> None:
+    """`data` as JSON for a script, or `lines` for a person."""
+    if as_json:
+        _print_json(data)
+    else:
+        _print_lines(lines)
+
+
+def _print_findings(report: Report) -> None:
+    """Each finding on stderr, one line of code and clause, one of message."""
     for finding in report.findings:
-        click.echo(f"  [{finding.severity}] {finding.code} ({finding.clause})")
-        click.echo(f"      {finding.message}")
-    if not report.findings:
-        click.echo("  no findings")
-
-
-kind_argument = click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
-data_argument = click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+        click.echo(f"{finding.severity}: {finding.code} ({finding.clause}): {finding.message}", err=True)
 
 
 @click.group(cls=CompactGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,15 +128,12 @@ def cli() -> None:
     """
 
 
-# --- foundation: checks, schemas, profiles ------------------------------------------------------
-
-
+# --- checks, schemas, profiles ---------------------------------------------------------------------
 @cli.command()
 @kind_argument
 @data_argument
-@click.option("--profile", "profile", default=None,
-              help="A bundled profile name (bexley, national) or a path to a profile .toml file.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@profile_option(help="A bundled profile name (bexley, national) or a path to a profile .toml file.")
+@json_option(help="Print the report as one JSON object.")
 def check(kind: str, data: Path, profile: str | None, as_json: bool) -> None:
     """Check a letter's data against the Compact without writing it.
 
@@ -78,10 +146,7 @@ def check(kind: str, data: Path, profile: str | None, as_json: bool) -> None:
     from compact_docs.rules.checks import check as run_check
 
     report = run_check(data, kind, profile)
-    if as_json:
-        _print_json(report.to_dict())
-    else:
-        _print_report(report)
+    _show(as_json, report.to_dict(), report.lines())
     sys.exit(0 if report.compliant else 1)
 
 
@@ -126,7 +191,7 @@ def profiles_list() -> None:
 
 @profiles.command("show")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole profile as JSON.")
+@json_option(help="Print the whole profile as JSON.")
 def profiles_show(name: str, as_json: bool) -> None:
     """Show a profile's rules: notice, deemed service, dispute stages and bodies.
 
@@ -136,60 +201,17 @@ def profiles_show(name: str, as_json: bool) -> None:
     Example:
       compact-docs profiles show bexley
     """
-    from compact_docs.rules.dates import describe_period
     from compact_docs.rules.profile import load_profile
 
-    p = load_profile(name)
-    if as_json:
-        _print_json(p.model_dump(mode="json"))
-        return
-    d = p.deemed_service
-    click.echo(f"{p.name} [{p.id}]  ({p.area}; bank holidays: {p.jurisdiction})")
-    click.echo(f"Funder notice: {describe_period(p.notice.length, p.notice.unit)} in writing for "
-               f"{', '.join(p.notice.applies_to)} ({p.cite(p.notice.clause)})")
-    click.echo(f"VCO service-change notice: "
-               f"{describe_period(p.service_notice.length, p.service_notice.unit)} "
-               f"({p.cite(p.service_notice.clause)})")
-    click.echo(f"Deemed given: email/hand before {d.cutoff:%H:%M} on a working day; first-class "
-               f"post +{d.first_class_post_working_days} working days; second-class post "
-               f"+{d.second_class_post_working_days}")
-    click.echo(f"Equality Impact Assessment for: {', '.join(p.eia.applies_to)} "
-               f"({p.cite(p.eia.clause)})")
-    if p.funding_term:
-        click.echo(f"Funding term: at least {p.funding_term.min_years} years "
-                   f"({p.funding_term.strategic_min_years} for strategic partners)")
-    click.echo(f"Case references: {p.case_prefix}-YYYY-NNNN")
-    click.echo("Dispute stages:")
-    for stage in p.dispute.stages:
-        click.echo(f"  {stage.number}. {stage.name} (entry: {stage.entry}): {stage.summary}")
-    click.echo("Bodies:")
-    for body in p.bodies:
-        click.echo(f"  {body.id}: {body.name}" + (f" <{body.email}>" if body.email else ""))
+    profile = load_profile(name)
+    _show(as_json, profile.model_dump(mode="json"), profile.summary())
 
 
-# --- letters: one command per kind, demo, templates (issue 3) -----------------------------------
-
-
-_KIND_HELP = {
-    "notice": "a funder's notice that funding will end, be reduced or be varied",
-    "service-change": "a voluntary organisation's notice of a change to its service",
-    "funding-end-plan": "a voluntary organisation's plan for the end of its funding",
-    "escalation": "a dispute letter for stage 1, 2 or 3 of the Compact's conflict resolution",
-    "agreement": "a signatory agreement to the Compact",
-}
-
-
-def _print_findings(report: Any) -> None:
-    """Each finding on stderr, one line of code and clause, one of message."""
-    for finding in report.findings:
-        click.echo(f"{finding.severity}: {finding.code} ({finding.clause}): {finding.message}",
-                   err=True)
-
-
-def _letter_command(kind: str) -> click.Command:
+# --- letters: one command per kind, demo, examples, templates ------------------------------------
+def _letter_command(kind: Kind) -> click.Command:
     """The `compact-docs KIND DATA` command for one letter kind."""
 
-    @click.command(name=kind, help=f"""Write {_KIND_HELP[kind]} as DOCX and PDF.
+    @click.command(name=kind, help=f"""Write {DESCRIPTIONS[kind]} as DOCX and PDF.
 
     DATA is a YAML or JSON file. The letter is checked against the Compact first: with an error
     finding nothing is written, the findings are printed and the exit code is 1. Warnings are
@@ -200,24 +222,17 @@ def _letter_command(kind: str) -> click.Command:
       compact-docs {kind} {kind}.yaml -o letters --format both
     """)
     @data_argument
-    @click.option("-o", "--out", "out_dir", default=".", show_default=True,
-                  type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-    @click.option("--format", "output_format", type=click.Choice(["docx", "pdf", "both"]),
-                  default="both", show_default=True, help="Which files to make.")
-    @click.option("--profile", default=None,
-                  help="A bundled profile name or a profile .toml file (default: the data's).")
-    @click.option("--archival", is_flag=True,
-                  help="Make the PDF PDF/A-3b with the letter's data attached as JSON.")
-    @click.option("--templates", "templates", default=None,
-                  type=click.Path(file_okay=False, exists=True, path_type=Path),
-                  help="A folder of templates that override the bundled ones by name.")
-    @click.option("--force", is_flag=True, help="Replace files that already exist.")
-    def command(data: Path, out_dir: Path, output_format: str, profile: str | None,
+    @out_option(default=".")
+    @format_option
+    @profile_option(help="A bundled profile name or a profile .toml file (default: the data's).")
+    @click.option("--archival", is_flag=True, help="Make the PDF PDF/A-3b with the letter's data attached as JSON.")
+    @templates_option()
+    @force_option()
+    def command(data: Path, out_dir: Path, formats: tuple[str, ...], profile: str | None,
                 archival: bool, templates: Path | None, force: bool) -> None:
         from compact_docs.errors import ComplianceError
         from compact_docs.rendering.renderer import render
 
-        formats = ("docx", "pdf") if output_format == "both" else (output_format,)
         try:
             result = render(data, formats, out_dir, profile=profile, templates=templates,
                             force=force, archival=archival, kind=kind)
@@ -226,8 +241,7 @@ def _letter_command(kind: str) -> click.Command:
                 _print_findings(exc.report)
             raise
         _print_findings(result.report)
-        for path in result.files:
-            click.echo(str(path))
+        _print_lines(result.files)
 
     return command
 
@@ -237,8 +251,7 @@ for _kind in KINDS:
 
 
 @cli.command()
-@click.option("-o", "--out", "out_dir", default="letters", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@out_option(default="letters")
 def demo(out_dir: Path) -> None:
     """Write every letter kind (and every escalation stage) from the bundled examples.
 
@@ -252,14 +265,12 @@ def demo(out_dir: Path) -> None:
     from compact_docs.rendering.renderer import render_examples
 
     for result in render_examples(out_dir, force=True):
-        for path in result.files:
-            click.echo(str(path))
+        _print_lines(result.files)
 
 
 @cli.command()
-@click.option("-o", "--out", "out_dir", default="examples", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@out_option(default="examples")
+@force_option()
 def examples(out_dir: Path, force: bool) -> None:
     """Copy the bundled example data files (one per kind and escalation stage) to start from.
 
@@ -272,8 +283,7 @@ def examples(out_dir: Path, force: bool) -> None:
     """
     from compact_docs.examples import write_examples
 
-    for path in write_examples(out_dir, force=force):
-        click.echo(str(path))
+    _print_lines(write_examples(out_dir, force=force))
 
 
 @cli.group(cls=CompactGroup)
@@ -288,10 +298,8 @@ def templates() -> None:
 
 
 @templates.command("list")
-@click.option("--templates", "folder", default=None,
-              type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A folder of templates that override the bundled ones by name.")
-def templates_list(folder: Path | None) -> None:
+@templates_option()
+def templates_list(templates: Path | None) -> None:
     """Show which template lays out each letter kind in each format, and where it comes from.
 
     \b
@@ -300,15 +308,11 @@ def templates_list(folder: Path | None) -> None:
     """
     from compact_docs.rendering.template_folder import TemplateFolder, templates_in_use
 
-    for choice in templates_in_use(TemplateFolder(folder), KINDS):
-        kind = choice.kind + (f" stage {choice.stage}" if choice.stage else "")
-        click.echo(f"{kind:<20} {choice.output_format:<5} {choice.template.name:<24} "
-                   f"{choice.template.origin}")
+    _print_lines(choice.line() for choice in templates_in_use(TemplateFolder(templates), KINDS))
 
 
 @templates.command("lint")
-@click.argument("folder", required=False,
-                type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
 def templates_lint(folder: Path | None) -> None:
     """Check templates for Jinja syntax errors and names the letter data does not provide.
 
@@ -329,31 +333,46 @@ def templates_lint(folder: Path | None) -> None:
     click.echo(f"{len(linted_names(folder))} templates, no problems")
 
 
+# --- batch -----------------------------------------------------------------------------------------
+@contextmanager
+def _progress_bar() -> Iterator[tuple[Callable[[int], None], Callable[[RowResult], None]]]:
+    """A progress bar of letters on a terminal (none otherwise), as the batch's two callbacks."""
+    if not sys.stderr.isatty():
+        yield (lambda _total: None), (lambda _result: None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-# --- batch (issue 4) -----------------------------------------------------------------------------
+    progress = Progress(TextColumn("letters"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        transient=True)
+    task = progress.add_task("letters", start=False)
+
+    def on_start(total: int) -> None:  # shown once the rows are read
+        progress.update(task, total=total)
+        progress.start_task(task)
+        progress.start()
+
+    try:
+        yield on_start, lambda _result: progress.advance(task)
+    finally:
+        progress.stop()
 
 
 @cli.command()
 @kind_argument
 @click.argument("rows", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--out", "out_dir", default="letters", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-@click.option("--format", "output_format", type=click.Choice(["docx", "pdf", "both"]),
-              default="both", show_default=True, help="Which files to make.")
+@out_option(default="letters")
+@format_option
 @click.option("--defaults", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="A YAML or JSON file of values shared by every row (the funder, the decision...).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes laying out letters [default: the number of cores].")
 @click.option("--calendar", is_flag=True,
               help="Also write deadlines.ics with each letter's response deadline and effective date.")
-@click.option("--profile", default=None,
-              help="A bundled profile name or a profile .toml file (default: each row's).")
-@click.option("--templates", "templates", default=None,
-              type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A folder of templates that override the bundled ones by name.")
+@profile_option(help="A bundled profile name or a profile .toml file (default: each row's).")
+@templates_option()
 @click.option("--archival", is_flag=True, help="Make PDF/A-3b PDFs with each letter's data attached.")
-@click.option("--force", is_flag=True, help="Replace files that already exist.")
-def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Path | None,
+@force_option()
+def batch(kind: str, rows: Path, out_dir: Path, formats: tuple[str, ...], defaults: Path | None,
           workers: int | None, calendar: bool, profile: str | None, templates: Path | None,
           archival: bool, force: bool) -> None:
     """Write one letter per row of a grants register: a mail merge that reports every row.
@@ -369,85 +388,20 @@ def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Pa
     Example:
       compact-docs batch notice register.csv --defaults shared.yaml -o letters --calendar
     """
-    from compact_docs.rendering.batch import RowResult, run_batch
+    from compact_docs.rendering.batch import run_batch
 
-    formats = ("docx", "pdf") if output_format == "both" else (output_format,)
-    progress = None
-    task = None
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        progress = Progress(TextColumn("letters"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            transient=True)
-
-    def on_start(total: int) -> None:
-        nonlocal task
-        if progress is not None:
-            progress.start()
-            task = progress.add_task("letters", total=total)
-
-    def on_result(result: RowResult) -> None:
-        if progress is not None and task is not None:
-            progress.advance(task)
-
-    try:
+    with _progress_bar() as (on_start, on_result):
         summary = run_batch(rows, kind, out_dir, formats=formats, defaults=defaults, workers=workers,
                             profile=profile, templates=templates, force=force, archival=archival,
                             calendar=calendar, on_start=on_start, on_result=on_result)
-    finally:
-        if progress is not None:
-            progress.stop()
     for result in summary.results:
         if result.status == "refused":
             click.echo(f"row {result.row}: refused: {result.reason}", err=True)
-    files = sum(len(r.files) for r in summary.results)
-    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files) to {out_dir}; "
-               f"report: {summary.report_csv}" + (f"; calendar: {summary.calendar}" if summary.calendar else ""))
+    click.echo(summary.line(out_dir))
     sys.exit(0 if summary.refused == 0 else 1)
 
 
-# --- mail and cases (issues 5 and 6) -------------------------------------------------------------
-
-_CONFIG_KEY = "compact_docs.config"
-
-
-def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    # ctx.meta is shared by a group and its subcommands, so --config works on either side.
-    if value is not None:
-        ctx.meta[_CONFIG_KEY] = value
-
-
-config_option = click.option(
-    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    expose_value=False, callback=_remember_config,
-    help="The mail configuration file (default: $COMPACT_CONFIG, then ./compact.toml).")
-
-
-def _config_path() -> Path | None:
-    value = click.get_current_context().meta.get(_CONFIG_KEY)
-    return value if isinstance(value, Path) else None
-
-
-def _caseworker() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "caseworker"
-
-
-def _print_decision(decision: Any) -> None:
-    """One routed or classified message as a few readable lines."""
-    case = decision.case_ref or "no case"
-    who = decision.organisation or "unknown organisation"
-    if decision.commissioned is not None:
-        who += " (commissioned)" if decision.commissioned else " (not commissioned)"
-    click.echo(f"{decision.disposition:<13} {case:<15} {who}  {decision.message_id}")
-    for reason in decision.reasons:
-        click.echo(f"    - {reason}")
-
-
+# --- mail ------------------------------------------------------------------------------------------
 @cli.group(cls=CompactGroup)
 @config_option
 def mail() -> None:
@@ -463,7 +417,7 @@ def mail() -> None:
 @mail.command("classify")
 @click.argument("message", type=click.Path(dir_okay=False, path_type=Path))
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
+@json_option(help="Print the decision as one JSON object.")
 def mail_classify(message: Path, as_json: bool) -> None:
     """Say which stage a message (.eml) reaches, and why, without writing anything.
 
@@ -478,20 +432,15 @@ def mail_classify(message: Path, as_json: bool) -> None:
     from mailflows.route import classify_file
 
     decision = classify_file(message, load_config(_config_path(), required=False))
-    if as_json:
-        _print_json(decision.to_dict())
-    else:
-        _print_decision(decision)
+    _show(as_json, decision.to_dict(), decision.lines())
 
 
 @mail.command("route")
-@click.option("--mbox", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="An mbox file to route.")
+@click.option("--mbox", type=click.Path(dir_okay=False, path_type=Path), default=None, help="An mbox file to route.")
 @click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="A Maildir folder to route.")
 @config_option
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per message, one per line, in order.")
+@json_option(help="Print one JSON object per message, one per line, in order.")
 def mail_route(mbox: Path | None, maildir: Path | None, as_json: bool) -> None:
     """Route every message of a mailbox into the case register, in order.
 
@@ -502,30 +451,25 @@ def mail_route(mbox: Path | None, maildir: Path | None, as_json: bool) -> None:
     Example:
       compact-docs mail route --mbox disputes.mbox --config compact.toml --json
     """
-    from mailflows.config import require_config
     from mailflows.route import route_mailbox
 
     if (mbox is None) == (maildir is None):
         raise click.UsageError("give exactly one of --mbox FILE or --maildir DIR")
-    counts: dict[str, int] = {}
-    for decision in route_mailbox(require_config(_config_path()), mbox=mbox, maildir=maildir):
+    counts: Counter[str] = Counter()
+    for decision in route_mailbox(_mail_config(), mbox=mbox, maildir=maildir):
         if as_json:
-            click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
-            continue
-        key = "already recorded" if decision.already_recorded else decision.disposition
-        counts[key] = counts.get(key, 0) + 1
-        if not decision.already_recorded:
-            _print_decision(decision)
+            _print_json_line(decision)
+        elif not decision.already_recorded:
+            _print_lines(decision.lines())
+        counts["already recorded" if decision.already_recorded else decision.disposition] += 1
     if not as_json:
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no messages"
-        click.echo(f"Routed: {summary}")
+        click.echo("Routed: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no messages"))
 
 
 @mail.command("watch")
 @config_option
 @click.option("--once", is_flag=True, help="Route the messages in the inbox now, print a summary, exit.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per message, one per line, in order.")
+@json_option(help="Print one JSON object per message, one per line, in order.")
 def mail_watch(once: bool, as_json: bool) -> None:
     """Route the IMAP dispute inbox of [mail.imap], exactly once, and keep watching it.
 
@@ -540,28 +484,13 @@ def mail_watch(once: bool, as_json: bool) -> None:
       COMPACT_IMAP_PASSWORD=... compact-docs mail watch --config compact.toml --once
       compact-docs mail watch --config compact.toml --json
     """
-    import logging
     import threading
 
-    from mailflows.config import require_config
-    from mailflows.watch import stop_on_signals, watch_mailbox
+    from mailflows.watch import log_to, stop_on_signals, watch_mailbox
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
-    logger = logging.getLogger("mailflows.watch")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-    def show(watched: Any) -> None:
-        if as_json:
-            click.echo(json.dumps(watched.to_dict(), ensure_ascii=False))
-
-    try:
-        with stop_on_signals(threading.Event()) as stop:
-            summary = watch_mailbox(require_config(_config_path()), once=once, on_message=show,
-                                    stop=stop)
-    finally:
-        logger.removeHandler(handler)
+    with log_to(sys.stderr), stop_on_signals(threading.Event()) as stop:
+        summary = watch_mailbox(_mail_config(), once=once, on_message=_print_json_line if as_json else None,
+                                stop=stop)
     if not as_json:
         click.echo(summary.line())
 
@@ -569,7 +498,7 @@ def mail_watch(once: bool, as_json: bool) -> None:
 @mail.command("outbox")
 @config_option
 @click.option("--all", "include_sent", is_flag=True, help="List sent acknowledgements too.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of outbox entries.")
+@json_option(help="Print a JSON array of outbox entries.")
 def mail_outbox(include_sent: bool, as_json: bool) -> None:
     """List the acknowledgements that need a look: waiting, given up, or partly sent, and why.
 
@@ -582,25 +511,15 @@ def mail_outbox(include_sent: bool, as_json: bool) -> None:
       compact-docs mail outbox --config compact.toml
       compact-docs mail outbox --all --json --config compact.toml
     """
-    from mailflows.config import require_config
     from mailflows.outbox import Outbox
-    from mailflows.route import open_register
 
-    with open_register(require_config(_config_path()), readonly=True) as register:
+    with _open_register(readonly=True) as register:
         outbox = Outbox(register)
         entries = outbox.entries(include_sent=include_sent)
         anything = bool(entries) or outbox.queued_ever()
-    if as_json:
-        _print_json([e.to_dict() for e in entries])
-        return
-    for entry in entries:
-        when = entry.sent or entry.given_up or f"next {entry.next_attempt or ''}"
-        click.echo(f"{entry.id:>5}  {entry.state:<11}  {when[:19]:<19}  {entry.case_ref or 'no case':<15} "
-                   f"{', '.join(entry.recipients)}  (attempts: {entry.attempts})")
-        if entry.last_error:
-            click.echo(f"       {entry.last_error}")
-    if not entries:
-        click.echo("Every acknowledgement has been sent." if anything else "The outbox is empty.")
+    lines = [line for entry in entries for line in entry.lines()]
+    nothing = "Every acknowledgement has been sent." if anything else "The outbox is empty."
+    _show(as_json, [e.to_dict() for e in entries], lines or [nothing])
 
 
 @mail.command("retry")
@@ -621,18 +540,11 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
       compact-docs mail retry 12 15 --config compact.toml
       compact-docs mail retry --given-up --config compact.toml
     """
-    from compact_docs.errors import MailError
-    from mailflows.config import require_config
-    from mailflows.outbox import Outbox
-    from mailflows.route import open_register
+    from mailflows.outbox import retry_given_up
 
     if bool(ids) == every_given_up:
         raise click.UsageError("name the outbox entries to retry, or give --given-up (not both)")
-    config = require_config(_config_path())
-    if not config.database_path.exists():
-        raise MailError(f"there is no case register at {config.database_path} yet, so nothing to retry")
-    with open_register(config) as register:
-        retried = Outbox(register).retry(ids, every_given_up=every_given_up)
+    retried = retry_given_up(_mail_config(), ids, every_given_up=every_given_up)
     for entry in retried:
         click.echo(f"{entry.id:>5}  due again: {', '.join(entry.recipients)} ({entry.case_ref or 'no case'})")
     if not retried:
@@ -643,6 +555,7 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
                f"sends {'it' if one else 'them'} when it next delivers.")
 
 
+# --- cases -----------------------------------------------------------------------------------------
 @cli.group(cls=CompactGroup)
 @config_option
 def cases() -> None:
@@ -658,7 +571,7 @@ def cases() -> None:
 @cases.command("list")
 @click.option("--stage", type=click.IntRange(1, 9), default=None, help="Only cases at this stage.")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of cases.")
+@json_option(help="Print a JSON array of cases.")
 def cases_list(stage: int | None, as_json: bool) -> None:
     """List the cases in the register, oldest first.
 
@@ -666,26 +579,15 @@ def cases_list(stage: int | None, as_json: bool) -> None:
     Example:
       compact-docs cases list --stage 2 --json --config compact.toml
     """
-    from mailflows.config import require_config
-    from mailflows.route import open_register
-
-    with open_register(require_config(_config_path()), readonly=True) as register:
+    with _open_register(readonly=True) as register:
         found = register.cases(stage=stage)
-    if as_json:
-        _print_json([c.to_dict() for c in found])
-        return
-    for case in found:
-        who = case.organisation or f"unknown ({case.sender or 'no address'})"
-        click.echo(f"{case.ref}  stage {case.stage}  {case.status:<6}  {case.opened[:10]}  "
-                   f"{who}: {case.topic}")
-    if not found:
-        click.echo("No cases.")
+    _show(as_json, [c.to_dict() for c in found], [case.line() for case in found] or ["No cases."])
 
 
 @cases.command("show")
 @click.argument("ref")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the case and its history as JSON.")
+@json_option(help="Print the case and its history as JSON.")
 def cases_show(ref: str, as_json: bool) -> None:
     """Show a case: its stage, organisation, messages and history.
 
@@ -693,29 +595,10 @@ def cases_show(ref: str, as_json: bool) -> None:
     Example:
       compact-docs cases show BXC-2026-0007 --config compact.toml
     """
-    from mailflows.config import require_config
-    from mailflows.route import open_register
-
-    config = require_config(_config_path())
-    with open_register(config, readonly=True) as register:
+    with _open_register(readonly=True) as register:
         case = register.require_case(ref)
         events = register.events(case.ref)
-    if as_json:
-        _print_json({**case.to_dict(), "events": [e.to_dict() for e in events]})
-        return
-    stage = config.compact_profile.stage(case.stage)
-    click.echo(f"{case.ref}: {case.topic}")
-    click.echo(f"  stage {case.stage}, {stage.name} ({case.status})")
-    commissioned = {True: "commissioned", False: "not commissioned", None: "unknown"}
-    click.echo(f"  organisation: {case.organisation or 'unknown'} "
-               f"({commissioned[case.commissioned]}); sender {case.sender or 'unknown'}")
-    click.echo(f"  opened {case.opened}, updated {case.updated}")
-    if case.outcome:
-        click.echo(f"  outcome: {case.outcome}")
-    click.echo("  messages: " + (", ".join(case.message_ids) or "none"))
-    click.echo("History:")
-    for event in events:
-        click.echo(f"  {event.at}  {event.kind:<9} stage {event.stage}  {event.actor}: {event.reason}")
+    _show(as_json, {**case.to_dict(), "events": [e.to_dict() for e in events]}, case.lines(events, register.profile))
 
 
 @cases.command("escalate")
@@ -730,13 +613,9 @@ def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
     Example:
       compact-docs cases escalate BXC-2026-0007 --reason "A policy decision is needed"
     """
-    from mailflows.config import require_config
-    from mailflows.route import open_register
-
-    config = require_config(_config_path())
-    with open_register(config) as register:
-        case = register.escalate(ref, actor=actor or _caseworker(), reason=reason)
-    stage = config.compact_profile.stage(case.stage)
+    with _open_register() as register:
+        case = register.escalate(ref, actor=actor, reason=reason)
+    stage = register.profile.stage(case.stage)
     click.echo(f"{case.ref} is now at stage {case.stage}, {stage.name}.")
 
 
@@ -752,26 +631,21 @@ def cases_close(ref: str, outcome: str, actor: str | None) -> None:
     Example:
       compact-docs cases close BXC-2026-0007 --outcome "Invoice paid on 2 December"
     """
-    from mailflows.config import require_config
-    from mailflows.route import open_register
-
-    with open_register(require_config(_config_path())) as register:
-        case = register.close_case(ref, actor=actor or _caseworker(), outcome=outcome)
+    with _open_register() as register:
+        case = register.close_case(ref, actor=actor, outcome=outcome)
     click.echo(f"{case.ref} is closed at stage {case.stage}.")
 
 
 @cases.command("letter")
 @click.argument("ref")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), help="The folder to write the letter to.")
-@click.option("--format", "fmt", type=click.Choice(["docx", "pdf", "both"]), default="both",
-              help="The file format(s) to write.")
+@out_option(default=".", help="The folder to write the letter to.")
+@format_option
 @click.option("--policy-decision", default=None,
               help="The policy decision needed (stage 3); taken from the case when omitted.")
 @click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
-@click.option("--force", is_flag=True, help="Overwrite a letter that already exists.")
+@force_option(help="Overwrite a letter that already exists.")
 @config_option
-def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
+def cases_letter(ref: str, out_dir: Path, formats: tuple[str, ...], policy_decision: str | None,
                  asks: tuple[str, ...], force: bool) -> None:
     """Write the escalation letter for a case's current stage (DOCX and/or PDF).
 
@@ -779,32 +653,19 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
     """
-    from compact_docs.register.case_letter import write_case_letter
-    from mailflows.config import require_config
-    from mailflows.route import open_register
+    from mailflows.case_letters import write_case_letter
 
-    config = require_config(_config_path())
-    formats = ["docx", "pdf"] if fmt == "both" else [fmt]
-    with open_register(config, readonly=True) as register:
-        case = register.require_case(ref)
-        entry = config.organisation_named(case.organisation)
-        result = write_case_letter(
-            register, case.ref, out_dir, formats,
-            commissioner=entry.commissioner if entry else None,
-            commissioner_body=entry.commissioner_body if entry else None,
-            policy_decision=policy_decision, asks=asks, force=force)
-    for path in result.files:
-        click.echo(str(path))
+    result = write_case_letter(_mail_config(), ref, out_dir, formats,
+                               policy_decision=policy_decision, asks=asks, force=force)
+    _print_lines(result.files)
     for finding in result.report.findings:
         click.echo(f"  [{finding.severity}] {finding.code}: {finding.message}", err=True)
 
 
-# --- doctor --------------------------------------------------------------------------------------
-
-
+# --- doctor ----------------------------------------------------------------------------------------
 @cli.command()
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as a JSON array.")
+@json_option(help="Print the checks as a JSON array.")
 def doctor(as_json: bool) -> None:
     """Check the set-up: PDF engine, font subsetting, fonts, profiles and the mail servers.
 
@@ -817,20 +678,11 @@ def doctor(as_json: bool) -> None:
       compact-docs doctor
       compact-docs doctor --config compact.toml --json
     """
-    from compact_docs.doctor import setup_checks
     from mailflows.config import load_config
-    from mailflows.connections import connection_checks
+    from mailflows.connections import doctor_checks
 
-    checks = setup_checks()
-    config = load_config(_config_path(), required=False)
-    if config is not None:
-        checks += connection_checks(config)
-    if as_json:
-        _print_json([check.to_dict() for check in checks])
-    else:
-        marks = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
-        for check in checks:
-            click.echo(f"{marks[check.status]:<8} {check.name}: {check.detail}")
+    checks = doctor_checks(load_config(_config_path(), required=False))
+    _show(as_json, [check.to_dict() for check in checks], (check.line() for check in checks))
     if any(check.status == "problem" for check in checks):
         sys.exit(1)
 

@@ -24,6 +24,11 @@ class SetupCheck:
     status: Status
     detail: str
 
+    def line(self) -> str:
+        """The check for a person: 'PROBLEM  IMAP: cannot reach ...'."""
+        mark = "PROBLEM" if self.status == "problem" else self.status
+        return f"{mark:<8} {self.name}: {self.detail}"
+
     def to_dict(self) -> dict[str, str]:
         """The check as JSON-friendly data."""
         return {"name": self.name, "status": self.status, "detail": self.detail}

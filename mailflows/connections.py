@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 
-from compact_docs.doctor import SetupCheck
+from compact_docs.doctor import SetupCheck, setup_checks
 from compact_docs.errors import ConfigError, Disconnected, MailError
 from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows.config import MailConfig
@@ -101,3 +101,8 @@ def connection_checks(config: MailConfig, *, environ: Mapping[str, str] | None =
     """The doctor's mail checks for a configuration: the IMAP mailbox, then SMTP."""
     return (check_imap(config, environ=environ, ssl_context=ssl_context)
             + check_smtp(config, environ=environ, ssl_context=ssl_context))
+
+
+def doctor_checks(config: MailConfig | None) -> list[SetupCheck]:
+    """Everything `doctor` looks at: this machine's set-up, then, with a configuration, its servers."""
+    return setup_checks() + (connection_checks(config) if config is not None else [])

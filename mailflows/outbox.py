@@ -21,7 +21,7 @@ from mailflows.acknowledgement import build_acknowledgement
 from mailflows.config import MailConfig
 from mailflows.facts import automatic_reasons
 from mailflows.parsing import ParsedMessage
-from mailflows.route import RoutingDecision
+from mailflows.route import RoutingDecision, open_register
 from mailflows.servers.smtp import SmtpAccount, SmtpConnection
 from mailflows.tables import MAILBOX_TABLES
 
@@ -71,6 +71,13 @@ class QueuedAcknowledgement:
         if self.sent:
             return "partly sent" if self.refused else "sent"
         return "given up" if self.given_up else "waiting"
+
+    def lines(self) -> list[str]:
+        """The entry for a person, as `mail outbox` shows it: state, when, case, recipients, why."""
+        when = self.sent or self.given_up or f"next {self.next_attempt or ''}"
+        line = (f"{self.id:>5}  {self.state:<11}  {when[:19]:<19}  {self.case_ref or 'no case':<15} "
+                f"{', '.join(self.recipients)}  (attempts: {self.attempts})")
+        return [line, f"       {self.last_error}"] if self.last_error else [line]
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as `mail outbox --json` prints it (without the message itself)."""
@@ -261,6 +268,16 @@ def _queued(row: sqlite3.Row) -> QueuedAcknowledgement:
         content=bytes(row["content"]), attempts=int(row["attempts"]), last_error=row["last_error"],
         sent=row["sent"], refused=tuple(json.loads(row["refused"])), given_up=row["given_up"],
         next_attempt=row["next_attempt"])
+
+
+def retry_given_up(config: MailConfig, ids: Iterable[int] = (), *,
+                   every_given_up: bool = False) -> list[QueuedAcknowledgement]:
+    """`mail retry`: make given-up acknowledgements of the configured register due again (see
+    `Outbox.retry`); MailError when there is no register yet."""
+    if not config.database_path.exists():
+        raise MailError(f"there is no case register at {config.database_path} yet, so nothing to retry")
+    with open_register(config) as register:
+        return Outbox(register).retry(ids, every_given_up=every_given_up)
 
 
 def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailConfig,

@@ -60,6 +60,14 @@ class RoutingDecision:
             already_recorded=already_recorded,
             subject=recorded.subject if subject is None else subject, source=recorded.source)
 
+    def lines(self) -> list[str]:
+        """The decision for a person: disposition, case, organisation, Message-ID, then the reasons."""
+        who = self.organisation or "unknown organisation"
+        if self.commissioned is not None:
+            who += " (commissioned)" if self.commissioned else " (not commissioned)"
+        return [f"{self.disposition:<13} {self.case_ref or 'no case':<15} {who}  {self.message_id}",
+                *(f"    - {reason}" for reason in self.reasons)]
+
     def to_dict(self) -> dict[str, Any]:
         """The `mail classify --json` / `mail route --json` object."""
         return {

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 from compact_docs.errors import CompactError, Disconnected, MailError
 from compact_docs.register.cases import CaseRegister, RecordedMessage
@@ -358,6 +358,20 @@ def watch_mailbox(config: MailConfig, *, once: bool = False,
     watcher = MailboxWatcher(config, environ=environ, ssl_context=ssl_context,
                              on_message=on_message, stop=stop)
     return watcher.run(once=once)
+
+
+@contextmanager
+def log_to(stream: TextIO) -> Iterator[None]:
+    """While inside, the watcher's log (a line per message, reconnects, acknowledgements) goes to
+    ``stream`` with the time in front."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
 
 
 @contextmanager

@@ -49,6 +49,24 @@ class Case:
     outcome: str | None
     message_ids: tuple[str, ...] = ()
 
+    def line(self) -> str:
+        """The case in one line, as `cases list` shows it."""
+        who = self.organisation or f"unknown ({self.sender or 'no address'})"
+        return f"{self.ref}  stage {self.stage}  {self.status:<6}  {self.opened[:10]}  {who}: {self.topic}"
+
+    def lines(self, events: Sequence[CaseEvent], profile: Profile) -> list[str]:
+        """The case and its history for a person, as `cases show` shows them."""
+        commissioned = {True: "commissioned", False: "not commissioned", None: "unknown"}[self.commissioned]
+        lines = [f"{self.ref}: {self.topic}",
+                 f"  stage {self.stage}, {profile.stage(self.stage).name} ({self.status})",
+                 f"  organisation: {self.organisation or 'unknown'} ({commissioned}); "
+                 f"sender {self.sender or 'unknown'}",
+                 f"  opened {self.opened}, updated {self.updated}"]
+        if self.outcome:
+            lines.append(f"  outcome: {self.outcome}")
+        lines += ["  messages: " + (", ".join(self.message_ids) or "none"), "History:"]
+        return lines + [f"  {e.at}  {e.kind:<9} stage {e.stage}  {e.actor}: {e.reason}" for e in events]
+
     def to_dict(self) -> dict[str, Any]:
         """The `cases list --json` object of this case."""
         return {
@@ -378,8 +396,12 @@ class CaseRegister:
             case = self.require_case(ref)
             self._add_message_id(case.ref, message_id, "out", self.now(), subject, None)
 
-    def escalate(self, ref: str, *, actor: str, reason: str, message_id: str | None = None) -> Case:
-        """Move an open case up one stage, never past the profile's last stage."""
+    def escalate(self, ref: str, *, actor: str | None = None, reason: str,
+                 message_id: str | None = None) -> Case:
+        """Move an open case up one stage, never past the profile's last stage.
+
+        `actor` is who escalates it (default: the person at this machine, see `caseworker`).
+        """
         if not reason.strip():
             raise RegisterError("an escalation needs a reason")
         with self.transaction():
@@ -393,11 +415,11 @@ class CaseRegister:
             at = self.now()
             self.execute("UPDATE cases SET stage = ?, updated = ? WHERE ref = ?",
                          (stage, at, case.ref))
-            self._event(case.ref, "escalated", stage, actor, reason, message_id, at)
+            self._event(case.ref, "escalated", stage, actor or caseworker(), reason, message_id, at)
             return self.require_case(case.ref)
 
-    def close_case(self, ref: str, *, actor: str, outcome: str) -> Case:
-        """Close an open case with its outcome."""
+    def close_case(self, ref: str, *, actor: str | None = None, outcome: str) -> Case:
+        """Close an open case with its outcome; `actor` as for `escalate`."""
         if not outcome.strip():
             raise RegisterError("closing a case needs an outcome")
         with self.transaction():
@@ -407,7 +429,7 @@ class CaseRegister:
             at = self.now()
             self.execute("UPDATE cases SET status = 'closed', outcome = ?, updated = ? WHERE ref = ?",
                          (outcome, at, case.ref))
-            self._event(case.ref, "closed", case.stage, actor, outcome, None, at)
+            self._event(case.ref, "closed", case.stage, actor or caseworker(), outcome, None, at)
             return self.require_case(case.ref)
 
     def record_message(self, message: RecordedMessage) -> RecordedMessage:
@@ -429,6 +451,17 @@ class CaseRegister:
             recorded = self.recorded_message(message.message_id)
             assert recorded is not None
             return recorded
+
+
+def caseworker() -> str:
+    """Who is at this machine (their login name; 'caseworker' when that is unknown), the actor of
+    a case change a person makes without naming anyone."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "caseworker"
 
 
 def case_ref_pattern(profile: Profile | None = None) -> re.Pattern[str]:

@@ -314,6 +314,13 @@ class BatchSummary:
         """Rows that were refused."""
         return sum(r.status == "refused" for r in self.results)
 
+    def line(self, out_dir: str | Path) -> str:
+        """The batch in one line: rows and files written, and where the reports are."""
+        files = sum(len(r.files) for r in self.results)
+        calendar = f"; calendar: {self.calendar}" if self.calendar else ""
+        return (f"{self.written} of {len(self.results)} rows written ({files} files) to {out_dir}; "
+                f"report: {self.report_csv}{calendar}")
+
 
 def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool = False) -> BatchSummary:
     """Write report.csv and report.json (and deadlines.ics when asked) for a batch's results."""

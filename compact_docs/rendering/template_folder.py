@@ -127,6 +127,11 @@ class TemplateChoice:
     output_format: str
     template: TemplateFile
 
+    def line(self) -> str:
+        """The choice in one line, as `templates list` shows it."""
+        kind = self.kind + (f" stage {self.stage}" if self.stage else "")
+        return f"{kind:<20} {self.output_format:<5} {self.template.name:<24} {self.template.origin}"
+
 
 def templates_in_use(folder: TemplateFolder, kinds: tuple[str, ...],
                      stages: tuple[int, ...] = (1, 2, 3)) -> list[TemplateChoice]:

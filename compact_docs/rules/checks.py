@@ -71,6 +71,15 @@ class Report:
         """The findings of severity warning."""
         return [f for f in self.findings if f.severity == "warning"]
 
+    def lines(self) -> list[str]:
+        """The report for a person: the verdict, the dates, each finding with its clause."""
+        status = "compliant" if self.compliant else "NOT compliant"
+        lines = [f"{self.kind} letter, {self.profile} profile: {status}"]
+        lines += [f"  {name.replace('_', ' ')}: {value:%a %d %b %Y}" for name, value in self.dates.items()]
+        for finding in self.findings:
+            lines += [f"  [{finding.severity}] {finding.code} ({finding.clause})", f"      {finding.message}"]
+        return lines if self.findings else [*lines, "  no findings"]
+
     def to_dict(self) -> dict[str, Any]:
         """The report as the `check --json` contract names it."""
         return {

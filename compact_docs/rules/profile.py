@@ -228,6 +228,31 @@ class Profile(_Strict):
         """A commitment by number, or None."""
         return next((c for c in self.commitments if c.number == number), None)
 
+    def summary(self) -> list[str]:
+        """The profile's rules in a few readable lines (`profiles show`)."""
+        from compact_docs.rules.dates import describe_period
+
+        d = self.deemed_service
+        lines = [
+            f"{self.name} [{self.id}]  ({self.area}; bank holidays: {self.jurisdiction})",
+            f"Funder notice: {describe_period(self.notice.length, self.notice.unit)} in writing for "
+            f"{', '.join(self.notice.applies_to)} ({self.cite(self.notice.clause)})",
+            f"VCO service-change notice: {describe_period(self.service_notice.length, self.service_notice.unit)} "
+            f"({self.cite(self.service_notice.clause)})",
+            f"Deemed given: email/hand before {d.cutoff:%H:%M} on a working day; first-class post "
+            f"+{d.first_class_post_working_days} working days; second-class post +{d.second_class_post_working_days}",
+            f"Equality Impact Assessment for: {', '.join(self.eia.applies_to)} ({self.cite(self.eia.clause)})",
+        ]
+        if self.funding_term:
+            lines.append(f"Funding term: at least {self.funding_term.min_years} years "
+                         f"({self.funding_term.strategic_min_years} for strategic partners)")
+        lines.append(f"Case references: {self.case_prefix}-YYYY-NNNN")
+        lines.append("Dispute stages:")
+        lines += [f"  {s.number}. {s.name} (entry: {s.entry}): {s.summary}" for s in self.dispute.stages]
+        lines.append("Bodies:")
+        lines += [f"  {b.id}: {b.name}" + (f" <{b.email}>" if b.email else "") for b in self.bodies]
+        return lines
+
 
 def bundled_profile_names() -> list[str]:
     """The names of the profiles shipped with compact-docs."""
