@@ -73,33 +73,15 @@ def _intro(letter: EscalationLetter, stage: DisputeStage, profile: Profile,
 def escalation_context(letter: EscalationLetter, report: Report,
                        profile: Profile) -> LetterContext:
     """The blocks of a dispute letter for the letter's stage."""
-    org, commissioner, issue = letter.organisation, letter.commissioner, letter.issue
+    org = letter.organisation
+    contact = org.contact or org.signatory
     stage = profile.stage(letter.stage)
     register = profile.body(profile.dispute.register_body)
     letter_date = letter.date or date.today()
-    contact = org.contact or org.signatory
     case = f": case {letter.case_ref}" if letter.case_ref else ""
     title = f"{profile.short_name} dispute, stage {stage.number} ({stage.name}){case}"
-
-    copies: list[str] = []
-    if stage.entry == "commissioned":
-        recipient_person = commissioner.contact or commissioner.signatory
-        recipient = address(commissioner, recipient_person)
-        greeting, closing = salutation(recipient_person)
-    elif stage.entry == "any" and register is not None:
-        recipient_person = _person_of(register)
-        recipient = _body_address([register], None)
-        greeting, closing = salutation(recipient_person)
-        copies.append(_copy_line(commissioner.contact, commissioner.name))
-    else:
-        bodies = [b for b in (profile.body(i) for i in stage.bodies) if b is not None]
-        recipient = _body_address(bodies, register)
-        greeting, closing = para("Dear Chair,"), "Yours sincerely,"
-        if register is not None:
-            copies.append(register.name + (f" ({register.contact})" if register.contact else ""))
-        copies.append(_copy_line(commissioner.contact, commissioner.name))
-
-    blocks: list[Block] = [
+    recipient, greeting, closing, copies = _recipient(letter, stage, profile, register)
+    blocks = [
         letterhead(org),
         recipient,
         references([
@@ -110,41 +92,12 @@ def escalation_context(letter: EscalationLetter, report: Report,
         greeting,
         heading(title, 1),
         *_intro(letter, stage, profile, register),
-        facts([
-            ("Organisation", org.name + ("" if org.commissioned else " (not commissioned)")),
-            ("Commissioner", commissioner.name),
-            ("Issue first raised", short_date(issue.raised_on) if issue.raised_on else ""),
-        ]),
-        heading("The issue"),
-        para(issue.summary),
-        *[para(p) for p in paragraphs_of(issue.details)],
+        *_the_issue(letter),
+        *_what_happens_next(stage, profile),
+        *contact_and_formats(contact, org),
+        signature(closing, org.signatory or org.contact, org.name),
+        *([para("; ".join(copies), label="Copy to:")] if copies else []),
     ]
-    if letter.policy_decision:
-        blocks.append(heading("The policy decision needed"))
-        blocks += [para(p) for p in paragraphs_of(letter.policy_decision)]
-    if letter.tried:
-        blocks.append(heading("What we have tried so far"))
-        blocks.append(bullets([_attempt(a.date, a.action, a.outcome) for a in letter.tried]))
-    if letter.asks:
-        blocks.append(heading("What we are asking for"))
-        blocks.append(bullets(letter.asks))
-
-    blocks.append(heading("What happens next"))
-    if stage.number < profile.last_stage:
-        following = profile.stage(stage.number + 1)
-        blocks.append(para(f"We would be grateful for a reply as soon as possible. If the issue "
-                           f"cannot be resolved at this stage, we will take it to stage "
-                           f"{following.number} ({following.name}): "
-                           f"{following.summary}"))
-    else:
-        blocks.append(para("We ask that the referral is considered at the next meeting, and that "
-                           "we are told the decision and the reasons for it in writing."))
-
-    blocks += contact_and_formats(contact, org)
-    blocks.append(signature(closing, org.signatory or org.contact, org.name))
-    if copies:
-        blocks.append(para("; ".join(copies), label="Copy to:"))
-
     return LetterContext(
         kind="escalation", title=title, blocks=blocks, letter=letter, profile=profile,
         report=report, sender=org.name, reference=letter.case_ref or "",
@@ -154,6 +107,62 @@ def escalation_context(letter: EscalationLetter, report: Report,
         running_header=f"{org.name} · stage {stage.number}",
         letter_date=letter_date, stage=stage.number, subject=title, dates=dict(report.dates),
     )
+
+
+def _recipient(letter: EscalationLetter, stage: DisputeStage, profile: Profile,
+               register: Body | None) -> tuple[Block, Block, str, list[str]]:
+    """Who the letter goes to at this stage: its address, greeting, closing and copies.
+
+    Stage entered by a commissioned organisation: its commissioner. Entered by anyone: the
+    Compact's register body, copied to the commissioner. Entered by escalation: the stage's
+    bodies, copied to the register body and the commissioner.
+    """
+    commissioner = letter.commissioner
+    if stage.entry == "commissioned":
+        person = commissioner.contact or commissioner.signatory
+        return (address(commissioner, person), *salutation(person), [])
+    copy_commissioner = _copy_line(commissioner.contact, commissioner.name)
+    if stage.entry == "any" and register is not None:
+        return (_body_address([register], None), *salutation(_person_of(register)), [copy_commissioner])
+    bodies = [b for b in (profile.body(i) for i in stage.bodies) if b is not None]
+    copies = [register.name + (f" ({register.contact})" if register.contact else "")] if register else []
+    return _body_address(bodies, register), para("Dear Chair,"), "Yours sincerely,", [*copies, copy_commissioner]
+
+
+def _the_issue(letter: EscalationLetter) -> list[Block]:
+    """The issue, the policy decision needed, what was tried, and what the organisation asks."""
+    org, issue = letter.organisation, letter.issue
+    blocks = [
+        facts([
+            ("Organisation", org.name + ("" if org.commissioned else " (not commissioned)")),
+            ("Commissioner", letter.commissioner.name),
+            ("Issue first raised", short_date(issue.raised_on) if issue.raised_on else ""),
+        ]),
+        heading("The issue"),
+        para(issue.summary),
+        *(para(p) for p in paragraphs_of(issue.details)),
+    ]
+    if letter.policy_decision:
+        blocks += [heading("The policy decision needed"), *(para(p) for p in paragraphs_of(letter.policy_decision))]
+    if letter.tried:
+        blocks += [heading("What we have tried so far"),
+                   bullets([_attempt(a.date, a.action, a.outcome) for a in letter.tried])]
+    if letter.asks:
+        blocks += [heading("What we are asking for"), bullets(letter.asks)]
+    return blocks
+
+
+def _what_happens_next(stage: DisputeStage, profile: Profile) -> list[Block]:
+    """The next stage if this one does not resolve it, or what is asked of the last stage."""
+    if stage.number < profile.last_stage:
+        following = profile.stage(stage.number + 1)
+        text = (f"We would be grateful for a reply as soon as possible. If the issue cannot be "
+                f"resolved at this stage, we will take it to stage {following.number} "
+                f"({following.name}): {following.summary}")
+    else:
+        text = ("We ask that the referral is considered at the next meeting, and that we are told "
+                "the decision and the reasons for it in writing.")
+    return [heading("What happens next"), para(text)]
 
 
 def _copy_line(person: Person | None, body: str) -> str:

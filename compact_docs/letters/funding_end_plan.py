@@ -33,102 +33,25 @@ from compact_docs.rules.profile import Profile
 def funding_end_plan_context(letter: FundingEndPlan, report: Report,
                              profile: Profile) -> LetterContext:
     """The blocks of a funding-end plan, a structured document rather than a letter."""
-    org, funder, funding = letter.organisation, letter.funder, letter.funding
-    what = f"{funding.programme} {INSTRUMENT_WORDS[funding.instrument]}"
+    org, funding = letter.organisation, letter.funding
     made_on = letter.date or date.today()
-    contact = org.contact or org.signatory
-    title = f"Funding-end plan: {what}, {org.name}"
-    latest = report.dates.get("beneficiary_notice_latest")
-
-    blocks: list[Block] = [
-        letterhead(org),
-        heading(title, 1),
-        facts([
-            ("Organisation", org.name),
-            ("Funder", funder.name),
-            ("Funding", f"{what}, reference {funding.reference}"),
-            ("Annual value", money(funding.annual_value)),
-            ("Funding ends", long_date(letter.funding_end)),
-            ("Plan dated", short_date(made_on)),
-            ("Plan contact", person_line(contact) if contact else ""),
-        ]),
-        quote(profile, profile.funding_end_plan.clause,
-              f"This plan sets out how {org.name} will manage the end of the {what}. "
-              f"{the_compact(profile, capital=True)} asks voluntary and community "
-              "organisations to"),
+    title = f"Funding-end plan: {_what(letter)}, {org.name}"
+    blocks = [
+        *_opening(letter, profile, title, made_on),
+        *_summary(letter),
+        *_beneficiaries(letter),
+        *_notice_to_beneficiaries(letter, report, profile),
+        *_staff_and_volunteers(letter),
+        *_contracts_assets_and_funds(letter),
+        heading("Records and data"),
+        *(para(p) for p in paragraphs_of(letter.records)),
+        heading("Communications"),
+        bullets(letter.communications),
+        *([heading("Options for the future"), bullets(letter.options)] if letter.options else []),
+        *_risks(letter),
+        *_milestones(letter),
+        *contact_and_formats(org.contact or org.signatory, org, noun="plan"),
     ]
-    if letter.summary:
-        blocks.append(heading("Summary"))
-        blocks += [para(p) for p in paragraphs_of(letter.summary)]
-
-    beneficiaries = letter.beneficiaries
-    blocks.append(heading("Beneficiaries and how they are moved on"))
-    if beneficiaries is not None:
-        if beneficiaries.count is not None:
-            blocks.append(para(f"{beneficiaries.count} people use the service."))
-        if beneficiaries.groups:
-            blocks.append(para("The people most affected are:"))
-            blocks.append(bullets(beneficiaries.groups))
-        if beneficiaries.transition:
-            blocks.append(para("How each person will be moved on:"))
-            blocks.append(bullets(beneficiaries.transition))
-        if beneficiaries.safeguarding:
-            blocks.append(para(beneficiaries.safeguarding, label="Safeguarding:"))
-
-    blocks.append(heading("Notice to beneficiaries"))
-    told = letter.beneficiary_notice
-    if told is not None:
-        blocks.append(para(f"People who use the service will be told on {long_date(told.date)}: "
-                           f"{told.method}."))
-    if latest is not None:
-        blocks.append(para(f"To give them at least {profile.funding_end_plan.beneficiary_notice_months}"
-                           f" months' notice before funding ends, they must be told by "
-                           f"{long_date(latest)}."))
-
-    staff = letter.staff_and_volunteers
-    blocks.append(heading("Staff and volunteers"))
-    if staff is not None:
-        if staff.staff:
-            blocks.append(para(staff.staff, label="Staff:"))
-        if staff.volunteers:
-            blocks.append(para(staff.volunteers, label="Volunteers:"))
-
-    assets = letter.assets_and_funds
-    blocks.append(heading("Contracts, leases, assets and unspent funds"))
-    if assets is not None:
-        if assets.contracts_and_leases:
-            blocks.append(para("Contracts and leases:"))
-            blocks.append(bullets(assets.contracts_and_leases))
-        if assets.assets:
-            blocks.append(para("Assets:"))
-            blocks.append(bullets(assets.assets))
-        if assets.unspent_funds:
-            blocks.append(para(assets.unspent_funds, label="Unspent funds:"))
-
-    blocks.append(heading("Records and data"))
-    blocks += [para(p) for p in paragraphs_of(letter.records)]
-
-    blocks.append(heading("Communications"))
-    blocks.append(bullets(letter.communications))
-
-    if letter.options:
-        blocks.append(heading("Options for the future"))
-        blocks.append(bullets(letter.options))
-
-    blocks.append(heading("Risks"))
-    if letter.risks:
-        blocks.append(table(["Risk", "How we will manage it", "Owner"],
-                            [[r.risk, r.mitigation, r.owner or ""] for r in letter.risks]))
-
-    blocks.append(heading("Milestones"))
-    if letter.milestones:
-        rows = [[short_date(m.date), m.action, m.owner or ""]
-                for m in sorted(letter.milestones, key=lambda m: m.date)]
-        blocks.append(table(["Date", "Action", "Owner"], rows))
-    blocks.append(para(f"Funding ends on {long_date(letter.funding_end)}."))
-
-    blocks += contact_and_formats(contact, org, noun="plan")
-
     return LetterContext(
         kind="funding-end-plan", title=title, blocks=blocks, letter=letter, profile=profile,
         report=report, sender=org.name, reference=funding.reference, organisation=org.name,
@@ -136,3 +59,104 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
         running_header=f"{org.name} · funding-end plan",
         letter_date=made_on, layout="document", subject=title, dates=dict(report.dates),
     )
+
+
+def _what(letter: FundingEndPlan) -> str:
+    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
+
+
+def _opening(letter: FundingEndPlan, profile: Profile, title: str, made_on: date) -> list[Block]:
+    """Letterhead, title, the facts of the funding, and the Compact's clause the plan answers."""
+    org, funding = letter.organisation, letter.funding
+    contact = org.contact or org.signatory
+    return [
+        letterhead(org),
+        heading(title, 1),
+        facts([
+            ("Organisation", org.name),
+            ("Funder", letter.funder.name),
+            ("Funding", f"{_what(letter)}, reference {funding.reference}"),
+            ("Annual value", money(funding.annual_value)),
+            ("Funding ends", long_date(letter.funding_end)),
+            ("Plan dated", short_date(made_on)),
+            ("Plan contact", person_line(contact) if contact else ""),
+        ]),
+        quote(profile, profile.funding_end_plan.clause,
+              f"This plan sets out how {org.name} will manage the end of the {_what(letter)}. "
+              f"{the_compact(profile, capital=True)} asks voluntary and community "
+              "organisations to"),
+    ]
+
+
+def _summary(letter: FundingEndPlan) -> list[Block]:
+    if not letter.summary:
+        return []
+    return [heading("Summary"), *(para(p) for p in paragraphs_of(letter.summary))]
+
+
+def _beneficiaries(letter: FundingEndPlan) -> list[Block]:
+    """Who uses the service, who is most affected, how each is moved on, and safeguarding."""
+    found = letter.beneficiaries
+    blocks = [heading("Beneficiaries and how they are moved on")]
+    if found is None:
+        return blocks
+    if found.count is not None:
+        blocks.append(para(f"{found.count} people use the service."))
+    if found.groups:
+        blocks += [para("The people most affected are:"), bullets(found.groups)]
+    if found.transition:
+        blocks += [para("How each person will be moved on:"), bullets(found.transition)]
+    if found.safeguarding:
+        blocks.append(para(found.safeguarding, label="Safeguarding:"))
+    return blocks
+
+
+def _notice_to_beneficiaries(letter: FundingEndPlan, report: Report, profile: Profile) -> list[Block]:
+    """When and how people are told, and the latest date that gives them the notice asked for."""
+    blocks = [heading("Notice to beneficiaries")]
+    told = letter.beneficiary_notice
+    if told is not None:
+        blocks.append(para(f"People who use the service will be told on {long_date(told.date)}: "
+                           f"{told.method}."))
+    latest = report.dates.get("beneficiary_notice_latest")
+    if latest is not None:
+        blocks.append(para(f"To give them at least {profile.funding_end_plan.beneficiary_notice_months}"
+                           f" months' notice before funding ends, they must be told by "
+                           f"{long_date(latest)}."))
+    return blocks
+
+
+def _staff_and_volunteers(letter: FundingEndPlan) -> list[Block]:
+    staff = letter.staff_and_volunteers
+    blocks = [heading("Staff and volunteers")]
+    if staff is not None and staff.staff:
+        blocks.append(para(staff.staff, label="Staff:"))
+    if staff is not None and staff.volunteers:
+        blocks.append(para(staff.volunteers, label="Volunteers:"))
+    return blocks
+
+
+def _contracts_assets_and_funds(letter: FundingEndPlan) -> list[Block]:
+    assets = letter.assets_and_funds
+    blocks = [heading("Contracts, leases, assets and unspent funds")]
+    if assets is None:
+        return blocks
+    if assets.contracts_and_leases:
+        blocks += [para("Contracts and leases:"), bullets(assets.contracts_and_leases)]
+    if assets.assets:
+        blocks += [para("Assets:"), bullets(assets.assets)]
+    if assets.unspent_funds:
+        blocks.append(para(assets.unspent_funds, label="Unspent funds:"))
+    return blocks
+
+
+def _risks(letter: FundingEndPlan) -> list[Block]:
+    rows = [[r.risk, r.mitigation, r.owner or ""] for r in letter.risks]
+    return [heading("Risks"), *([table(["Risk", "How we will manage it", "Owner"], rows)] if rows else [])]
+
+
+def _milestones(letter: FundingEndPlan) -> list[Block]:
+    """The dated steps in order, then the day funding ends."""
+    rows = [[short_date(m.date), m.action, m.owner or ""] for m in sorted(letter.milestones, key=lambda m: m.date)]
+    return [heading("Milestones"), *([table(["Date", "Action", "Owner"], rows)] if rows else []),
+            para(f"Funding ends on {long_date(letter.funding_end)}.")]

@@ -40,6 +40,69 @@ _TITLES = {
 }
 
 
+def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
+    """The blocks of a notice letter, from the data, its compliance report and the profile."""
+    org, funder = letter.organisation, letter.funder
+    title = f"{_TITLES[letter.decision.action]}: {_what(letter)}, {org.name}"
+    greeting, closing = salutation(org.contact)
+    blocks = [
+        *_opening(letter, profile, title, greeting),
+        *_the_decision(letter),
+        *_why(letter),
+        *_how_we_involved_you(letter),
+        *_equality_impact_assessment(letter, profile),
+        *_notice_period(letter, report, profile),
+        *_right_to_respond(letter, profile),
+        *_support(letter, profile),
+        *_what_we_ask(letter, profile),
+        heading("If you disagree"),
+        *dispute_route(profile, funder, org, "If you disagree with the decision or with how it was made, "
+                       "please tell us first."),
+        *contact_and_formats(funder.contact or funder.signatory, funder),
+        signature(closing, funder.signatory or funder.contact, funder.name),
+    ]
+    reference = letter.funding.reference
+    return LetterContext(
+        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
+        sender=funder.name, reference=reference, organisation=org.name,
+        footer=f"{funder.name} · {profile.short_name} notice · {reference}",
+        running_header=f"{org.name} · {reference}",
+        letter_date=letter.date or letter.notice.sent.date(), subject=title, dates=dict(report.dates),
+    )
+
+
+def _what(letter: NoticeLetter) -> str:
+    """'Community Connect grant': the programme and its instrument."""
+    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
+
+
+def _opening(letter: NoticeLetter, profile: Profile, title: str, greeting: Block) -> list[Block]:
+    """Letterhead, address, references, greeting, subject and what is decided, from when."""
+    funder, org, timing = letter.funder, letter.organisation, letter.notice
+    officer = funder.contact or funder.signatory
+    what = _what(letter)
+    blocks = [
+        letterhead(funder),
+        address(org, org.contact),
+        references([
+            ("Date", short_date(letter.date or timing.sent.date())),
+            ("Our reference", letter.funding.reference),
+            ("Contact", officer.name if officer else ""),
+        ]),
+        greeting,
+        heading(title, 1),
+        para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
+             f"decision about the {what} {_funding_sentence(letter)}. "
+             + _decision_sentence(letter, funder.name, what)
+             + f" The change takes effect on {long_date(timing.effective)}."),
+    ]
+    if letter.decision.action == "end":
+        last = date.fromordinal(timing.effective.toordinal() - 1)
+        blocks.append(para(f"The last day of funding is {long_date(last)}. No payment will be "
+                           "made for activity after that date."))
+    return blocks
+
+
 def _decision_sentence(letter: NoticeLetter, funder: str, what: str) -> str:
     action = letter.decision.action
     if action == "end":
@@ -64,126 +127,98 @@ def _funding_sentence(letter: NoticeLetter) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
-def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
-    """The blocks of a notice letter, from the data, its compliance report and the profile."""
-    funder, org, decision, timing = letter.funder, letter.organisation, letter.decision, letter.notice
-    what = f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-    sent_on = timing.sent.date()
-    letter_date = letter.date or sent_on
-    dates = report.dates
-    officer = funder.contact or funder.signatory
-    rule = profile.notice
-    covered = decision.action in rule.applies_to
-    period = describe_period(rule.length, rule.unit)
-    title = f"{_TITLES[decision.action]}: {what}, {org.name}"
-    greeting, closing = salutation(org.contact)
-
-    blocks: list[Block] = [
-        letterhead(funder),
-        address(org, org.contact),
-        references([
-            ("Date", short_date(letter_date)),
-            ("Our reference", letter.funding.reference),
-            ("Contact", officer.name if officer else ""),
-        ]),
-        greeting,
-        heading(title, 1),
-        para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
-             f"decision about the {what} {_funding_sentence(letter)}. "
-             + _decision_sentence(letter, funder.name, what)
-             + f" The change takes effect on {long_date(timing.effective)}."),
-    ]
-    if decision.action == "end":
-        last = date.fromordinal(timing.effective.toordinal() - 1)
-        blocks.append(para(f"The last day of funding is {long_date(last)}. No payment will be "
-                           "made for activity after that date."))
-
-    blocks.append(heading("The decision"))
-    blocks.append(para(decision.summary))
+def _the_decision(letter: NoticeLetter) -> list[Block]:
+    """The decision, who took it and when, and its governance route."""
+    decision = letter.decision
     made = f"The decision was taken by the {decision.decision_maker} on {long_date(decision.decided_on)}."
     if decision.governance:
         made += f" Governance route: {decision.governance}."
-    blocks.append(para(made))
+    return [heading("The decision"), para(decision.summary), para(made)]
 
-    blocks.append(heading("Why the decision was taken"))
-    blocks += [para(p) for p in paragraphs_of(decision.rationale)]
 
-    if decision.engagement:
-        blocks.append(heading("How we have involved you"))
-        blocks += [para(p) for p in paragraphs_of(decision.engagement)]
+def _why(letter: NoticeLetter) -> list[Block]:
+    """The rationale, paragraph by paragraph."""
+    return [heading("Why the decision was taken"),
+            *(para(p) for p in paragraphs_of(letter.decision.rationale))]
 
-    if letter.eia is not None:
-        eia = letter.eia
-        blocks.append(heading("Equality Impact Assessment"))
-        blocks.append(para(f"We assessed the equalities impact of this decision before it was "
-                           f"taken (Equality Impact Assessment {eia.reference}, completed on "
-                           f"{long_date(eia.date)}), as the Compact asks "
-                           f"({profile.cite(profile.eia.clause)})."))
-        blocks += [para(p) for p in paragraphs_of(eia.summary)]
-        if eia.mitigations:
-            blocks.append(para("The actions we will take to reduce the impact are:"))
-            blocks.append(bullets(eia.mitigations))
-        blocks.append(para("You can ask us for a copy of the full assessment."))
 
-    blocks.append(heading("Notice period and key dates"))
-    if covered:
+def _how_we_involved_you(letter: NoticeLetter) -> list[Block]:
+    """How the organisation was engaged before the decision, if the data says."""
+    if not letter.decision.engagement:
+        return []
+    return [heading("How we have involved you"),
+            *(para(p) for p in paragraphs_of(letter.decision.engagement))]
+
+
+def _equality_impact_assessment(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    """The Equality Impact Assessment: when it was done, what it found, what will reduce the impact."""
+    eia = letter.eia
+    if eia is None:
+        return []
+    blocks = [
+        heading("Equality Impact Assessment"),
+        para(f"We assessed the equalities impact of this decision before it was taken (Equality "
+             f"Impact Assessment {eia.reference}, completed on {long_date(eia.date)}), as the "
+             f"Compact asks ({profile.cite(profile.eia.clause)})."),
+        *(para(p) for p in paragraphs_of(eia.summary)),
+    ]
+    if eia.mitigations:
+        blocks += [para("The actions we will take to reduce the impact are:"), bullets(eia.mitigations)]
+    return [*blocks, para("You can ask us for a copy of the full assessment.")]
+
+
+def _notice_period(letter: NoticeLetter, report: Report, profile: Profile) -> list[Block]:
+    """The notice the Compact asks for, the key dates, and any exceptional circumstances."""
+    rule, timing = profile.notice, letter.notice
+    period = describe_period(rule.length, rule.unit)
+    blocks = [heading("Notice period and key dates")]
+    if letter.decision.action in rule.applies_to:
         blocks.append(para(f"The Compact asks for at least {period}' notice in writing "
                            f"({profile.cite(rule.clause)}). This letter is sent "
                            f"{DELIVERY_WORDS[timing.delivery]}; the table shows the date notice counts "
                            "from and the dates that follow from it."))
     blocks.append(notice_dates(profile, timing.sent, timing.delivery, timing.effective,
-                               rule.length, rule.unit, rule.clause, dates,
-                               final_day=decision.action == "end"))
+                               rule.length, rule.unit, rule.clause, report.dates,
+                               final_day=letter.decision.action == "end"))
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():
         blocks.append(para(f"We are giving less than {period}' notice because of exceptional "
                            f"circumstances: {reason}"))
+    return blocks
 
-    blocks.append(heading("Your right to respond"))
+
+def _right_to_respond(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    """How and by when the organisation may respond, and what can still change."""
     response = letter.response
-    if response is not None and (response.channel or response.deadline):
-        how = f" to {response.channel}" if response.channel else " in writing"
-        when = f" by {long_date(response.deadline)}" if response.deadline else ""
-        blocks.append(para(f"You have the opportunity to respond to this decision "
-                           f"({profile.cite(profile.response.clause)}). Please send your "
-                           f"response{how}{when}. We will consider it carefully and reply in "
-                           "writing."))
-        if response.can_change:
-            blocks.append(para(response.can_change, label="What can still change:"))
-    else:
-        blocks.append(para(f"You have the opportunity to respond to this decision "
-                           f"({profile.cite(profile.response.clause)}). Please write to the "
-                           "contact named below."))
+    opportunity = f"You have the opportunity to respond to this decision ({profile.cite(profile.response.clause)})."
+    if response is None or not (response.channel or response.deadline):
+        return [heading("Your right to respond"),
+                para(f"{opportunity} Please write to the contact named below.")]
+    how = f" to {response.channel}" if response.channel else " in writing"
+    when = f" by {long_date(response.deadline)}" if response.deadline else ""
+    blocks = [heading("Your right to respond"),
+              para(f"{opportunity} Please send your response{how}{when}. We will consider it "
+                   "carefully and reply in writing.")]
+    if response.can_change:
+        blocks.append(para(response.can_change, label="What can still change:"))
+    return blocks
 
-    register = profile.body(profile.dispute.register_body)
+
+def _support(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    """The support the funder offers, and the Compact's own body that advises organisations."""
     support = list(letter.support)
+    register = profile.body(profile.dispute.register_body)
     if register is not None:
         ways = ", ".join(x for x in (register.contact, register.email) if x)
         support.append(f"{register.name}" + (f" ({register.acronym})" if register.acronym else "")
                        + " gives free, independent advice to voluntary and community "
                        + "organisations" + (f": {ways}" if ways else ""))
-    blocks.append(heading("Support we offer"))
-    blocks.append(bullets(support))
+    return [heading("Support we offer"), bullets(support)]
 
-    blocks.append(heading("What we ask of you"))
-    if letter.organisation_duties:
-        blocks.append(bullets(letter.organisation_duties))
-    blocks.append(quote(profile, profile.funding_end_plan.clause,
-                        "The Compact asks voluntary and community organisations to"))
 
-    blocks.append(heading("If you disagree"))
-    blocks += dispute_route(profile, funder, org,
-                            "If you disagree with the decision or with how it was made, please "
-                            "tell us first.")
-
-    blocks += contact_and_formats(officer, funder)
-    blocks.append(signature(closing, funder.signatory or funder.contact, funder.name))
-
-    return LetterContext(
-        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
-        sender=funder.name, reference=letter.funding.reference, organisation=org.name,
-        footer=f"{funder.name} · {profile.short_name} notice · {letter.funding.reference}",
-        running_header=f"{org.name} · {letter.funding.reference}",
-        letter_date=letter_date, subject=title, dates=dict(dates),
-    )
-
+def _what_we_ask(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    """The organisation's duties, and the Compact's clause on ending funding well."""
+    duties = [bullets(letter.organisation_duties)] if letter.organisation_duties else []
+    return [heading("What we ask of you"), *duties,
+            quote(profile, profile.funding_end_plan.clause,
+                  "The Compact asks voluntary and community organisations to")]

@@ -32,94 +32,117 @@ from compact_docs.rules.profile import Profile
 def service_change_context(letter: ServiceChangeLetter, report: Report,
                            profile: Profile) -> LetterContext:
     """The blocks of a VCO's service-change notice."""
-    org, funder, change, timing = letter.organisation, letter.funder, letter.change, letter.notice
-    rule = profile.service_notice
-    period = describe_period(rule.length, rule.unit)
-    what = f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-    letter_date = letter.date or timing.sent.date()
-    contact = org.contact or org.signatory
+    org, funder = letter.organisation, letter.funder
     recipient = funder.contact or funder.signatory
-    title = f"Notice of a change to our service: {what}, {org.name}"
+    title = f"Notice of a change to our service: {_what(letter)}, {org.name}"
     greeting, closing = salutation(recipient)
+    blocks = [
+        *_opening(letter, profile, title, greeting),
+        *_the_change(letter),
+        heading("Why we are making the change"),
+        para(letter.change.reason),
+        *_notice_period(letter, report, profile),
+        *_our_plan(letter),
+        *_telling_service_users(letter),
+        *_your_response(letter),
+        *contact_and_formats(org.contact or org.signatory, org),
+        signature(closing, org.signatory or org.contact, org.name),
+    ]
+    reference = letter.funding.reference
+    return LetterContext(
+        kind="service-change", title=title, blocks=blocks, letter=letter, profile=profile,
+        report=report, sender=org.name, reference=reference, organisation=org.name,
+        footer=f"{org.name} · {profile.short_name} service-change notice · {reference}",
+        running_header=f"{funder.name} · {reference}",
+        letter_date=letter.date or letter.notice.sent.date(), subject=title, dates=dict(report.dates),
+    )
 
-    blocks: list[Block] = [
+
+def _what(letter: ServiceChangeLetter) -> str:
+    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
+
+
+def _opening(letter: ServiceChangeLetter, profile: Profile, title: str, greeting: Block) -> list[Block]:
+    """Letterhead, address, references, greeting, subject, and the notice the Compact asks for."""
+    org, funder, timing = letter.organisation, letter.funder, letter.notice
+    rule = profile.service_notice
+    contact = org.contact or org.signatory
+    return [
         letterhead(org),
-        address(funder, recipient),
+        address(funder, funder.contact or funder.signatory),
         references([
-            ("Date", short_date(letter_date)),
+            ("Date", short_date(letter.date or timing.sent.date())),
             ("Your reference", letter.funding.reference),
             ("Contact", contact.name if contact else ""),
         ]),
         greeting,
         heading(title, 1),
         para(f"We are writing to give you notice of a change to the service we deliver with your "
-             f"{what} (reference {letter.funding.reference}). {the_compact(profile, capital=True)} asks voluntary "
-             f"and community organisations to give at least {period}' notice of any change to "
-             f"service provision, with a clear plan for meeting the funding objectives "
-             f"({profile.cite(rule.clause)}). The change takes effect on "
-             f"{long_date(timing.effective)}."),
-        heading("The change"),
-        para(change.summary),
+             f"{_what(letter)} (reference {letter.funding.reference}). {the_compact(profile, capital=True)} "
+             f"asks voluntary and community organisations to give at least "
+             f"{describe_period(rule.length, rule.unit)}' notice of any change to service provision, "
+             f"with a clear plan for meeting the funding objectives ({profile.cite(rule.clause)}). "
+             f"The change takes effect on {long_date(timing.effective)}."),
     ]
-    blocks += [para(p) for p in paragraphs_of(change.details)]
+
+
+def _the_change(letter: ServiceChangeLetter) -> list[Block]:
+    """What changes, the services affected and how many people use them."""
+    change = letter.change
+    blocks = [heading("The change"), para(change.summary), *(para(p) for p in paragraphs_of(change.details))]
     if change.services_affected:
-        blocks.append(para("The services affected are:"))
-        blocks.append(bullets(change.services_affected))
+        blocks += [para("The services affected are:"), bullets(change.services_affected)]
     if change.beneficiaries_affected is not None:
-        blocks.append(para(f"About {change.beneficiaries_affected} people use the services "
-                           "affected."))
+        blocks.append(para(f"About {change.beneficiaries_affected} people use the services affected."))
+    return blocks
 
-    blocks.append(heading("Why we are making the change"))
-    blocks.append(para(change.reason))
 
-    blocks.append(heading("Notice period and key dates"))
-    blocks.append(para(f"This notice is sent {DELIVERY_WORDS[timing.delivery]}; the table shows "
-                       "the date notice counts from and the dates that follow from it."))
-    blocks.append(notice_dates(profile, timing.sent, timing.delivery, timing.effective,
-                               rule.length, rule.unit, rule.clause, report.dates,
-                               final_day=False))
+def _notice_period(letter: ServiceChangeLetter, report: Report, profile: Profile) -> list[Block]:
+    """How the notice is sent, the key dates, and any exceptional circumstances."""
+    rule, timing = profile.service_notice, letter.notice
+    blocks = [
+        heading("Notice period and key dates"),
+        para(f"This notice is sent {DELIVERY_WORDS[timing.delivery]}; the table shows the date notice "
+             "counts from and the dates that follow from it."),
+        notice_dates(profile, timing.sent, timing.delivery, timing.effective, rule.length, rule.unit,
+                     rule.clause, report.dates, final_day=False),
+    ]
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():
-        blocks.append(para(f"We are giving less than {period}' notice because of exceptional "
-                           f"circumstances: {reason}"))
+        blocks.append(para(f"We are giving less than {describe_period(rule.length, rule.unit)}' notice "
+                           f"because of exceptional circumstances: {reason}"))
+    return blocks
 
-    blocks.append(heading("Our plan for meeting the funding objectives"))
+
+def _our_plan(letter: ServiceChangeLetter) -> list[Block]:
+    """The plan for meeting the funding objectives through the change."""
     plan = letter.plan
+    blocks = [heading("Our plan for meeting the funding objectives")]
     if plan is not None:
         blocks += [para(p) for p in paragraphs_of(plan.summary)]
         if plan.actions:
-            blocks.append(para("We will:"))
-            blocks.append(bullets(plan.actions))
+            blocks += [para("We will:"), bullets(plan.actions)]
+    return blocks
 
-    blocks.append(heading("Telling the people who use our service"))
-    if letter.beneficiary_notice is not None:
-        told = letter.beneficiary_notice
-        blocks.append(para(f"We will tell the people who use the service on "
-                           f"{long_date(told.date)}: {told.method}."))
-    else:
-        blocks.append(para("We will tell the people who use the service as early as we can."))
 
-    blocks.append(heading("Your response"))
+def _telling_service_users(letter: ServiceChangeLetter) -> list[Block]:
+    """When and how the people who use the service are told."""
+    told = letter.beneficiary_notice
+    if told is None:
+        return [heading("Telling the people who use our service"),
+                para("We will tell the people who use the service as early as we can.")]
+    return [heading("Telling the people who use our service"),
+            para(f"We will tell the people who use the service on {long_date(told.date)}: {told.method}.")]
+
+
+def _your_response(letter: ServiceChangeLetter) -> list[Block]:
+    """How and by when the funder may give its views."""
     response = letter.response
-    if response is not None and (response.channel or response.deadline):
-        how = f" to {response.channel}" if response.channel else ""
-        when = f" by {long_date(response.deadline)}" if response.deadline else ""
-        blocks.append(para(f"We would welcome your views on the change and on our plan. Please "
-                           f"reply{how}{when}, so that we can take them into account before the "
-                           "change takes effect."))
-    else:
-        blocks.append(para("We would welcome your views on the change and on our plan before it "
-                           "takes effect."))
-
-    blocks += contact_and_formats(contact, org)
-    blocks.append(signature(closing, org.signatory or org.contact, org.name))
-
-    return LetterContext(
-        kind="service-change", title=title, blocks=blocks, letter=letter, profile=profile,
-        report=report, sender=org.name, reference=letter.funding.reference,
-        organisation=org.name,
-        footer=f"{org.name} · {profile.short_name} service-change notice · "
-               f"{letter.funding.reference}",
-        running_header=f"{funder.name} · {letter.funding.reference}",
-        letter_date=letter_date, subject=title, dates=dict(report.dates),
-    )
+    if response is None or not (response.channel or response.deadline):
+        return [heading("Your response"),
+                para("We would welcome your views on the change and on our plan before it takes effect.")]
+    how = f" to {response.channel}" if response.channel else ""
+    when = f" by {long_date(response.deadline)}" if response.deadline else ""
+    return [heading("Your response"),
+            para(f"We would welcome your views on the change and on our plan. Please reply{how}{when}, "
+                 "so that we can take them into account before the change takes effect.")]
