@@ -10,17 +10,21 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _rows import DEFAULTS, ROOT, write_register
-from docxtpl import DocxTemplate
-from jinja2 import Environment
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's compact_docs, not an installed copy
 
-from compact_docs.rendering.batch import generate_batch
-from compact_docs.rendering.renderer import Renderer, file_stem
-from compact_docs.rows import read_rows
+from _rows import DEFAULTS, write_register  # noqa: E402
+from docxtpl import DocxTemplate  # noqa: E402
+from jinja2 import Environment  # noqa: E402
+
+from compact_docs.rendering.batch import generate_batch  # noqa: E402
+from compact_docs.rendering.renderer import Renderer, file_stem  # noqa: E402
+from compact_docs.rows import read_rows  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "letter.docx"
 

@@ -22,18 +22,22 @@ import argparse
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import psutil
-from _rows import DEFAULTS, write_register
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's compact_docs, not an installed copy
 
-from compact_docs.rendering.batch import generate_batch
-from compact_docs.rendering.pdf import warm_up
-from compact_docs.rendering.renderer import Renderer, file_stem
-from compact_docs.rows import read_rows
+import psutil  # noqa: E402
+from _rows import DEFAULTS, write_register  # noqa: E402
+
+from compact_docs.rendering.batch import generate_batch  # noqa: E402
+from compact_docs.rendering.pdf import warm_up  # noqa: E402
+from compact_docs.rendering.renderer import Renderer, file_stem  # noqa: E402
+from compact_docs.rows import read_rows  # noqa: E402
 
 
 def naive(register: Path, out: Path) -> int:

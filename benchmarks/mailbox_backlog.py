@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's packages, not an installed copy
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
@@ -111,6 +112,67 @@ def watch_once(config_path: Path, password: str, sample_memory: bool = True) -> 
     return seconds, peak
 
 
+def time_routing_alone(served: list[bytes], config: MailConfig, database: Path) -> None:
+    """The routing both sides do (parse, decide, record), timed alone on the same bytes."""
+    with CaseRegister(database, config.compact_profile) as register:
+        started = time.perf_counter()
+        with register.transaction():
+            for raw in served:
+                route_message(raw, config, register)
+        routing = time.perf_counter() - started
+    print(f"routing alone:      {routing:7.2f} s  (parse, decide, record; shared by both)")
+
+
+def time_the_watcher(config: MailConfig, user: MailUser, messages: int) -> float:
+    """`mail watch --once` in this process, like the naive loop; its summary line; the seconds."""
+    started = time.perf_counter()
+    summary = watch_mailbox(config, once=True, stop=threading.Event(), environ={PASSWORD_ENV: user.password})
+    watched = time.perf_counter() - started
+    print(f"  {summary.line()}")
+    print(f"mail watch (here):  {watched:7.2f} s  ({messages / watched:6.0f} messages/s, "
+          "like the naive loop: in this process)")
+    return watched
+
+
+def memory_run(user: MailUser, folder: Path, count: int, batch_size: int) -> None:
+    """The peak memory of the command over ``count`` ten-megabyte messages."""
+    fill(user, [large_dispute(10 * 1024 * 1024, message_id=f"<large-{n}@agewell.example>")
+                for n in range(count)])
+    folder.mkdir()
+    seconds, peak = watch_once(write_config(folder, user, batch_size), user.password)
+    print(f"{count} x 10 MB messages: {seconds:.2f} s, peak RSS {peak / 1e6:.0f} MB (goal: under 250 MB)")
+
+
+def compare(server: DovecotServer, work: Path, args: argparse.Namespace) -> None:
+    """The same backlog in three inboxes: the naive loop, the watcher here, the watcher as a command."""
+    backlog = [raw for _name, raw in realistic_backlog(args.messages, seed=1000)]
+    ours, here, theirs = server.new_user(), server.new_user(), server.new_user()
+    for user in (ours, here, theirs):
+        fill(user, backlog)
+    print(f"{len(backlog)} messages in each of three Dovecot inboxes ({sum(map(len, backlog)) / 1e6:.1f} MB)")
+    for name in ("ours", "here", "naive"):
+        (work / name).mkdir()
+    ours_config = write_config(work / "ours", ours, args.batch_size)
+    here_config = require_config(write_config(work / "here", here, args.batch_size))
+    naive_config = require_config(write_config(work / "naive", theirs, args.batch_size))
+    time_routing_alone([raw for _uid, raw in sorted(theirs.messages().items())], naive_config,
+                       work / "routing-only.db")
+    started = time.perf_counter()
+    routed = naive(theirs, naive_config, work / "naive" / "cases.db")
+    baseline = time.perf_counter() - started
+    print(f"naive loop:         {baseline:7.2f} s  ({routed / baseline:6.0f} messages/s)")
+    watched = time_the_watcher(here_config, here, len(backlog))
+    command, _ = watch_once(ours_config, ours.password, sample_memory=False)
+    print(f"mail watch --once:  {command:7.2f} s  ({len(backlog) / command:6.0f} messages/s, "
+          f"as a command: interpreter start-up and imports included; ratio {baseline / command:.2f})")
+    left = ours.count("INBOX"), here.count("INBOX"), theirs.count("INBOX")
+    if left != (0, 0, 0):
+        raise SystemExit(f"messages left in the inboxes: {left}")
+    if args.large:
+        memory_run(server.new_user(), work / "large", args.large, args.batch_size)
+    print(f"ratio: {baseline / watched:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
@@ -122,59 +184,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="compact-bench-"))
     server = DovecotServer(root).start()
     try:
-        backlog = [raw for _name, raw in realistic_backlog(args.messages, seed=1000)]
-        ours, here, theirs, large = (server.new_user(), server.new_user(), server.new_user(),
-                                     server.new_user())
-        fill(ours, backlog)
-        fill(here, backlog)
-        fill(theirs, backlog)
-        print(f"{len(backlog)} messages in each of three Dovecot inboxes "
-              f"({sum(map(len, backlog)) / 1e6:.1f} MB)")
-
-        for name in ("ours", "here", "naive"):
-            (work / name).mkdir()
-        ours_config = write_config(work / "ours", ours, args.batch_size)
-        here_config = require_config(write_config(work / "here", here, args.batch_size))
-        naive_config = require_config(write_config(work / "naive", theirs, args.batch_size))
-
-        # The routing both sides do (parse, decide, record), timed alone on the same bytes.
-        served = [raw for _uid, raw in sorted(theirs.messages().items())]
-        with CaseRegister(work / "routing-only.db", naive_config.compact_profile) as register:
-            started = time.perf_counter()
-            with register.transaction():
-                for raw in served:
-                    route_message(raw, naive_config, register)
-            routing = time.perf_counter() - started
-        print(f"routing alone:      {routing:7.2f} s  (parse, decide, record; shared by both)")
-
-        started = time.perf_counter()
-        routed = naive(theirs, naive_config, work / "naive" / "cases.db")
-        baseline = time.perf_counter() - started
-        print(f"naive loop:         {baseline:7.2f} s  ({routed / baseline:6.0f} messages/s)")
-
-        started = time.perf_counter()
-        summary = watch_mailbox(here_config, once=True, stop=threading.Event(),
-                                environ={PASSWORD_ENV: here.password})
-        watched = time.perf_counter() - started
-        print(f"  {summary.line()}")
-        print(f"mail watch (here):  {watched:7.2f} s  ({len(backlog) / watched:6.0f} messages/s, "
-              "like the naive loop: in this process)")
-        command, _ = watch_once(ours_config, ours.password, sample_memory=False)
-        print(f"mail watch --once:  {command:7.2f} s  ({len(backlog) / command:6.0f} messages/s, "
-              f"as a command: interpreter start-up and imports included; ratio {baseline / command:.2f})")
-        left = ours.count("INBOX"), here.count("INBOX"), theirs.count("INBOX")
-        if left != (0, 0, 0):
-            raise SystemExit(f"messages left in the inboxes: {left}")
-
-        if args.large:
-            fill(large, [large_dispute(10 * 1024 * 1024, message_id=f"<large-{n}@agewell.example>")
-                         for n in range(args.large)])
-            (work / "large").mkdir()
-            seconds, peak = watch_once(write_config(work / "large", large, args.batch_size),
-                                       large.password)
-            print(f"{args.large} x 10 MB messages: {seconds:.2f} s, peak RSS {peak / 1e6:.0f} MB "
-                  f"(goal: under 250 MB)")
-        print(f"ratio: {baseline / watched:.2f}")
+        compare(server, work, args)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

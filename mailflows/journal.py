@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from compact_docs.register.cases import CaseRegister
 from mailflows.servers.imap import ImapConnection
+from mailflows.servers.imap_copies import find_copies
 from mailflows.servers.imap_responses import CopiedMessages, FolderState
 from mailflows.tables import MAILBOX_TABLES
 
@@ -115,7 +116,7 @@ class MailboxJournal:
         rest = [uid for uid in uids if uid not in already]
         if rest and not connection.has_capability("MOVE"):
             resumed = [uid for uid in rest if uid in earlier]
-            found = connection.find_copies(resumed, folder) if resumed else None
+            found = find_copies(connection, resumed, folder) if resumed else None
             if found is not None and found.uids:
                 log.info("%d message(s) were copied to %s by an earlier run that stopped before "
                          "removing them: not copied again", len(found.uids), folder)

@@ -324,7 +324,6 @@ def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] 
     due = outbox.due()
     if not due:
         return OutboxDelivery(waiting=outbox.waiting())
-    sent = failed = given_up = 0
     connection = SmtpConnection(account, environ=environ, ssl_context=ssl_context)
     try:
         connection.connect()
@@ -333,44 +332,48 @@ def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] 
             outbox.mark_failed(queued, str(exc))
         log.warning("acknowledgements: %d waiting, SMTP not reachable: %s", len(due), exc)
         return OutboxDelivery(failed=len(due), waiting=outbox.waiting())
+    outcomes: list[str] = []
     try:
         for queued in due:
             if not outbox.claim(queued):
                 continue  # another watcher has it, or it was sent or given up meanwhile
-            try:
-                refused = connection.send_message(queued.message(), recipients=queued.recipients,
-                                                  envelope_sender="")
-            except Disconnected as exc:
-                outbox.mark_failed(queued, str(exc))
-                failed += 1
-                log.warning("acknowledgements: SMTP session lost, the rest wait: %s", exc)
+            outcomes.append(_send(outbox, connection, queued))
+            if outcomes[-1] == "lost":
                 break
-            except SmtpRefused as exc:
-                if exc.permanent or queued.attempts + 1 >= ATTEMPTS_BEFORE_GIVING_UP:
-                    outbox.give_up(queued, str(exc))
-                    given_up += 1
-                    log.error("acknowledgement %s to %s given up after %d attempt(s): %s",
-                              queued.message_id, ", ".join(queued.recipients), queued.attempts + 1, exc)
-                else:
-                    outbox.mark_failed(queued, str(exc))
-                    failed += 1
-                    log.warning("acknowledgement %s to %s refused for now, will retry: %s",
-                                queued.message_id, ", ".join(queued.recipients), exc)
-                continue
-            except MailError as exc:  # this one waits, the others go
-                outbox.mark_failed(queued, str(exc))
-                failed += 1
-                log.warning("acknowledgement %s to %s not sent, will retry: %s",
-                            queued.message_id, ", ".join(queued.recipients), exc)
-                continue
-            outbox.mark_sent(queued, refused)
-            sent += 1
-            accepted = [r for r in queued.recipients if r not in refused]
-            log.info("acknowledgement %s sent to %s (case %s)", queued.message_id,
-                     ", ".join(accepted), queued.case_ref or "none")
-            if refused:
-                log.warning("acknowledgement %s: the server refused %s; not sent again", queued.message_id,
-                            "; ".join(f"{address} ({reply})" for address, reply in refused.items()))
     finally:
         connection.quit()
-    return OutboxDelivery(sent=sent, failed=failed, waiting=outbox.waiting(), given_up=given_up)
+    return OutboxDelivery(sent=outcomes.count("sent"), failed=outcomes.count("failed") + outcomes.count("lost"),
+                          waiting=outbox.waiting(), given_up=outcomes.count("given up"))
+
+
+def _send(outbox: Outbox, connection: SmtpConnection, queued: QueuedAcknowledgement) -> str:
+    """Send one claimed acknowledgement and note how it went: 'sent', 'failed' (tried again
+    later), 'given up', or 'lost' (the session is gone: the rest wait)."""
+    recipients = ", ".join(queued.recipients)
+    try:
+        refused = connection.send_message(queued.message(), recipients=queued.recipients, envelope_sender="")
+    except Disconnected as exc:
+        outbox.mark_failed(queued, str(exc))
+        log.warning("acknowledgements: SMTP session lost, the rest wait: %s", exc)
+        return "lost"
+    except SmtpRefused as exc:
+        if exc.permanent or queued.attempts + 1 >= ATTEMPTS_BEFORE_GIVING_UP:
+            outbox.give_up(queued, str(exc))
+            log.error("acknowledgement %s to %s given up after %d attempt(s): %s",
+                      queued.message_id, recipients, queued.attempts + 1, exc)
+            return "given up"
+        outbox.mark_failed(queued, str(exc))
+        log.warning("acknowledgement %s to %s refused for now, will retry: %s", queued.message_id, recipients, exc)
+        return "failed"
+    except MailError as exc:  # this one waits, the others go
+        outbox.mark_failed(queued, str(exc))
+        log.warning("acknowledgement %s to %s not sent, will retry: %s", queued.message_id, recipients, exc)
+        return "failed"
+    outbox.mark_sent(queued, refused)
+    accepted = [r for r in queued.recipients if r not in refused]
+    log.info("acknowledgement %s sent to %s (case %s)", queued.message_id, ", ".join(accepted),
+             queued.case_ref or "none")
+    if refused:
+        log.warning("acknowledgement %s: the server refused %s; not sent again", queued.message_id,
+                    "; ".join(f"{address} ({reply})" for address, reply in refused.items()))
+    return "sent"

@@ -8,6 +8,7 @@ running header from the second page on, and a footer with 'Page X of Y' fields.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from docx import Document
@@ -135,10 +136,8 @@ def _cell_text(cell, text: str, bold: bool = False) -> None:  # type: ignore[no-
     paragraph.add_run(text).bold = bold
 
 
-def build(target: Path) -> None:
-    """Write the bundled letter template to `target`."""
-    doc = Document()
-    _styles(doc)
+def _page(doc) -> None:  # type: ignore[no-untyped-def]
+    """A4 with the letter's margins; the running header from page 2, the footer on every page."""
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
@@ -150,6 +149,8 @@ def build(target: Path) -> None:
     _footer(section.footer)
     _footer(section.first_page_footer)
 
+
+def _properties(doc) -> None:  # type: ignore[no-untyped-def]
     props = doc.core_properties
     props.title = "{{ title }}"
     props.subject = "{{ subject }}"
@@ -157,10 +158,41 @@ def build(target: Path) -> None:
     props.language = "{{ lang }}"
     props.comments = "Made by compact-docs from the letter's data; edit freely."
 
-    def tag(text: str, style: str = "Normal") -> None:
-        doc.add_paragraph(text, style=style)
 
-    tag("{%p for b in blocks %}")
+def _tag(doc, text: str, style: str = "Normal") -> None:  # type: ignore[no-untyped-def]
+    doc.add_paragraph(text, style=style)
+
+
+def _facts_table(doc) -> None:  # type: ignore[no-untyped-def]
+    """Rows of label and value, one table row per row of the block."""
+    facts = doc.add_table(rows=3, cols=2)
+    facts.style = doc.styles["Table Grid"]
+    facts.alignment = WD_TABLE_ALIGNMENT.LEFT
+    _cell_text(facts.cell(0, 0), "{%tr for row in b.rows %}")
+    _cell_text(facts.cell(1, 0), "{{ row[0] }}", bold=True)
+    _cell_text(facts.cell(1, 1), "{{ row[1] }}")
+    _cell_text(facts.cell(2, 0), "{%tr endfor %}")
+    for row in facts.rows:
+        row.cells[0].width, row.cells[1].width = Cm(5.2), Cm(11.4)
+
+
+def _grid_table(doc) -> None:  # type: ignore[no-untyped-def]
+    """A header row repeated on every page, then a row per row of the block."""
+    grid = doc.add_table(rows=4, cols=3)
+    grid.style = doc.styles["Table Grid"]
+    _cell_text(grid.cell(0, 0), "{%tc for h in b.header %}")
+    _cell_text(grid.cell(0, 1), "{{ h }}", bold=True)
+    _cell_text(grid.cell(0, 2), "{%tc endfor %}")
+    _repeat_header_row(grid.rows[0])
+    _cell_text(grid.cell(1, 0), "{%tr for row in b.rows %}")
+    _cell_text(grid.cell(2, 0), "{%tc for c in row %}")
+    _cell_text(grid.cell(2, 1), "{{ c }}")
+    _cell_text(grid.cell(2, 2), "{%tc endfor %}")
+    _cell_text(grid.cell(3, 0), "{%tr endfor %}")
+
+
+def _letterhead_address_and_references(doc) -> None:  # type: ignore[no-untyped-def]
+    tag = partial(_tag, doc)
     tag('{%p if b.type == "letterhead" %}')
     tag("{{ b.text }}", "Letterhead")
     tag("{%p for line in b.items %}")
@@ -178,6 +210,10 @@ def build(target: Path) -> None:
     tag("{%p endfor %}")
     tag("{%p if true %}", "Address")
     tag("{%p endif %}")
+
+
+def _headings_paragraphs_and_lists(doc) -> None:  # type: ignore[no-untyped-def]
+    tag = partial(_tag, doc)
     tag('{%p elif b.type == "heading" and b.level == 1 %}')
     tag("{{ b.text }}", "Heading 1")
     tag('{%p elif b.type == "heading" and b.level == 2 %}')
@@ -192,28 +228,10 @@ def build(target: Path) -> None:
     tag("{%p for item in b.items %}")
     tag("{{ item }}", "List Bullet")
     tag("{%p endfor %}")
-    tag('{%p elif b.type == "facts" %}')
-    facts = doc.add_table(rows=3, cols=2)
-    facts.style = doc.styles["Table Grid"]
-    facts.alignment = WD_TABLE_ALIGNMENT.LEFT
-    _cell_text(facts.cell(0, 0), "{%tr for row in b.rows %}")
-    _cell_text(facts.cell(1, 0), "{{ row[0] }}", bold=True)
-    _cell_text(facts.cell(1, 1), "{{ row[1] }}")
-    _cell_text(facts.cell(2, 0), "{%tr endfor %}")
-    for row in facts.rows:
-        row.cells[0].width, row.cells[1].width = Cm(5.2), Cm(11.4)
-    tag('{%p elif b.type == "table" %}')
-    grid = doc.add_table(rows=4, cols=3)
-    grid.style = doc.styles["Table Grid"]
-    _cell_text(grid.cell(0, 0), "{%tc for h in b.header %}")
-    _cell_text(grid.cell(0, 1), "{{ h }}", bold=True)
-    _cell_text(grid.cell(0, 2), "{%tc endfor %}")
-    _repeat_header_row(grid.rows[0])
-    _cell_text(grid.cell(1, 0), "{%tr for row in b.rows %}")
-    _cell_text(grid.cell(2, 0), "{%tc for c in row %}")
-    _cell_text(grid.cell(2, 1), "{{ c }}")
-    _cell_text(grid.cell(2, 2), "{%tc endfor %}")
-    _cell_text(grid.cell(3, 0), "{%tr endfor %}")
+
+
+def _signature(doc) -> None:  # type: ignore[no-untyped-def]
+    tag = partial(_tag, doc)
     tag('{%p elif b.type == "signature" %}')
     tag("{{ b.text }}")
     tag("{%p for line in b.items %}")
@@ -223,8 +241,24 @@ def build(target: Path) -> None:
     tag("{{ line }}", "Signature Detail")
     tag("{%p endif %}")
     tag("{%p endfor %}")
-    tag("{%p endif %}")
-    tag("{%p endfor %}")
+
+
+def build(target: Path) -> None:
+    """Write the bundled letter template to `target`: one loop over the blocks, a branch per type."""
+    doc = Document()
+    _styles(doc)
+    _page(doc)
+    _properties(doc)
+    _tag(doc, "{%p for b in blocks %}")
+    _letterhead_address_and_references(doc)
+    _headings_paragraphs_and_lists(doc)
+    _tag(doc, '{%p elif b.type == "facts" %}')
+    _facts_table(doc)
+    _tag(doc, '{%p elif b.type == "table" %}')
+    _grid_table(doc)
+    _signature(doc)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
     doc.save(str(target))
 
 

@@ -1,15 +1,18 @@
-"""Shared pytest fixtures: example data, a CLI runner, and (imported below) the real servers."""
+"""Shared pytest fixtures: example data, a CLI runner, a case register and (imported below) the real servers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from testdata import EXAMPLES
+from testdata import EXAMPLES, Clock
+
+if TYPE_CHECKING:
+    from compact_docs.register.cases import CaseRegister
 
 
 @pytest.fixture
@@ -44,4 +47,21 @@ def write_yaml(tmp_path: Path) -> Callable[[dict[str, Any], str], Path]:
     return write
 
 
-from servers import *  # noqa: E402, F403 - real IMAP and SMTP servers
+@pytest.fixture
+def clock() -> Clock:
+    """The clock of the `register` fixture: set ``clock.now`` to move time."""
+    return Clock()
+
+
+@pytest.fixture
+def register(tmp_path: Path, clock: Clock) -> Iterator[CaseRegister]:
+    """An empty case register in tmp_path under the Bexley profile (the test configuration's)."""
+    from compact_docs.register.cases import CaseRegister
+    from compact_docs.rules.profile import load_profile
+
+    with CaseRegister(tmp_path / "cases.db", load_profile("bexley"), clock=clock) as opened:
+        yield opened
+
+
+from servers import *  # noqa: E402, F403 - a real IMAP server
+from smtp_server import *  # noqa: E402, F403 - a real SMTP server

@@ -12,7 +12,8 @@ import psutil
 import pytest
 import servers
 from imapclient import IMAPClient
-from servers import CAPABILITIES_WITHOUT_MOVE, DovecotServer, MailUser, SmtpServer, require_dovecot
+from servers import CAPABILITIES_WITHOUT_MOVE, DovecotServer, MailUser, require_dovecot
+from smtp_server import SmtpServer
 
 pytestmark = pytest.mark.servers
 

@@ -1,7 +1,8 @@
-"""Where the tests' files are: the checkout, its test data and the bundled examples."""
+"""What tests share that is not a fixture: where their files are, and their clock."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,3 +14,16 @@ BATCH = DATA / "batch"
 LETTERS = DATA / "letters"
 EXAMPLES = ROOT / "compact_docs" / "examples"
 PROFILES = ROOT / "compact_docs" / "profiles"
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+"""The tests' "now": a register's stamps and references, acknowledgements' dates."""
+
+
+class Clock:
+    """A settable clock, so a register's references and stamps are predictable (NOW to start with)."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from compact_docs.errors import CompactError, ComplianceError
 from compact_docs.rendering.deadlines import Deadline, letter_deadlines, write_calendar
 from compact_docs.rendering.output import prepare_folder, target_path
-from compact_docs.rendering.renderer import FORMATS, Renderer, file_stem
+from compact_docs.rendering.renderer import FORMATS, PreparedLetter, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
 from compact_docs.rules.profile import Profile
 
@@ -62,8 +62,14 @@ class RowResult:
 
 @dataclass(frozen=True)
 class _Job:
+    """A row checked and worded in the main process, for a worker to lay out and write as `stem`.
+
+    Its profile travels by name (see Profile.__reduce_ex__), so handing it over costs less than
+    checking and wording it again.
+    """
+
     number: int
-    data: Any
+    prepared: PreparedLetter
     stem: str
 
 
@@ -88,8 +94,8 @@ def _start_worker(settings: _Settings) -> None:
 
 
 def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> RowResult:
+    prepared = job.prepared
     try:
-        prepared = renderer.prepare(job.data, settings.kind)
         rendered = renderer.lay_out(prepared, settings.formats, settings.archival)
         rendered.stem = job.stem
         # The main process already refused rows whose files exist (unless forced).
@@ -205,25 +211,104 @@ def generate_batch(
         from compact_docs.rendering.pdf import warm_up
 
         warm_up()
-    pool = _Pool(count, settings) if count > 1 else None
+    letters = _InRowOrder(renderer, settings, _Pool(count, settings) if count > 1 else None,
+                          chunk_size=PDF_CHUNK_SIZE if "pdf" in wanted else CHUNK_SIZE,
+                          in_flight=max(2, count * 3))
     used: set[str] = set()
-    # Each entry is either a finished result or a pending chunk; yielded strictly in row order.
-    pending: deque[RowResult | tuple[list[int], Future[list[RowResult]]]] = deque()
-    chunk: list[_Job] = []
-    chunk_size = PDF_CHUNK_SIZE if "pdf" in wanted else CHUNK_SIZE
-    in_flight_limit = max(2, count * 3)
+    try:
+        for row in _as_rows(rows, kind, defaults):
+            job = _job_or_refusal(renderer, row, kind, folder, wanted, used, force)
+            if isinstance(job, RowResult):
+                letters.refuse(job)
+                yield from letters.ready()
+            elif letters.add(job):
+                yield from letters.ready()
+        yield from letters.finish()
+    finally:
+        letters.close()
 
-    def flush() -> None:
-        nonlocal chunk
+
+def _job_or_refusal(renderer: Renderer, row: Row, kind: str, folder: Path, formats: tuple[str, ...],
+                    used: set[str], force: bool) -> _Job | RowResult:
+    """A row checked and worded, with its file name: or the row refused, and why."""
+    if row.problem is not None:
+        return RowResult(row.number, "refused", reason=row.problem)
+    try:
+        prepared = renderer.prepare(row.data, kind)
+    except ComplianceError as exc:
+        findings = [f.to_dict() for f in exc.report.findings] if exc.report is not None else []
+        return RowResult(row.number, "refused", reason=str(exc), findings=findings)
+    except CompactError as exc:
+        return RowResult(row.number, "refused", reason=str(exc))
+    except Exception as exc:  # a fault in one row must not stop the batch or lose the report
+        return RowResult(row.number, "refused", reason=f"could not be checked ({type(exc).__name__}: {exc})")
+    stem = _unique_stem(file_stem(prepared.context), used)
+    existing = [target_path(folder, f"{stem}.{fmt}") for fmt in formats]
+    clash = next((p for p in existing if p.exists()), None)
+    if clash is not None and not force:
+        return RowResult(
+            row.number, "refused", organisation=prepared.context.organisation,
+            reference=prepared.context.reference,
+            reason=f"{clash.name} already exists; use --force to replace it",
+            findings=[f.to_dict() for f in prepared.report.findings])
+    return _Job(row.number, prepared, stem)
+
+
+class _InRowOrder:
+    """Letters on their way through the workers (or this process), handed back in row order.
+
+    Rows are sent in chunks; each pending entry is a finished result (a refused row) or a chunk
+    in a worker. At most `in_flight` entries wait before the oldest is collected.
+    """
+
+    def __init__(self, renderer: Renderer, settings: _Settings, pool: _Pool | None, *,
+                 chunk_size: int, in_flight: int) -> None:
+        self.renderer = renderer
+        self.settings = settings
+        self.pool = pool
+        self.chunk_size = chunk_size
+        self.in_flight = in_flight
+        self.pending: deque[RowResult | tuple[list[int], Future[list[RowResult]]]] = deque()
+        self.chunk: list[_Job] = []
+
+    def add(self, job: _Job) -> bool:
+        """Queue a letter; True when that sent a chunk on its way."""
+        self.chunk.append(job)
+        if len(self.chunk) < self.chunk_size:
+            return False
+        self._send()
+        return True
+
+    def refuse(self, result: RowResult) -> None:
+        """Queue a refused row's result, after the letters before it."""
+        self._send()
+        self.pending.append(result)
+
+    def ready(self) -> Iterator[RowResult]:
+        """The results in row order that can be had without keeping too many chunks waiting."""
+        return self._collect(self.in_flight)
+
+    def finish(self) -> Iterator[RowResult]:
+        """Every result left, in row order."""
+        self._send()
+        return self._collect(0)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self.pool is not None:
+            self.pool.close()
+
+    def _send(self) -> None:
+        chunk, self.chunk = self.chunk, []
         if not chunk:
             return
-        if pool is None:
-            pending.extend(_lay_out_and_write(renderer, settings, job) for job in chunk)
+        if self.pool is None:
+            self.pending.extend(_lay_out_and_write(self.renderer, self.settings, job) for job in chunk)
         else:
-            pending.append(([j.number for j in chunk], pool.submit(chunk)))
-        chunk = []
+            self.pending.append(([j.number for j in chunk], self.pool.submit(chunk)))
 
-    def drain(limit: int) -> Iterator[RowResult]:
+    def _collect(self, limit: int) -> Iterator[RowResult]:
+        pending = self.pending
         while pending and (len(pending) > limit or isinstance(pending[0], RowResult)):
             head = pending.popleft()
             if isinstance(head, RowResult):
@@ -235,55 +320,6 @@ def generate_batch(
             except Exception as exc:  # a worker died: its rows are reported, never lost
                 for number in numbers:
                     yield RowResult(number, "refused", reason=f"the worker laying out this letter failed: {exc!r}")
-
-    try:
-        for row in _as_rows(rows, kind, defaults):
-            if row.problem is not None:
-                flush()
-                pending.append(RowResult(row.number, "refused", reason=row.problem))
-                yield from drain(in_flight_limit)
-                continue
-            try:
-                prepared = renderer.prepare(row.data, kind)
-            except ComplianceError as exc:
-                report = exc.report
-                findings = [f.to_dict() for f in getattr(report, "findings", [])]
-                flush()
-                pending.append(RowResult(row.number, "refused", reason=str(exc), findings=findings))
-                yield from drain(in_flight_limit)
-                continue
-            except CompactError as exc:
-                flush()
-                pending.append(RowResult(row.number, "refused", reason=str(exc)))
-                yield from drain(in_flight_limit)
-                continue
-            except Exception as exc:  # a fault in one row must not stop the batch or lose the report
-                flush()
-                pending.append(RowResult(row.number, "refused",
-                                         reason=f"could not be checked ({type(exc).__name__}: {exc})"))
-                yield from drain(in_flight_limit)
-                continue
-            stem = _unique_stem(file_stem(prepared.context), used)
-            existing = [target_path(folder, f"{stem}.{fmt}") for fmt in wanted]
-            clash = next((p for p in existing if p.exists()), None)
-            if clash is not None and not force:
-                flush()
-                pending.append(RowResult(
-                    row.number, "refused", organisation=prepared.context.organisation,
-                    reference=prepared.context.reference,
-                    reason=f"{clash.name} already exists; use --force to replace it",
-                    findings=[f.to_dict() for f in prepared.report.findings]))
-                yield from drain(in_flight_limit)
-                continue
-            chunk.append(_Job(row.number, prepared.letter.model_dump(mode="json"), stem))
-            if len(chunk) >= chunk_size:
-                flush()
-                yield from drain(in_flight_limit)
-        flush()
-        yield from drain(0)
-    finally:
-        if pool is not None:
-            pool.close()
 
 
 def _unique_stem(stem: str, used: set[str]) -> str:

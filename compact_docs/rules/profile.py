@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tomllib
+import weakref
 from datetime import time
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, SupportsIndex
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -228,6 +229,14 @@ class Profile(_Strict):
         """A commitment by number, or None."""
         return next((c for c in self.commitments if c.number == number), None)
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """A profile that `load_profile` loaded pickles as the name or path it was loaded by, not as
+        its rules: a process laying out a batch's letters loads (or already has) its own copy."""
+        loaded_as = _LOADED_AS.get(id(self))
+        if loaded_as is not None:
+            return load_profile, (loaded_as,)
+        return super().__reduce_ex__(protocol)
+
     def summary(self) -> list[str]:
         """The profile's rules in a few readable lines (`profiles show`)."""
         from compact_docs.rules.dates import describe_period
@@ -281,8 +290,19 @@ def parse_profile(text: str, source: str) -> Profile:
         raise ProfileError(f"profile {source} is malformed: {_describe(exc)}") from exc
 
 
+_LOADED_AS: dict[int, str] = {}
+"""The name or path each profile `load_profile` returned was loaded by, while that profile lives."""
+
+
 @lru_cache(maxsize=32)
 def _load_cached(name_or_path: str) -> Profile:
+    profile = _read(name_or_path)
+    _LOADED_AS[id(profile)] = name_or_path
+    weakref.finalize(profile, _LOADED_AS.pop, id(profile), None)
+    return profile
+
+
+def _read(name_or_path: str) -> Profile:
     if name_or_path in bundled_profile_names():
         text = resources.files("compact_docs").joinpath("profiles", f"{name_or_path}.toml").read_text(
             encoding="utf-8"

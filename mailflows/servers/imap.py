@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import imaplib
-import socket
 import ssl
 import threading
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from compact_docs.errors import Disconnected, MailError
+from compact_docs.errors import MailError
 from mailflows.servers.credentials import Security
 from mailflows.servers.imap_responses import (
     CopiedMessages,
@@ -24,6 +23,7 @@ from mailflows.servers.imap_responses import (
     TextPart,
     bye_text,
     copied_messages,
+    fetch_chunks,
     fetched_flags,
     fetched_size,
     first_text_part,
@@ -31,7 +31,7 @@ from mailflows.servers.imap_responses import (
     stand_in,
     untagged,
 )
-from mailflows.servers.session import ServerSession
+from mailflows.servers.session import ServerSession, peer_closed
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
 DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start
@@ -226,10 +226,19 @@ class ImapConnection(ServerSession[ImapAccount]):
             response = self.client.select_folder(name, readonly=True)
         return folder_state(name, response)
 
+    @property
+    def selected(self) -> FolderState | None:
+        """The folder selected read-write (as SELECT reported it), or None."""
+        return self._selected
+
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
+        return self.search("ALL")
+
+    def search(self, criteria: bytes | str | list[Any], charset: str | None = None) -> list[int]:
+        """The UIDs of the messages in the selected folder that match (UID SEARCH), ascending."""
         with self._errors("searching the folder"):
-            return sorted(int(uid) for uid in self.client.search("ALL"))
+            return sorted(int(uid) for uid in self.client.search(criteria, charset))
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -257,7 +266,7 @@ class ImapConnection(ServerSession[ImapAccount]):
                 described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS"])
             present = [uid for uid in batch if uid in described]
             # Chunks in UID order, each at most about batch_bytes, yielded before the next.
-            for chunk in _chunks(present, described, size_cap, text_cap, batch_bytes):
+            for chunk in fetch_chunks(present, described, size_cap, text_cap, batch_bytes):
                 found: dict[int, FetchedMessage] = {}
                 small = [uid for uid in chunk if fetched_size(described[uid]) <= size_cap]
                 large = [uid for uid in chunk if fetched_size(described[uid]) > size_cap]
@@ -266,10 +275,8 @@ class ImapConnection(ServerSession[ImapAccount]):
                         bodies = self.client.fetch(small, ["BODY.PEEK[]"])
                     for uid, data in bodies.items():
                         if uid in described and data.get(b"BODY[]") is not None:
-                            found[uid] = FetchedMessage(
-                                uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
-                                fetched_flags(described[uid]),
-                            )
+                            found[uid] = FetchedMessage(uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
+                                                        fetched_flags(described[uid]))
                 if large:
                     for message in self._fetch_truncated(large, described, text_cap):
                         found[message.uid] = message
@@ -300,24 +307,13 @@ class ImapConnection(ServerSession[ImapAccount]):
                 if key in data and data[key] is not None:
                     texts[uid] = bytes(data[key])
         for uid, part in parts.items():
-            header = bytes(heads[uid].get(b"BODY[HEADER]") or b"")
-            yield FetchedMessage(
-                uid=uid,
-                size=fetched_size(described[uid]),
-                raw=stand_in(header, part, texts.get(uid, b"")),
-                flags=fetched_flags(described[uid]),
-                truncated=True,
-            )
+            raw = stand_in(bytes(heads[uid].get(b"BODY[HEADER]") or b""), part, texts.get(uid, b""))
+            yield FetchedMessage(uid, fetched_size(described[uid]), raw, fetched_flags(described[uid]), truncated=True)
 
     # -- moving ----------------------------------------------------------------------------
 
-    def move(
-        self,
-        uids: Sequence[int],
-        folder: str,
-        *,
-        on_copied: Callable[[CopiedMessages], None] | None = None,
-    ) -> None:
+    def move(self, uids: Sequence[int], folder: str, *,
+             on_copied: Callable[[CopiedMessages], None] | None = None) -> None:
         """Move messages of the selected folder to ``folder``, one command for the whole set.
 
         With MOVE (RFC 6851): ``UID MOVE``. Without it: ``UID COPY``, then ``expunge`` of
@@ -360,49 +356,7 @@ class ImapConnection(ServerSession[ImapAccount]):
             self.client.add_flags(message_set, [_DELETED], silent=True)
             self.client.uid_expunge(message_set)
 
-    def find_copies(self, uids: Sequence[int], folder: str) -> CopiedMessages:
-        """Which of these messages of the selected folder already have a copy in ``folder``.
-
-        For a run that stopped while copying: the copy may or may not have been made. Each
-        message is looked for in ``folder`` (EXAMINE, then ``UID SEARCH HEADER Message-ID``,
-        or by its exact size when it has no Message-ID), and a message found counts as a copy
-        only with the same header, size and INTERNALDATE, which COPY keeps: another message
-        reusing the Message-ID is not a copy. The folder that was selected is selected again
-        afterwards; if its UIDVALIDITY changed meanwhile, the UIDs mean nothing any more and
-        Disconnected is raised (reconnect and start over).
-        """
-        inbox = self._selected
-        if inbox is None:
-            raise MailError("no folder is selected: select the folder the messages are in first")
-        if not uids:
-            return CopiedMessages(folder, ())
-        wanted = self._identities(sorted(set(uids)))
-        found: dict[int, int] = {}
-        validity: int | None = None
-        try:
-            validity = self.examine_folder(folder).uidvalidity
-            for uid, identity in wanted.items():
-                criteria, charset = identity.search_key()
-                with self._errors(f"searching {folder!r} for a copy"):
-                    candidates = self.client.search(criteria, charset)
-                candidates = [c for c in candidates if c not in found.values()]
-                if not candidates:
-                    continue
-                known = self._identities(sorted(candidates))
-                match = next((c for c in sorted(known) if known[c] == identity), None)
-                if match is not None:
-                    found[uid] = match
-        finally:
-            if self._client is not None:
-                again = self.select_folder(inbox.name)
-                if again.uidvalidity != inbox.uidvalidity:
-                    self.close()
-                    raise Disconnected(
-                        f"IMAP {self.account.host}: {inbox.name} has a new UIDVALIDITY "
-                        f"({again.uidvalidity}, was {inbox.uidvalidity}); its UIDs must be read again")
-        return CopiedMessages(folder, tuple(sorted(found)), validity, found)
-
-    def _identities(self, uids: list[int]) -> dict[int, MessageIdentity]:
+    def identities(self, uids: list[int]) -> dict[int, MessageIdentity]:
         """What tells messages of the selected folder from their copies: header, size, date."""
         with self._errors("reading message headers"):
             data = self.client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"])
@@ -443,7 +397,7 @@ class ImapConnection(ServerSession[ImapAccount]):
             for response in responses:
                 if response and response[0] == b"BYE":
                     raise imaplib.IMAP4.abort(bye_text(response))
-            if not responses and _peer_closed(self.client.socket()):
+            if not responses and peer_closed(self.client.socket()):
                 raise imaplib.IMAP4.abort("the server closed the connection")
         return responses
 
@@ -518,25 +472,6 @@ class ImapConnection(ServerSession[ImapAccount]):
             raise self._failed(action, _describe(exc)) from exc
 
 
-def _chunks(
-    uids: list[int], described: dict[int, Any], size_cap: int, text_cap: int, limit: int
-) -> Iterator[list[int]]:
-    """Consecutive runs of UIDs whose fetched bytes add up to at most ``limit`` (or one UID)."""
-    group: list[int] = []
-    total = 0
-    for uid in uids:
-        size = fetched_size(described[uid])
-        if size > size_cap:
-            size = text_cap + 16 * 1024  # the header and the start of the text
-        if group and total + size > limit:
-            yield group
-            group, total = [], 0
-        group.append(uid)
-        total += size
-    if group:
-        yield group
-
-
 def _folder_key(name: str) -> str:
     # INBOX is case-insensitive (RFC 3501 section 5.1); every other name is exact.
     return "INBOX" if name.upper() == "INBOX" else name
@@ -547,25 +482,6 @@ def _describe(exc: BaseException) -> str:
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]
     return text or type(exc).__name__
-
-
-def _peer_closed(sock: socket.socket) -> bool:
-    """Whether the server closed the TCP connection, peeking without consuming any data."""
-    flags = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
-    if not getattr(socket, "MSG_DONTWAIT", 0):
-        return False
-    try:
-        # A duplicate of the descriptor: peeking on the TLS object itself is not allowed.
-        probe = socket.fromfd(sock.fileno(), sock.family, sock.type)
-    except OSError:
-        return True
-    with probe:
-        try:
-            return probe.recv(1, flags) == b""
-        except BlockingIOError:
-            return False
-        except OSError:
-            return True
 
 
 def _shutdown_quietly(client: IMAPClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +168,25 @@ def uid_set(value: bytes) -> list[int]:
         low, high = sorted((int(first), int(last or first)))
         uids.extend(range(low, high + 1))
     return uids
+
+
+def fetch_chunks(
+    uids: list[int], described: dict[int, Any], size_cap: int, text_cap: int, limit: int
+) -> Iterator[list[int]]:
+    """Consecutive runs of UIDs whose fetched bytes add up to at most ``limit`` (or one UID)."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = fetched_size(described[uid])
+        if size > size_cap:
+            size = text_cap + 16 * 1024  # the header and the start of the text
+        if group and total + size > limit:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
 
 
 def message_id(header: bytes) -> str | None:

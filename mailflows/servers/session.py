@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -135,3 +136,22 @@ class ServerSession(ABC, Generic[AccountT]):
     def _failed(self, action: str, detail: str) -> MailError:
         """The error to raise for a command the server refused."""
         return MailError(self._scrub(f"{self.protocol} {self.account.host}: failed {action}: {detail}"))
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Whether the server closed the TCP connection, peeking without consuming any data."""
+    flags = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+    if not getattr(socket, "MSG_DONTWAIT", 0):
+        return False
+    try:
+        # A duplicate of the descriptor: peeking on the TLS object itself is not allowed.
+        probe = socket.fromfd(sock.fileno(), sock.family, sock.type)
+    except OSError:
+        return True
+    with probe:
+        try:
+            return probe.recv(1, flags) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True

@@ -129,24 +129,7 @@ def _kill_at_random_moments_then_finish(tmp_path: Path, mail_user: MailUser, *, 
     config_path = write_config(tmp_path, mail_user, watch={"batch_size": 2})
     config = require_config(config_path)
     database = config.database_path
-
-    rng = random.Random(seed)
-    kills = 0
-    for attempt in range(6):
-        before = journal_count(database)
-        process = watch_process(config_path, "--once")
-        if attempt == 0:  # once while starting up: connecting, creating folders, migrating
-            time.sleep(rng.uniform(0.2, 0.5))
-        else:  # the others while routing: between any two steps of a batch
-            deadline = time.monotonic() + 20
-            while journal_count(database) == before and process.poll() is None \
-                    and time.monotonic() < deadline:
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.05))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.communicate(timeout=20)
+    kills = _kill_six_times(config_path, database, random.Random(seed))
     assert kills >= 3, "the backlog ran out before the process could be killed often enough"
 
     final = watch_process(config_path, "--once")
@@ -168,17 +151,39 @@ def _kill_at_random_moments_then_finish(tmp_path: Path, mail_user: MailUser, *, 
             assert decided[message_id] == disposition
     assert set(placed) == set(decided) and set(placed.values()) == {1}
 
-    def counts(path: Path) -> dict[str, int]:
-        with sqlite3.connect(path) as conn:
-            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                    for t in ("cases", "events", "case_messages", "messages")}
-
-    assert counts(database) == counts(reference_db)
+    assert _counts(database) == _counts(reference_db)
     with sqlite3.connect(database) as conn:
         states = dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
         routed = {row[0]: row[1] for row in conn.execute("SELECT message_id, disposition FROM messages")}
     assert states == {"moved": len(backlog)}
     assert routed == decided
+
+
+def _kill_six_times(config_path: Path, database: Path, rng: random.Random) -> int:
+    """Start `mail watch --once` six times, SIGKILL it at a random moment; how many were killed."""
+    kills = 0
+    for attempt in range(6):
+        before = journal_count(database)
+        process = watch_process(config_path, "--once")
+        if attempt == 0:  # once while starting up: connecting, creating folders, migrating
+            time.sleep(rng.uniform(0.2, 0.5))
+        else:  # the others while routing: between any two steps of a batch
+            deadline = time.monotonic() + 20
+            while journal_count(database) == before and process.poll() is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.communicate(timeout=20)
+    return kills
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("cases", "events", "case_messages", "messages")}
 
 
 def test_json_prints_one_object_per_message_in_order(tmp_path: Path, mail_user: MailUser) -> None:

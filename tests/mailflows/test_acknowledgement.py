@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
-from testdata import MAIL
+from testdata import MAIL, NOW
 
 from compact_docs.errors import MailError
 from compact_docs.register.cases import CaseRegister
@@ -19,13 +16,6 @@ from mailflows.parsing import parse_message
 from mailflows.route import RoutingDecision, route_message
 
 CONFIG = require_config(MAIL / "compact.toml")
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def register(tmp_path: Path) -> Iterator[CaseRegister]:
-    with CaseRegister(tmp_path / "cases.db", CONFIG.compact_profile, clock=lambda: NOW) as reg:
-        yield reg
 
 
 def route(register: CaseRegister, folder: str, name: str) -> tuple[RoutingDecision, bytes]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from servers import PASSWORD, MailUser, SmtpServer, free_port
+from servers import PASSWORD, MailUser, free_port
+from smtp_server import SmtpServer
 from testdata import MAIL
 from watching import PASSWORD_ENV, write_config
 

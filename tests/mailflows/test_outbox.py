@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import MailUser, SmtpServer, free_port
+from servers import MailUser, free_port
+from smtp_server import SmtpServer
 from testdata import MAIL
 from watching import run_once, write_config
 

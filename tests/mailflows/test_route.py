@@ -6,7 +6,7 @@ import mailbox
 import sqlite3
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,16 +33,6 @@ EXPECTED: dict[str, Any] = tomllib.loads((MAIL / "expected.toml").read_text(enco
 CONFIG = require_config(MAIL / "compact.toml")
 CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
     / "test" / "test_email" / "data"
-
-
-def clock() -> datetime:
-    return datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def register(tmp_path: Path) -> Iterator[CaseRegister]:
-    with CaseRegister(tmp_path / "cases.db", CONFIG.compact_profile, clock=clock) as reg:
-        yield reg
 
 
 def counts(path: Path) -> dict[str, int]:

@@ -182,27 +182,10 @@ def test_without_move_a_run_stopped_mid_move_never_copies_twice(
     served = Counter(parse_message(raw).message_id for raw in user.messages().values())
     config = require_config(write_config(tmp_path, user))
     wanted = {d: sum(1 for name, _ in messages if EXPECTED[name] == d) for d in FOLDERS}
-    real_copy = IMAPClient.copy
-
-    def die_before_expunging(self: IMAPClient, *args: Any, **kwargs: Any) -> Any:
-        raise _Crash  # the copies are made and noted; STORE \Deleted never happens
-
-    def die_after_copying(self: IMAPClient, messages: Any, folder: str) -> Any:
-        answer = real_copy(self, messages, folder)
-        if folder == FOLDERS["needs-triage"]:
-            raise _Crash  # the server made the copies; the process never heard so
-        return answer
-
-    with monkeypatch.context() as patch:
-        if stop_in == "expunge":
-            patch.setattr(IMAPClient, "add_flags", die_before_expunging)
-        else:
-            patch.setattr(IMAPClient, "copy", die_after_copying)
-        with pytest.raises(_Crash):
-            run_once(config)
+    _crash_mid_move(config, stop_in, monkeypatch)
     recorded = table_counts(config.database_path)
+    states = _journal_states(config.database_path)
     with sqlite3.connect(config.database_path) as conn:
-        states = dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
         copies = conn.execute("SELECT copy_uid FROM mailbox_journal WHERE state = 'copied'").fetchall()
     if stop_in == "expunge":  # the first folder's copies noted with their COPYUID, the rest untouched
         assert states == {"copied": wanted["stage-1"], "recorded": len(messages) - wanted["stage-1"]}
@@ -225,9 +208,35 @@ def test_without_move_a_run_stopped_mid_move_never_copies_twice(
     assert all(w.resumed for w in seen) and summary.routed == {}
     assert summary.resumed == (1 if stop_in == "copy" else len(messages))
     assert table_counts(config.database_path) == recorded  # no second case event
-    with sqlite3.connect(config.database_path) as conn:
-        states = dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
-    assert states == {"moved": len(messages)}
+    assert _journal_states(config.database_path) == {"moved": len(messages)}
+
+
+def _crash_mid_move(config: MailConfig, stop_in: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run once and crash before expunging the first folder's copies, or after copying to the
+    last folder (the server made the copies; the process never heard so)."""
+    real_copy = IMAPClient.copy
+
+    def die_before_expunging(self: IMAPClient, *args: Any, **kwargs: Any) -> Any:
+        raise _Crash  # the copies are made and noted; STORE \Deleted never happens
+
+    def die_after_copying(self: IMAPClient, messages: Any, folder: str) -> Any:
+        answer = real_copy(self, messages, folder)
+        if folder == FOLDERS["needs-triage"]:
+            raise _Crash
+        return answer
+
+    with monkeypatch.context() as patch:
+        if stop_in == "expunge":
+            patch.setattr(IMAPClient, "add_flags", die_before_expunging)
+        else:
+            patch.setattr(IMAPClient, "copy", die_after_copying)
+        with pytest.raises(_Crash):
+            run_once(config)
+
+
+def _journal_states(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as conn:
+        return dict(conn.execute("SELECT state, COUNT(*) FROM mailbox_journal GROUP BY state").fetchall())
 
 
 def test_a_ten_megabyte_message_is_read_by_its_start(tmp_path: Path, mail_user: MailUser) -> None:

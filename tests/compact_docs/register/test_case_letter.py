@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from mailflows.config import require_config
 from mailflows.route import route_message
 
 CONFIG = require_config(MAIL / "compact.toml")
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def register(tmp_path: Path) -> Iterator[CaseRegister]:
-    with CaseRegister(tmp_path / "cases.db", CONFIG.compact_profile, clock=lambda: NOW) as reg:
-        yield reg
 
 
 def letter_of(data: dict[str, object]) -> EscalationLetter:

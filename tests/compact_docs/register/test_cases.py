@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from testdata import Clock
 
 from compact_docs.errors import RegisterError
 from compact_docs.register.cases import CaseRegister, RecordedMessage, case_ref_pattern
@@ -16,27 +16,6 @@ from compact_docs.register.schema import REGISTER_TABLES, SCHEMA_VERSION, Migrat
 from compact_docs.rules.profile import load_profile
 
 BEXLEY = load_profile("bexley")
-
-
-class Clock:
-    """A settable clock, so references and stamps are predictable."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def register(tmp_path: Path, clock: Clock) -> Iterator[CaseRegister]:
-    with CaseRegister(tmp_path / "cases.db", BEXLEY, clock=clock) as reg:
-        yield reg
 
 
 def open_one(reg: CaseRegister, stage: int = 1, commissioned: bool | None = True,
@@ -67,7 +46,7 @@ def test_case_fields_and_history(register: CaseRegister) -> None:
     case = register.require_case(ref.lower())
     assert (case.stage, case.status, case.organisation, case.commissioned) == (1, "open",
                                                                             "Bexley Age Well", True)
-    assert case.opened == "2026-11-24T10:00:00+00:00"
+    assert case.opened == "2026-11-24T12:00:00+00:00"
     assert case.message_ids == ("<m1@x>",)
     register.join_case(ref, "<m2@x>", actor="rules", reason="reply")
     register.add_outgoing(ref, "<ack@bvsc.example>")

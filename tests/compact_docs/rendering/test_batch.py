@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from docx import Document
 from icalendar import Calendar
 from pypdf import PdfReader
-from testdata import BATCH
+from testdata import BATCH, PROFILES
 
 from cli import cli
 from compact_docs.errors import InvalidData
@@ -215,3 +215,34 @@ def test_a_csv_row_with_extra_cells_is_refused_and_the_rest_written(tmp_path: Pa
                                   workers=1))
     assert [r.status for r in results] == ["written", "written", "written", "refused"]
     assert "13 cells but 12 column headers" in results[3].reason
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_row_is_checked_and_worded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            workers: int) -> None:
+    from compact_docs.letters import context as wording
+
+    worded = tmp_path / "worded.txt"  # appended to by whichever process words a letter
+    original = wording.letter_context
+
+    def counting(*args: Any) -> Any:
+        with worded.open("a", encoding="utf-8") as log:
+            log.write(args[0].organisation.name + "\n")
+        return original(*args)
+
+    monkeypatch.setattr("compact_docs.rendering.renderer.letter_context", counting)
+    results = list(generate_batch(DATA / "register.csv", "notice", tmp_path / "out", defaults=DEFAULTS,
+                                  formats=("docx",), workers=workers))
+    assert [r.status for r in results] == ["written"] * 3
+    assert len(worded.read_text(encoding="utf-8").splitlines()) == 3  # once per row, in any process
+
+
+def test_a_loaded_profile_is_handed_over_by_name() -> None:
+    import pickle
+
+    from compact_docs.rules.profile import load_profile, parse_profile
+
+    bexley = load_profile("bexley")
+    assert len(pickle.dumps(bexley)) < 200 and pickle.loads(pickle.dumps(bexley)) is bexley
+    parsed = parse_profile((PROFILES / "bexley.toml").read_text(encoding="utf-8"), "mine")
+    assert pickle.loads(pickle.dumps(parsed)) == parsed  # not loaded by name: its rules travel

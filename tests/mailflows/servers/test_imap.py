@@ -27,22 +27,16 @@ from servers import (
 
 from compact_docs.errors import Disconnected, MailError
 from mailflows.servers.imap import ImapAccount, ImapConnection
+from mailflows.servers.imap_copies import find_copies
 from mailflows.servers.imap_responses import CopiedMessages
 
 PASSWORD_ENV = "TEST_IMAP_PASSWORD"
 
 
 def _account(user: MailUser, **changes: Any) -> ImapAccount:
-    fields: dict[str, Any] = {
-        "host": user.server.host,
-        "port": user.server.port,
-        "security": "none",
-        "username": user.name,
-        "password_env": PASSWORD_ENV,
-        "timeout": 10.0,
-    }
-    fields.update(changes)
-    return ImapAccount(**fields)
+    fields: dict[str, Any] = {"host": user.server.host, "port": user.server.port, "security": "none",
+                              "username": user.name, "password_env": PASSWORD_ENV, "timeout": 10.0}
+    return ImapAccount(**{**fields, **changes})
 
 
 def _environ(password: str = PASSWORD) -> dict[str, str]:
@@ -344,11 +338,11 @@ def test_copies_are_reported_then_found_again_by_message_id_size_and_date(
 
     # Same Message-ID as a copy there, other content: not a copy.
     left = [*ours[2:], reused]
-    assert connection.find_copies(left, "Disputes/Étape 1").uids == {}
+    assert find_copies(connection, left, "Disputes/Étape 1").uids == {}
     with user.connect() as other:  # copies made by a run that died before hearing the answer
         other.select_folder("INBOX")
         other.copy(ours[2:], "Disputes/Étape 1")
-    found = connection.find_copies(left, "Disputes/Étape 1")
+    found = find_copies(connection, left, "Disputes/Étape 1")
     # Found by Message-ID (ASCII or not), or by size without one; each by its own header.
     assert found.source == tuple(ours[2:])
     assert sorted(found.uids.values()) == user.uids("Disputes/Étape 1")[2:]

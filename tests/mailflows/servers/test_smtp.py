@@ -8,7 +8,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from servers import SmtpServer, free_port
+from servers import free_port
+from smtp_server import SmtpServer
 
 from compact_docs.errors import Disconnected, MailError, SmtpRefused
 from mailflows.servers.smtp import SmtpAccount, SmtpConnection, send_message
