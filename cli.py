@@ -52,6 +52,7 @@ profile_option = partial(click.option, "--profile", "profile", default=None)
 templates_option = partial(click.option, "--templates", "templates", default=None,
                            type=click.Path(file_okay=False, exists=True, path_type=Path),
                            help="A folder of templates that override the bundled ones by name.")
+by_option = partial(click.option, "--by", "actor", default=None)
 kind_argument = click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 data_argument = click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -604,7 +605,7 @@ def cases_show(ref: str, as_json: bool) -> None:
 @cases.command("escalate")
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why the case moves up a stage.")
-@click.option("--by", "actor", default=None, help="Who escalates it (default: your user name).")
+@by_option(help="Who escalates it (default: your user name).")
 @config_option
 def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
     """Move a case up one stage of the Compact's conflict-resolution process.
@@ -622,7 +623,7 @@ def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
 @cases.command("close")
 @click.argument("ref")
 @click.option("--outcome", required=True, help="How the dispute ended.")
-@click.option("--by", "actor", default=None, help="Who closes it (default: your user name).")
+@by_option(help="Who closes it (default: your user name).")
 @config_option
 def cases_close(ref: str, outcome: str, actor: str | None) -> None:
     """Close a case with its outcome.

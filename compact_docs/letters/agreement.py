@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from compact_docs.letters.blocks import (
-    Block,
-    LetterContext,
-    bullets,
-    facts,
-    heading,
-    para,
-    short_date,
-)
+from compact_docs.letters.blocks import Block, LetterContext, bullets, facts, heading, para, short_date
 from compact_docs.letters.common import body_line, contact_and_formats, letterhead, the_compact
 from compact_docs.models import AgreementLetter, Person
 from compact_docs.rules.checks import Report

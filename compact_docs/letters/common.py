@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from compact_docs.letters.blocks import Block, bullets, clean, facts, heading, para
-from compact_docs.models import Organisation, Party, Person
+from compact_docs.models import Funding, Organisation, Party, Person
 from compact_docs.rules.dates import deemed_given, describe_period, local_time, long_date
 from compact_docs.rules.profile import Profile
 
@@ -23,6 +23,11 @@ DELIVERY_WORDS = {
     "first-class-post": "by first-class post",
     "second-class-post": "by second-class post",
 }
+
+
+def funded(funding: Funding) -> str:
+    """What is funded, as letters name it: 'Community Connect grant' (the programme and instrument)."""
+    return f"{funding.programme} {INSTRUMENT_WORDS[funding.instrument]}"
 
 
 def the_compact(profile: Profile, capital: bool = False) -> str:

@@ -16,14 +16,7 @@ from compact_docs.letters.blocks import (
     short_date,
     table,
 )
-from compact_docs.letters.common import (
-    INSTRUMENT_WORDS,
-    contact_and_formats,
-    letterhead,
-    person_line,
-    quote,
-    the_compact,
-)
+from compact_docs.letters.common import contact_and_formats, funded, letterhead, person_line, quote, the_compact
 from compact_docs.models import FundingEndPlan
 from compact_docs.rules.checks import Report
 from compact_docs.rules.dates import long_date
@@ -35,7 +28,7 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
     """The blocks of a funding-end plan, a structured document rather than a letter."""
     org, funding = letter.organisation, letter.funding
     made_on = letter.date or date.today()
-    title = f"Funding-end plan: {_what(letter)}, {org.name}"
+    title = f"Funding-end plan: {funded(letter.funding)}, {org.name}"
     blocks = [
         *_opening(letter, profile, title, made_on),
         *_summary(letter),
@@ -61,10 +54,6 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
     )
 
 
-def _what(letter: FundingEndPlan) -> str:
-    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-
-
 def _opening(letter: FundingEndPlan, profile: Profile, title: str, made_on: date) -> list[Block]:
     """Letterhead, title, the facts of the funding, and the Compact's clause the plan answers."""
     org, funding = letter.organisation, letter.funding
@@ -75,14 +64,14 @@ def _opening(letter: FundingEndPlan, profile: Profile, title: str, made_on: date
         facts([
             ("Organisation", org.name),
             ("Funder", letter.funder.name),
-            ("Funding", f"{_what(letter)}, reference {funding.reference}"),
+            ("Funding", f"{funded(letter.funding)}, reference {funding.reference}"),
             ("Annual value", money(funding.annual_value)),
             ("Funding ends", long_date(letter.funding_end)),
             ("Plan dated", short_date(made_on)),
             ("Plan contact", person_line(contact) if contact else ""),
         ]),
         quote(profile, profile.funding_end_plan.clause,
-              f"This plan sets out how {org.name} will manage the end of the {_what(letter)}. "
+              f"This plan sets out how {org.name} will manage the end of the {funded(letter.funding)}. "
               f"{the_compact(profile, capital=True)} asks voluntary and community "
               "organisations to"),
     ]
@@ -102,10 +91,8 @@ def _beneficiaries(letter: FundingEndPlan) -> list[Block]:
         return blocks
     if found.count is not None:
         blocks.append(para(f"{found.count} people use the service."))
-    if found.groups:
-        blocks += [para("The people most affected are:"), bullets(found.groups)]
-    if found.transition:
-        blocks += [para("How each person will be moved on:"), bullets(found.transition)]
+    blocks += _led_lists(("The people most affected are:", found.groups),
+                         ("How each person will be moved on:", found.transition))
     if found.safeguarding:
         blocks.append(para(found.safeguarding, label="Safeguarding:"))
     return blocks
@@ -141,13 +128,15 @@ def _contracts_assets_and_funds(letter: FundingEndPlan) -> list[Block]:
     blocks = [heading("Contracts, leases, assets and unspent funds")]
     if assets is None:
         return blocks
-    if assets.contracts_and_leases:
-        blocks += [para("Contracts and leases:"), bullets(assets.contracts_and_leases)]
-    if assets.assets:
-        blocks += [para("Assets:"), bullets(assets.assets)]
+    blocks += _led_lists(("Contracts and leases:", assets.contracts_and_leases), ("Assets:", assets.assets))
     if assets.unspent_funds:
         blocks.append(para(assets.unspent_funds, label="Unspent funds:"))
     return blocks
+
+
+def _led_lists(*lists: tuple[str, list[str]]) -> list[Block]:
+    """Each list that has items, after the words that lead into it."""
+    return [block for lead, items in lists if items for block in (para(lead), bullets(items))]
 
 
 def _risks(letter: FundingEndPlan) -> list[Block]:

@@ -17,10 +17,10 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import (
     DELIVERY_WORDS,
-    INSTRUMENT_WORDS,
     address,
     contact_and_formats,
     dispute_route,
+    funded,
     letterhead,
     notice_dates,
     quote,
@@ -43,7 +43,7 @@ _TITLES = {
 def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
     """The blocks of a notice letter, from the data, its compliance report and the profile."""
     org, funder = letter.organisation, letter.funder
-    title = f"{_TITLES[letter.decision.action]}: {_what(letter)}, {org.name}"
+    title = f"{_TITLES[letter.decision.action]}: {funded(letter.funding)}, {org.name}"
     greeting, closing = salutation(org.contact)
     blocks = [
         *_opening(letter, profile, title, greeting),
@@ -71,16 +71,11 @@ def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> Le
     )
 
 
-def _what(letter: NoticeLetter) -> str:
-    """'Community Connect grant': the programme and its instrument."""
-    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-
-
 def _opening(letter: NoticeLetter, profile: Profile, title: str, greeting: Block) -> list[Block]:
     """Letterhead, address, references, greeting, subject and what is decided, from when."""
     funder, org, timing = letter.funder, letter.organisation, letter.notice
     officer = funder.contact or funder.signatory
-    what = _what(letter)
+    what = funded(letter.funding)
     blocks = [
         letterhead(funder),
         address(org, org.contact),

@@ -14,9 +14,9 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import (
     DELIVERY_WORDS,
-    INSTRUMENT_WORDS,
     address,
     contact_and_formats,
+    funded,
     letterhead,
     notice_dates,
     salutation,
@@ -34,7 +34,7 @@ def service_change_context(letter: ServiceChangeLetter, report: Report,
     """The blocks of a VCO's service-change notice."""
     org, funder = letter.organisation, letter.funder
     recipient = funder.contact or funder.signatory
-    title = f"Notice of a change to our service: {_what(letter)}, {org.name}"
+    title = f"Notice of a change to our service: {funded(letter.funding)}, {org.name}"
     greeting, closing = salutation(recipient)
     blocks = [
         *_opening(letter, profile, title, greeting),
@@ -58,10 +58,6 @@ def service_change_context(letter: ServiceChangeLetter, report: Report,
     )
 
 
-def _what(letter: ServiceChangeLetter) -> str:
-    return f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-
-
 def _opening(letter: ServiceChangeLetter, profile: Profile, title: str, greeting: Block) -> list[Block]:
     """Letterhead, address, references, greeting, subject, and the notice the Compact asks for."""
     org, funder, timing = letter.organisation, letter.funder, letter.notice
@@ -78,7 +74,7 @@ def _opening(letter: ServiceChangeLetter, profile: Profile, title: str, greeting
         greeting,
         heading(title, 1),
         para(f"We are writing to give you notice of a change to the service we deliver with your "
-             f"{_what(letter)} (reference {letter.funding.reference}). {the_compact(profile, capital=True)} "
+             f"{funded(letter.funding)} (reference {letter.funding.reference}). {the_compact(profile, capital=True)} "
              f"asks voluntary and community organisations to give at least "
              f"{describe_period(rule.length, rule.unit)}' notice of any change to service provision, "
              f"with a clear plan for meeting the funding objectives ({profile.cite(rule.clause)}). "

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from compact_docs.errors import CompactError, ComplianceError
 from compact_docs.rendering.deadlines import Deadline, letter_deadlines, write_calendar
@@ -381,35 +381,41 @@ def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool 
     return BatchSummary(ordered, csv_path, json_path, ics)
 
 
+class LayoutOptions(TypedDict, total=False):
+    """How `run_batch` lays letters out: the keyword arguments it hands to `generate_batch`."""
+
+    formats: Iterable[str]
+    defaults: Mapping[str, Any] | str | Path | None
+    workers: int | None
+    profile: str | Profile | None
+    templates: str | Path | None
+    force: bool
+    archival: bool
+
+
 def run_batch(
     rows: str | Path | Iterable[Mapping[str, Any] | Row],
     kind: str,
     out_dir: str | Path = ".",
     *,
-    formats: Iterable[str] = FORMATS,
-    defaults: Mapping[str, Any] | str | Path | None = None,
-    workers: int | None = None,
-    profile: str | Profile | None = None,
-    templates: str | Path | None = None,
-    force: bool = False,
-    archival: bool = False,
     calendar: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[RowResult], None] | None = None,
+    **options: Unpack[LayoutOptions],
 ) -> BatchSummary:
     """Run a whole batch and write its reports (report.csv, report.json, deadlines.ics).
 
     The rows are read in full first, so a rows file that cannot be read raises InvalidData before
     any letter is written. The reports are written even if the batch is interrupted, listing
-    every row finished so far. `on_start(total)` and `on_result(result)` report progress.
+    every row finished so far. `on_start(total)` and `on_result(result)` report progress; the
+    other options are `generate_batch`'s.
     """
-    all_rows = list(_as_rows(rows, kind, defaults))
+    all_rows = list(_as_rows(rows, kind, options.pop("defaults", None)))
     if on_start is not None:
         on_start(len(all_rows))
     results: list[RowResult] = []
     try:
-        for result in generate_batch(all_rows, kind, out_dir, formats=formats, workers=workers,
-                                     profile=profile, templates=templates, force=force, archival=archival):
+        for result in generate_batch(all_rows, kind, out_dir, **options):
             results.append(result)
             if on_result is not None:
                 on_result(result)

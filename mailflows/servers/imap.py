@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import imaplib
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,18 +80,9 @@ class ImapConnection(ServerSession[ImapAccount]):
     """
 
     protocol = "IMAP"
-
-    def __init__(
-        self,
-        account: ImapAccount,
-        *,
-        environ: Mapping[str, str] | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
-        super().__init__(account, environ=environ, ssl_context=ssl_context)
-        self._client: IMAPClient | None = None
-        self._idling = False
-        self._selected: FolderState | None = None
+    _client: IMAPClient | None = None
+    _idling = False
+    _selected: FolderState | None = None
 
     # -- connecting ------------------------------------------------------------------------
 
@@ -456,20 +445,13 @@ class ImapConnection(ServerSession[ImapAccount]):
 
     # -- errors ----------------------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Wrap what imaplib, IMAPClient, sockets and TLS raise while doing ``action``."""
-        try:
-            yield
-        except MailError:
-            raise
-        except ssl.SSLCertVerificationError as exc:
-            raise self._unverified(exc, action) from exc
-        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+    def _wrapped(self, exc: Exception, action: str) -> MailError | None:
+        if isinstance(exc, (imaplib.IMAP4.abort, OSError, EOFError)):
             # abort: BYE, EOF or a garbled stream; OSError: reset, refused, timeout, TLS.
-            raise self._lost(action, _describe(exc)) from exc
-        except imaplib.IMAP4.error as exc:
-            raise self._failed(action, _describe(exc)) from exc
+            return self._lost(action, _describe(exc))
+        if isinstance(exc, imaplib.IMAP4.error):
+            return self._failed(action, _describe(exc))
+        return None
 
 
 def _folder_key(name: str) -> str:

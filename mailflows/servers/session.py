@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import ssl
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
@@ -120,12 +121,27 @@ class ServerSession(ABC, Generic[AccountT]):
     def _scrub(self, text: str) -> str:
         return scrub_secrets(text, self._secret_forms)
 
-    def _unverified(self, exc: ssl.SSLCertVerificationError, action: str) -> MailError:
-        """The session dropped, and the error to raise for a certificate that could not be verified."""
-        self.close()
-        return MailError(self._scrub(
-            f"{self.protocol} {self.account.host}: the server's certificate could not be verified "
-            f"while {action}: {exc.verify_message or exc}"))
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Wrap what the protocol library, sockets and TLS raise while doing ``action``."""
+        try:
+            yield
+        except MailError:
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise MailError(self._scrub(
+                f"{self.protocol} {self.account.host}: the server's certificate could not be verified "
+                f"while {action}: {exc.verify_message or exc}")) from exc
+        except Exception as exc:
+            wrapped = self._wrapped(exc, action)
+            if wrapped is None:
+                raise
+            raise wrapped from exc
+
+    @abstractmethod
+    def _wrapped(self, exc: Exception, action: str) -> MailError | None:
+        """The MailError (or Disconnected) for what the protocol library raised, or None to let it be."""
 
     def _lost(self, action: str, detail: str) -> Disconnected:
         """The session dropped, and the error to raise for a connection that failed."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -51,16 +50,7 @@ class SmtpConnection(ServerSession[SmtpAccount]):
     """
 
     protocol = "SMTP"
-
-    def __init__(
-        self,
-        account: SmtpAccount,
-        *,
-        environ: Mapping[str, str] | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
-        super().__init__(account, environ=environ, ssl_context=ssl_context)
-        self._smtp: smtplib.SMTP | None = None
+    _smtp: smtplib.SMTP | None = None
 
     def _create_smtp(self) -> smtplib.SMTP:
         """Open the socket: implicit TLS for ``tls``, plain TCP for ``starttls`` and ``none``."""
@@ -184,23 +174,16 @@ class SmtpConnection(ServerSession[SmtpAccount]):
             raise MailError(f"not connected to {self.account.host}: call connect() first")
         return self._smtp
 
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Wrap what smtplib, sockets and TLS raise while doing ``action``."""
-        try:
-            yield
-        except MailError:
-            raise
-        except ssl.SSLCertVerificationError as exc:
-            raise self._unverified(exc, action) from exc
-        except smtplib.SMTPServerDisconnected as exc:
-            raise self._lost(action, f"{exc or type(exc).__name__}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise self._failed(action, f"{exc.smtp_code} {_reply_text(exc.smtp_error)}") from exc
-        except smtplib.SMTPException as exc:
-            raise self._failed(action, str(exc)) from exc
-        except OSError as exc:  # after SMTPException, which is an OSError too
-            raise self._lost(action, f"{exc or type(exc).__name__}") from exc
+    def _wrapped(self, exc: Exception, action: str) -> MailError | None:
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            return self._lost(action, f"{exc or type(exc).__name__}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return self._failed(action, f"{exc.smtp_code} {_reply_text(exc.smtp_error)}")
+        if isinstance(exc, smtplib.SMTPException):
+            return self._failed(action, str(exc))
+        if isinstance(exc, OSError):  # after SMTPException, which is an OSError too
+            return self._lost(action, f"{exc or type(exc).__name__}")
+        return None
 
 
 def send_message(
