@@ -12,7 +12,7 @@ properties, so such a split is never remembered. A font added later (@font-face)
 family name means, so adding one forgets every split. Each text box gets its own copy of a
 remembered layout, because drawing may change it (a block ellipsis rewrites its text, and a
 blank line resets its direction). Remembered splits give byte-identical PDFs
-(tests/test_line_memo.py).
+(tests/compact_docs/rendering/test_line_memo.py).
 """
 
 from __future__ import annotations
