@@ -75,11 +75,11 @@ class _Job:
 
 @dataclass(frozen=True)
 class _Settings:
-    kind: str
+    """How a worker lays out and writes the letters it is handed."""
+
     formats: tuple[str, ...]
     out_dir: str
     templates: str | None
-    profile: str | Profile | None
     archival: bool
 
 
@@ -90,7 +90,7 @@ _worker_settings: _Settings | None = None
 def _start_worker(settings: _Settings) -> None:
     global _worker_renderer, _worker_settings
     _worker_settings = settings
-    _worker_renderer = Renderer(templates=settings.templates, profile=settings.profile)
+    _worker_renderer = Renderer(templates=settings.templates)
 
 
 def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> RowResult:
@@ -202,9 +202,7 @@ def generate_batch(
     folder = prepare_folder(out_dir)
     wanted = tuple(dict.fromkeys(formats))
     renderer = Renderer(templates=templates, profile=profile)
-    settings = _Settings(kind, wanted, str(folder), str(templates) if templates else None,
-                         profile if isinstance(profile, Profile) else (str(profile) if profile else None),
-                         archival)
+    settings = _Settings(wanted, str(folder), str(templates) if templates else None, archival)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
         # Workers forked after this start with WeasyPrint, fonts and HarfBuzz already loaded.
