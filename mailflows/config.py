@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import typing
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -226,12 +228,54 @@ def parse_config(text: str, source: str, folder: Path) -> MailConfig:
     try:
         config = MailConfig.model_validate({**raw, "folder": folder, "source": source})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: " + "; ".join(describe_validation_error(exc))) from exc
+        raise ConfigError(f"{source}: " + "; ".join(describe_config_error(exc))) from exc
     try:
         config.signals  # noqa: B018 - compile the phrases now, so a bad one is reported here
     except (ValueError, ArithmeticError) as exc:
         raise ConfigError(f"{source}: phrases: {exc}") from exc
     return config
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The configuration section an annotation holds (through Optional and list), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None), None)
+
+
+def _keys_at(path: tuple[str | int, ...]) -> list[str]:
+    """The keys a configuration takes in the table at `path` (as written in TOML)."""
+    model: type[BaseModel] | None = MailConfig
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items() if n not in ("folder", "source")]
+
+
+def describe_config_error(exc: ValidationError) -> list[str]:
+    """One plain line per problem, in a configuration's words: an unknown table or key is named
+    as such, with the keys its table takes and the closest one."""
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        if err["type"] != "extra_forbidden":
+            continue
+        *parent, key = err["loc"]
+        table = ".".join(str(p) for p in parent if not isinstance(p, int))
+        known = _keys_at(tuple(parent))
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        where = f"[{table}]" if table else "a mail configuration"
+        if isinstance(err.get("input"), dict):
+            name = f"[{table}.{key}]" if table else f"[{key}]"
+            lines.append(f"{name} is not a table of {where} (it takes: {', '.join(known)}){hint}")
+        else:
+            lines.append(f"'{key}' is not a key of {where} (it takes: {', '.join(known)}){hint}")
+    lines += [line for line in describe_validation_error(exc) if " is not a field of " not in line]
+    return lines
 
 
 def find_config(path: str | Path | None = None) -> Path:
