@@ -182,7 +182,8 @@ def test_the_readme_example_configuration_loads_and_names_every_table() -> None:
 
 
 def test_an_unknown_table_or_key_is_named_in_configuration_words() -> None:
-    text = '[casework]\nx = 1\n[cases.deadline]\nstage-1 = 3\n[mail.foldres]\nstage-1 = "A"\n[mail.imap]\nhost = "h"\nusernme = "u"\n'
+    text = ('[casework]\nx = 1\n[cases.deadline]\nstage-1 = 3\n[mail.foldres]\nstage-1 = "A"\n'
+            '[mail.imap]\nhost = "h"\nusernme = "u"\n')
     with pytest.raises(ConfigError) as caught:
         parse_config(text, "compact.toml", MAIL)
     message = str(caught.value)
