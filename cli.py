@@ -665,8 +665,9 @@ _by_option = click.option("--by", "actor", default=None, metavar="NAME",
 
 
 def _reason_option(what: str, *, required: bool = True) -> Callable[[_Command], _Command]:
-    return click.option("--reason", required=required, default=None if required else "",
-                        help=f"Why {what}; kept in the case's history.")
+    if required:  # no default at all: click treats an explicit default=None as a value given
+        return click.option("--reason", required=True, help=f"Why {what}; kept in the case's history.")
+    return click.option("--reason", default="", help=f"Why {what}; kept in the case's history.")
 
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
