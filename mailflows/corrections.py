@@ -127,7 +127,10 @@ class MailboxCorrections:
         before = self.placements.state(folder)
         if _unchanged(before, status):
             return []
-        start = before.uidnext if before is not None and before.uidvalidity == status.uidvalidity else 1
+        # The first look at a folder (or at a folder made again) has nothing to compare with: mail
+        # that was there already is not taken for new moves unless the register knows it.
+        first_look = before is None or before.uidvalidity != status.uidvalidity
+        start = 1 if first_look or before is None else before.uidnext
         if self.connection.examine_folder(folder).uidvalidity != status.uidvalidity:
             return []  # made again between STATUS and EXAMINE: read it next pass
         uids = self.connection.search_from(start)
@@ -136,7 +139,7 @@ class MailboxCorrections:
         with self.register.transaction():
             for uid in uids:
                 if uid in headers:
-                    moved = self._one(folder, stage, uid, headers[uid])
+                    moved = self._one(folder, stage, uid, headers[uid], first_look)
                     found += [moved] if moved is not None else []
             self.placements.save_state(status, max([status.uidnext, *(u + 1 for u in uids)]))
         return found
@@ -164,11 +167,15 @@ class MailboxCorrections:
             self.placements.place(decision.message_id, self._disposition_folder[decision.disposition])
         return self.register.recorded_message(decision.message_id)
 
-    def _one(self, folder: str, stage: int, uid: int, header: bytes) -> MovedMessage | None:
+    def _one(self, folder: str, stage: int, uid: int, header: bytes, first_look: bool) -> MovedMessage | None:
         parsed = self._parsed(uid, header)
         if parsed is None:
             return None
         recorded = self.register.recorded_message(parsed.message_id)
+        if recorded is None and first_look:
+            log.info("%s UID %d (%s) was there before the watcher first looked: left alone", folder, uid,
+                     parsed.message_id)
+            return None
         if recorded is None:
             recorded = self._route_here(folder, uid)
             if recorded is None:
