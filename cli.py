@@ -873,30 +873,47 @@ def cases_attach(message_id: str, ref: str, reason: str, actor: str | None, as_j
 
 @cases.command("restage")
 @click.argument("ref")
-@click.option("--stage", type=click.IntRange(1, 9), required=True, help="The stage the case belongs at.")
+@click.option("--stage", type=click.IntRange(1, 9), default=None, help="The stage the case belongs at.")
+@click.option("--organisation", default=None,
+              help="Whose case it really is (the router did not know the sender, or guessed wrong).")
+@click.option("--commissioned/--not-commissioned", default=None,
+              help="With --organisation: whether it is commissioned (default: from the directory).")
 @_reason_option("the case belongs at that stage")
 @_by_option
 @config_option
 @_json_option
-def cases_restage(ref: str, stage: int, reason: str, actor: str | None, as_json: bool) -> None:
-    """Put a case at another stage, up or down: a correction of the router, kept for `mail train`.
+def cases_restage(ref: str, stage: int | None, organisation: str | None, commissioned: bool | None, reason: str,
+                  actor: str | None, as_json: bool) -> None:
+    """Put a case at another stage, up or down, or put right its organisation: corrections of the router.
 
-    To move a case up because the dispute went on, use `cases escalate`, which also tells the
-    organisation.
+    A stage correction is kept with the message for `mail train`. To move a case up because the
+    dispute went on, use `cases escalate`, which also tells the organisation.
 
     \b
     Example:
       compact-docs cases restage BXC-2026-0007 --stage 1 --reason "They have not tried their commissioner yet"
+      compact-docs cases restage BXC-2026-0009 --organisation "Crayford Larder" --reason "Forwarded by the council"
     """
-    from compact_docs.casework import restage
+    from compact_docs.casework import correct_organisation, restage
     from mailflows.config import require_config
     from mailflows.route import open_register
 
+    if stage is None and organisation is None:
+        raise click.UsageError("give --stage N, --organisation NAME, or both")
     config = require_config(_config_path())
-    with open_register(config) as register:
-        case = restage(register, ref, stage, actor=actor or _caseworker(), reason=reason)
+    by = actor or _caseworker()
+    with open_register(config) as register, register.transaction():
+        if organisation is not None:
+            entry = config.organisation_named(organisation)
+            if commissioned is None and entry is not None:
+                commissioned = entry.commissioned
+            correct_organisation(register, ref, organisation, commissioned=commissioned, actor=by, reason=reason)
+        case = register.require_case(ref)
+        if stage is not None:
+            case = restage(register, ref, stage, actor=by, reason=reason)
     name = config.compact_profile.stage(case.stage).name
-    _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {name}.")
+    who = case.organisation or "an unknown organisation"
+    _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {name}, for {who}.")
 
 
 @cases.command("merge")

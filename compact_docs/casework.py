@@ -179,6 +179,28 @@ def restage(register: CaseRegister, ref: str, stage: int, *, actor: str, reason:
         return register.require_case(case.ref)
 
 
+def correct_organisation(register: CaseRegister, ref: str, organisation: str, *, commissioned: bool | None,
+                         actor: str, reason: str) -> Case:
+    """Put right whose case it is (the router did not know the sender, or guessed wrong).
+
+    Kept as a correction event without a disposition: the stage is not what changed.
+    """
+    reason = _reason(reason, "correcting the organisation")
+    if not organisation.strip():
+        raise RegisterError("name the organisation")
+    with register.transaction():
+        case = register.require_case(ref)
+        at = register.now()
+        register.execute("UPDATE cases SET organisation = ?, commissioned = ?, updated = ? WHERE ref = ?",
+                         (organisation.strip(), None if commissioned is None else int(commissioned), at, case.ref))
+        register.execute("UPDATE messages SET organisation = ?, commissioned = ? WHERE case_ref = ?",
+                         (organisation.strip(), None if commissioned is None else int(commissioned), case.ref))
+        was = case.organisation or f"unknown ({case.sender or 'no address'})"
+        register.add_event(case.ref, "correction", case.stage, actor,
+                           f"organisation {was} -> {organisation.strip()}: {reason}", None, at, via=VIA_COMMAND)
+        return register.require_case(case.ref)
+
+
 def correct_message(register: CaseRegister, message_id: str, stage: int, *, actor: str, reason: str,
                     via: str) -> Case:
     """Keep a correction with a message already on a case at that stage (nothing else changes)."""

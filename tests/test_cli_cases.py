@@ -158,6 +158,17 @@ def test_escalate_and_close_tell_the_organisation_and_print_the_next_step(
     assert "No acknowledgement (--quiet)." in out and len(smtp_server.received) == 2
 
 
+def test_restage_can_put_right_whose_case_it_is(config: Path) -> None:
+    forwarded = refs(config)[1]
+    case = as_json("cases", "restage", forwarded, "--organisation", "Crayford Community Larder",
+                   "--reason", "The council forwarded Crayford Larder's complaint", "--config", config)
+    assert case["organisation"] == "Crayford Community Larder" and case["commissioned"] is True  # from the directory
+    last = as_json("cases", "show", forwarded, "--config", config)["events"][-1]
+    assert last["kind"] == "correction" and last["reason"].startswith(
+        "organisation unknown (commissioning@bexley.example) -> Crayford Community Larder")
+    run("cases", "restage", forwarded, "--reason", "nothing to do", "--config", config, code=2)
+
+
 def test_case_letter_refuses_closed_cases_and_unknown_organisations_unless_told(
     config: Path, tmp_path: Path
 ) -> None:
