@@ -1052,11 +1052,11 @@ def _tell_organisation(register: Any, config: Any, ref: str, quiet: bool) -> tup
     return acknowledge_case_change(register, ref, config)
 
 
-def _send_now(config: Any, queued: Any, why_not: str | None) -> None:
-    """Try to send a queued acknowledgement at once; say what happened to it."""
+def _send_now(config: Any, queued: Any, why_not: str | None, *, err: bool = False) -> None:
+    """Try to send a queued acknowledgement at once; say what happened to it (on stderr with ``err``)."""
     if queued is None:
         if why_not:
-            click.echo(why_not.capitalize() + ".")
+            click.echo(why_not.capitalize() + ".", err=err)
         return
     from mailflows.connections import smtp_account
     from mailflows.outbox import Outbox, deliver
@@ -1069,10 +1069,10 @@ def _send_now(config: Any, queued: Any, why_not: str | None) -> None:
         entry = Outbox(register).by_message_id(queued.message_id)
     to = ", ".join(queued.recipients)
     if entry is not None and entry.sent:
-        click.echo(f"Acknowledgement sent to {to}.")
+        click.echo(f"Acknowledgement sent to {to}.", err=err)
     else:
         click.echo(f"Acknowledgement to {to} queued; `compact-docs mail watch` sends it"
-                   + (f" ({entry.last_error})" if entry is not None and entry.last_error else "") + ".")
+                   + (f" ({entry.last_error})" if entry is not None and entry.last_error else "") + ".", err=err)
 
 
 @cases.command("escalate")
@@ -1101,9 +1101,8 @@ def cases_escalate(ref: str, reason: str, actor: str | None, quiet: bool, as_jso
         queued, why_not = _tell_organisation(register, config, case.ref, quiet)
     stage = config.compact_profile.stage(case.stage)
     _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {stage.name}.")
-    if not as_json:
-        _send_now(config, queued, why_not)
-        click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}")
+    _send_now(config, queued, why_not, err=as_json)
+    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}", err=as_json)
 
 
 @cases.command("close")
@@ -1131,9 +1130,8 @@ def cases_close(ref: str, outcome: str, actor: str | None, quiet: bool, as_json:
         case = register.close_case(ref, actor=actor or _caseworker(), outcome=outcome)
         queued, why_not = _tell_organisation(register, config, case.ref, quiet)
     _changed(case, config, as_json, f"{case.ref} is closed at stage {case.stage}.")
-    if not as_json:
-        _send_now(config, queued, why_not)
-        click.echo(f"Next: if it comes back, compact-docs cases reopen {case.ref} --reason ...")
+    _send_now(config, queued, why_not, err=as_json)
+    click.echo(f"Next: if it comes back, compact-docs cases reopen {case.ref} --reason ...", err=as_json)
 
 
 @cases.command("letter")

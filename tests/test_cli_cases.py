@@ -156,6 +156,11 @@ def test_escalate_and_close_tell_the_organisation_and_print_the_next_step(
     hall = refs(config)[2]
     out = run("cases", "escalate", hall, "--reason", "Policy", "--quiet", "--config", config)
     assert "No acknowledgement (--quiet)." in out and len(smtp_server.received) == 2
+    run("cases", "reopen", late, "--reason", "Paid short", "--config", config)
+    result = CliRunner().invoke(cli, ["cases", "escalate", late, "--reason", "Still short", "--json",
+                                      "--config", str(config)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["stage"] == 3  # JSON alone on stdout
+    assert "Next: make the stage-3 letter" in result.stderr and len(smtp_server.received) == 3
 
 
 def test_restage_can_put_right_whose_case_it_is(config: Path) -> None:
