@@ -122,13 +122,15 @@ def test_attach_a_waiting_message_to_a_case(config: Path) -> None:
     assert "already on case" in out
 
 
-def test_overdue_lists_cases_past_their_working_day_deadline(config: Path, tmp_path: Path) -> None:
+def test_overdue_lists_cases_past_their_working_day_deadline(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    # The mail is from 17 November 2026: one working day at a stage is long past, whatever today is.
+    config.write_text(text + "\n[cases.deadlines]\nstage-1 = 1\nstage-2 = 1\n", encoding="utf-8")
     late = as_json("cases", "overdue", "--config", config)
-    # The mail is from 17 November 2026; by any later date than 1 December the stage-1 case is late.
-    assert all(c["overdue"] for c in late)
-    (tmp_path / "compact.toml").write_text(
-        (tmp_path / "compact.toml").read_text(encoding="utf-8") + "\n[cases.deadlines]\nstage-1 = 5000\n"
-        "stage-2 = 5000\n", encoding="utf-8")
+    assert [c["ref"] for c in late] == refs(config) and all(c["overdue"] for c in late)
+    assert late[0]["due"] == "2026-11-18" and late[0]["working_days_over"] >= 1
+    assert "working day(s) over" in run("cases", "overdue", "--config", config)
+    config.write_text(text + "\n[cases.deadlines]\nstage-1 = 5000\nstage-2 = 5000\n", encoding="utf-8")
     assert as_json("cases", "overdue", "--config", config) == []
     assert run("cases", "overdue", "--config", config).strip() == "No case is overdue."
 
