@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from backlog import corpus, varied
+from compact_docs.dates import is_working_day
 from compact_docs.register import CaseRegister
 from mailflows.config import MailConfig
 from mailflows.route import route_message
@@ -44,12 +45,13 @@ def fill_register(config: MailConfig, today: date, seed: int = 7) -> dict[str, i
             done["messages"] += 1
         for case in register.cases():
             opened = datetime.fromisoformat(case.opened)
-            roll = rng.random()
-            if roll < 0.3 and case.stage < register.profile.last_stage:
+            old = (today - opened.date()).days > 90
+            if rng.random() < 0.35 and case.stage < register.profile.last_stage:
                 clock.now = opened + timedelta(days=rng.randint(5, 30))
-                register.escalate(case.ref, actor="caseworker", reason="Not resolved at this stage")
-                done["escalated"] += 1
-            if roll < 0.55 or roll > 0.9:
+                if clock.now.date() < today:
+                    register.escalate(case.ref, actor="caseworker", reason="Not resolved at this stage")
+                    done["escalated"] += 1
+            if rng.random() < (0.85 if old else 0.3):
                 clock.now = opened + timedelta(days=rng.randint(35, 80))
                 if clock.now.date() < today:
                     register.close_case(case.ref, actor="caseworker", outcome=rng.choice(OUTCOMES))
@@ -73,8 +75,8 @@ def notice_rows(path: Path, today: date) -> Path:
         writer.writerow(fields)
         for i, action in enumerate(actions):
             sent = today - timedelta(days=320 - i * 27)
-            if sent.weekday() >= 5:
-                sent -= timedelta(days=sent.weekday() - 4)
+            while not is_working_day(sent):  # notice then counts as given the day it is sent
+                sent -= timedelta(days=1)
             effective = sent + timedelta(days=notice_days[i])
             short = notice_days[i] < 89
             writer.writerow([

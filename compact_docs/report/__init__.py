@@ -6,6 +6,7 @@ from compact_docs.report._build import (
     DEFAULT_DEADLINES,
     build_report,
     read_stage_deadlines,
+    report_from_register,
     stage_deadlines,
     today_in_london,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Table",
     "build_report",
     "read_stage_deadlines",
+    "report_from_register",
     "report_html",
     "report_pdf",
     "stage_deadlines",

@@ -141,6 +141,14 @@ _STYLE = re.compile(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>\s*", re.DOTALL)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+
+
+def _presentation_attributes(match: re.Match[str]) -> str:
+    """style="fill: #fff; stroke: #000" as fill="#fff" stroke="#000": SVG's own attributes, which an
+    HTML page's CSS engine (WeasyPrint's) does not mistake for unknown CSS properties."""
+    pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 def _for_html(svg: str, element_id: str, title: str, description: str) -> str:
@@ -152,7 +160,7 @@ def _for_html(svg: str, element_id: str, title: str, description: str) -> str:
     svg = _ID.sub(lambda m: f'id="{element_id}-{m.group(1)}"', svg)
     svg = _REF.sub(lambda m: f"{m.group(1)}{element_id}-{m.group(2)}", svg)
     svg = svg.replace(f"'{FAMILY}'", f"'{CSS_FAMILY}', '{FAMILY}', sans-serif")
-    svg = svg.replace(f'"{FAMILY}"', f"'{CSS_FAMILY}', '{FAMILY}', sans-serif")
+    svg = _STYLE_ATTRIBUTE.sub(_presentation_attributes, svg)
 
     def opening(match: re.Match[str]) -> str:
         attributes = match.group(1)

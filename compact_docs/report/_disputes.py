@@ -228,9 +228,8 @@ class DisputeFigures:
         over = [s for s in measured if s in self.deadlines
                 and (percentile_90(spent[s]) or 0) > self.deadlines[s]]
         if over:
-            finding += " " + join_words([f"stage {s}" for s in over]).capitalize() + (
-                " took longer than its deadline for at least one case in ten." if len(over) == 1
-                else " took longer than their deadlines for at least one case in ten.")
+            finding += (" At " + join_words([f"stage {s}" for s in over])
+                        + ", more than one case in ten took longer than the deadline.")
         if len(measured) == 1 and len(spent[measured[0]]) < 3:
             return Figure("time-at-stage", "disputes", title, finding, table)  # a sentence says it
         chart = Chart("grouped", tuple(_stage_name(s) for s in measured),

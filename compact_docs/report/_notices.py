@@ -84,8 +84,10 @@ def notice_records(folders: Iterable[str | Path]) -> list[NoticeRecord]:
 class NoticeFigures:
     """Computes the notices figures of some letter folders over one period."""
 
-    def __init__(self, records: Sequence[NoticeRecord], period: Period, profile: Profile) -> None:
+    def __init__(self, records: Sequence[NoticeRecord], period: Period, profile: Profile,
+                 folders_given: bool = True) -> None:
         self.period = period
+        self.folders_given = folders_given
         self.profile = profile
         self.notices = [n for n in records if n.given in period]
         self.minimum = describe_period(profile.notice.length, profile.notice.unit)
@@ -107,6 +109,9 @@ class NoticeFigures:
                       (*rows, ("Total", *(by_action[a] for a in actions), len(self.notices))))
         self.totals["notices"] = len(self.notices)
         title = "Notices issued each month, by decision"
+        if not self.folders_given:
+            return Figure("notices-issued", "notices", title,
+                          "No letter folders were given (--letters), so there are no notices to count.", table)
         if not self.notices:
             return Figure("notices-issued", "notices", title,
                           f"No notices were issued from {self.period.describe()}.", table)

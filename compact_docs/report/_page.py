@@ -149,11 +149,14 @@ def embedded_font_css(text: str) -> str:
         options.notdef_outline = True
         options.drop_tables = [*options.drop_tables, "FFTM"]  # FontForge's timestamps: not needed
         font = subset.load_font(str(font_folder() / face.file), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text=characters)
-        subsetter.subset(font)
-        buffer = io.BytesIO()
-        subset.save_font(font, buffer, options)
+        try:
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(text=characters)
+            subsetter.subset(font)
+            buffer = io.BytesIO()
+            subset.save_font(font, buffer, options)
+        finally:
+            font.close()
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         rules.append(f'@font-face {{ font-family: "{CSS_FAMILY}"; font-weight: {face.weight}; '
                      f'font-style: normal; src: url("data:font/ttf;base64,{data}") format("truetype"); }}')
