@@ -181,10 +181,10 @@ class DisputeFigures:
         if not open_cases:
             return Figure("open-cases", "disputes", title, f"No cases are open on {day}.", table)
         top = max(stages, key=lambda s: (per_stage[s], -s))
-        if per_stage[top] * 2 > total:
-            lead = f"Most open cases ({per_stage[top]} of {total}) are at stage {top}"
-        elif len([s for s in stages if per_stage[s]]) == 1:
+        if per_stage[top] == total:
             lead = f"All {total} open cases are at stage {top}"
+        elif per_stage[top] * 2 > total:
+            lead = f"Most open cases ({per_stage[top]} of {total}) are at stage {top}"
         else:
             lead = (f"The {total} open cases are spread across the stages: "
                     + join_words([f"{per_stage[s]} at stage {s}" for s in stages if per_stage[s]]))
