@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from backlog import corpus, varied
+
 from compact_docs.dates import is_working_day
 from compact_docs.register import CaseRegister
 from mailflows.config import MailConfig

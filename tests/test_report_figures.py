@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from report_data import Clock
 
 from compact_docs.dates import add_working_days
 from compact_docs.errors import ConfigError
@@ -29,7 +30,6 @@ from compact_docs.report._calendar import median, percentile_90, working_days_be
 from compact_docs.report._charts import HATCHES, OKABE_ITO, chart_svg
 from compact_docs.report._disputes import case_history
 from compact_docs.report._notices import notice_records
-from report_data import Clock
 
 
 def test_working_days_leave_out_weekends_and_bank_holidays() -> None:

@@ -51,7 +51,7 @@ def _style() -> dict[str, Any]:
 
 def chart_svg(chart: Chart, element_id: str, title: str, description: str) -> str:
     """The chart as an <svg> element for an HTML page: its `title` is the text alternative that a
-    screen reader and the tagged PDF's Figure use, its `desc` the finding in full."""
+    screen reader and the tagged PDF's Figure use, its `desc` says what kind of chart it is."""
     matplotlib = _matplotlib()
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
@@ -164,9 +164,22 @@ def _for_html(svg: str, element_id: str, title: str, description: str) -> str:
 
     def opening(match: re.Match[str]) -> str:
         attributes = match.group(1)
-        return (f'<svg{attributes} id="{element_id}" role="img" '
-                f'aria-labelledby="{element_id}-title {element_id}-desc">'
+        return (f'<svg{attributes} id="{element_id}" role="img" aria-labelledby="{element_id}-title" '
+                f'aria-describedby="{element_id}-desc">'
                 f'<title id="{element_id}-title">{escape(title)}</title>'
                 f'<desc id="{element_id}-desc">{escape(description)}</desc>')
 
     return _SVG_OPEN.sub(opening, svg, count=1).strip() + "\n"
+
+
+def describe_chart(chart: Chart) -> str:
+    """What a chart is, in words: 'A stacked bar chart of open cases by stage (4 parts: ...).'"""
+    shape = {"bar": "bar chart", "barh": "horizontal bar chart", "grouped": "grouped bar chart"}[chart.kind]
+    if chart.kind != "grouped" and len(chart.series) > 1:
+        shape = "stacked " + shape
+    what = chart.value_label.lower()
+    by = f" by {chart.category_label.lower()}" if chart.category_label else ""
+    parts = ""
+    if len(chart.series) > 1:
+        parts = f", in {len(chart.series)} parts: {', '.join(s.name for s in chart.series)}"
+    return f"A {shape} of {what}{by}{parts}. The table after it gives the numbers."

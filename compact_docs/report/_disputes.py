@@ -11,7 +11,7 @@ from typing import Any
 from compact_docs.register import Case, CaseEvent, CaseRegister
 from compact_docs.report._calendar import london_date, median, percentile_90, working_days_between
 from compact_docs.report._words import count_of, join_words
-from compact_docs.report.figures import Chart, Figure, Period, Series, Table
+from compact_docs.report.figures import Cell, Chart, Figure, Period, Series, Table
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0 to 5 working days", 0, 5),
@@ -131,9 +131,9 @@ class DisputeFigures:
         counts = Counter((h.received.year, h.received.month, h.entry_stage) for h in opened)
         series = tuple(Series(_stage_name(s), tuple(float(counts[(y, m, s)]) for y, m in months))
                        for s in stages)
-        rows = tuple((label, *(counts[(y, m, s)] for s in stages),
-                      sum(counts[(y, m, s)] for s in stages))
-                     for label, (y, m) in zip(labels, months, strict=True))
+        rows: tuple[tuple[Cell, ...], ...] = tuple(
+            (label, *(counts[(y, m, s)] for s in stages), sum(counts[(y, m, s)] for s in stages))
+            for label, (y, m) in zip(labels, months, strict=True))
         by_stage = Counter(h.entry_stage for h in opened)
         table = Table(("Month", *(f"Opened at stage {s}" for s in stages), "All cases"),
                       (*rows, ("Total", *(by_stage[s] for s in stages), len(opened))))
@@ -260,7 +260,8 @@ class DisputeFigures:
         per_outcome = Counter(_outcome(h.case.outcome).casefold() for h, _e in closed)
         stages = sorted({e.stage for _h, e in closed} or set(self.stages))
         order = sorted(per_outcome, key=lambda k: (-per_outcome[k], names[k]))
-        rows = tuple((names[k], *(counts[(k, s)] for s in stages), per_outcome[k]) for k in order)
+        rows: tuple[tuple[Cell, ...], ...] = tuple(
+            (names[k], *(counts[(k, s)] for s in stages), per_outcome[k]) for k in order)
         table = Table(("Outcome", *(f"Closed at stage {s}" for s in stages), "Cases"),
                       (*rows, ("All outcomes", *(sum(counts[(k, s)] for k in order) for s in stages),
                                len(closed))))

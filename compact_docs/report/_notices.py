@@ -14,7 +14,7 @@ from compact_docs.output import read_manifest
 from compact_docs.profile import Profile
 from compact_docs.report._calendar import london_date, median
 from compact_docs.report._words import count_of, join_words
-from compact_docs.report.figures import Chart, Figure, Period, Series, Table
+from compact_docs.report.figures import Cell, Chart, Figure, Period, Series, Table
 
 ACTIONS = ("end", "reduce", "vary")
 NOT_RECORDED = "not recorded"
@@ -103,8 +103,9 @@ class NoticeFigures:
         counts = Counter((n.given.year, n.given.month, n.action) for n in self.notices)
         actions = list(ACTIONS) + sorted({n.action for n in self.notices} - set(ACTIONS))
         by_action = Counter(n.action for n in self.notices)
-        rows = tuple((label, *(counts[(y, m, a)] for a in actions), sum(counts[(y, m, a)] for a in actions))
-                     for label, (y, m) in zip(labels, months, strict=True))
+        rows: tuple[tuple[Cell, ...], ...] = tuple(
+            (label, *(counts[(y, m, a)] for a in actions), sum(counts[(y, m, a)] for a in actions))
+            for label, (y, m) in zip(labels, months, strict=True))
         table = Table(("Month", *(_action_heading(a) for a in actions), "All notices"),
                       (*rows, ("Total", *(by_action[a] for a in actions), len(self.notices))))
         self.totals["notices"] = len(self.notices)
@@ -144,16 +145,10 @@ class NoticeFigures:
         """Notice given in days against the Compact's minimum, and exceptional circumstances."""
         measured = [n for n in self.notices if n.days is not None]
         length = self.profile.notice.length if self.profile.notice.unit == "months" else 3
-        bands = (
-            (f"Less than {self.minimum}", lambda n: n.short),
-            (f"{length} to {length + 1} months", lambda n: not n.short and n.effective is not None
-             and n.effective < add_months(n.given, length + 1)),
-            (f"{length + 1} to {length + 3} months", lambda n: n.effective is not None
-             and add_months(n.given, length + 1) <= n.effective < add_months(n.given, length + 3)),
-            (f"{length + 3} months or more", lambda n: n.effective is not None
-             and n.effective >= add_months(n.given, length + 3)),
-        )
-        band_counts = [(label, sum(1 for n in measured if test(n))) for label, test in bands]
+        labels = (f"Less than {self.minimum}", f"{length} to {length + 1} months",
+                  f"{length + 1} to {length + 3} months", f"{length + 3} months or more")
+        bands = Counter(_band(n, length) for n in measured)
+        band_counts = [(label, bands[i]) for i, label in enumerate(labels)]
         days = [float(n.days) for n in measured if n.days is not None]
         short = [n for n in measured if n.short]
         exceptional = sum(1 for n in self.notices if n.exceptional)
@@ -186,6 +181,18 @@ class NoticeFigures:
         chart = Chart("barh", tuple(label for label, _c in band_counts),
                       (Series("Notices", tuple(float(c) for _l, c in band_counts)),), "Notices", "Notice given")
         return Figure("notice-length", "notices", title, finding, table, chart, notes)
+
+
+def _band(notice: NoticeRecord, months: int) -> int:
+    """0: shorter than the minimum; 1: up to a month over it; 2: up to three months over; 3: more."""
+    assert notice.effective is not None
+    if notice.short:
+        return 0
+    if notice.effective < add_months(notice.given, months + 1):
+        return 1
+    if notice.effective < add_months(notice.given, months + 3):
+        return 2
+    return 3
 
 
 def _action_heading(action: str) -> str:

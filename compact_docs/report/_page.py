@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from compact_docs.output import prepare_folder, target_path, write_atomic
 from compact_docs.render_fonts import CSS_FAMILY, FACES, font_face_css, font_folder
-from compact_docs.report._charts import chart_svg
+from compact_docs.report._charts import chart_svg, describe_chart
 from compact_docs.report.figures import Cell, Figure, Report
 
 HTML_NAME = "report.html"
@@ -54,7 +54,7 @@ def _figure_context(figure: Figure) -> dict[str, Any]:
     svg = None
     if figure.chart is not None:
         svg = Markup(chart_svg(figure.chart, f"chart-{figure.id}", f"{figure.title}. {figure.finding}",
-                               figure.finding))
+                               describe_chart(figure.chart)))
     rows = []
     for row in figure.table.rows:
         name, *cells = row
