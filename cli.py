@@ -7,9 +7,10 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -17,9 +18,10 @@ from compact_docs.errors import CompactError
 from compact_docs.kinds import DESCRIPTIONS, KINDS, Kind
 
 if TYPE_CHECKING:
-    from compact_docs.register.cases import CaseRegister
+    from compact_docs.register.cases import Case, CaseRegister
     from compact_docs.rendering.batch import RowResult
     from compact_docs.rules.checks import Report
+    from mailflows.casework import CaseChange
     from mailflows.config import MailConfig
     from mailflows.route import RoutingDecision
     from mailflows.watch import WatchedMessage
@@ -52,7 +54,9 @@ profile_option = partial(click.option, "--profile", "profile", default=None)
 templates_option = partial(click.option, "--templates", "templates", default=None,
                            type=click.Path(file_okay=False, exists=True, path_type=Path),
                            help="A folder of templates that override the bundled ones by name.")
-by_option = partial(click.option, "--by", "actor", default=None)
+F = TypeVar("F", bound=Callable[..., object])
+by_option = click.option("--by", "actor", default=None, metavar="NAME",
+                         help="Who makes the change (default: your user name).")
 kind_argument = click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 data_argument = click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -560,7 +564,11 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
 @cli.group(cls=CompactGroup)
 @config_option
 def cases() -> None:
-    """List, show, escalate and close dispute cases, and write their letters.
+    """Work the dispute cases: triage, correct, merge, assign, escalate, close, write letters.
+
+    Every change is recorded in the case's history with who made it (--by, default your user
+    name) and why (--reason). Corrections of the router (open, attach, restage) are kept with the
+    message for `compact-docs mail train`.
 
     \b
     Example:
@@ -569,20 +577,66 @@ def cases() -> None:
     """
 
 
+def reason_option(what: str, *, required: bool = True) -> Callable[[F], F]:
+    """--reason: why a change is made, kept in the case's history."""
+    if required:  # no default at all: click treats an explicit default=None as a value given
+        return click.option("--reason", required=True, help=f"Why {what}; kept in the case's history.")
+    return click.option("--reason", default="", help=f"Why {what}; kept in the case's history.")
+
+
+case_json_option = json_option(help="Print the case as one JSON object.")
+quiet_option = click.option("--quiet", is_flag=True, help="Do not send the organisation an acknowledgement.")
+
+
+def _by(actor: str | None) -> str:
+    """Who makes a change: --by, else the person at this machine."""
+    from compact_docs.register.cases import caseworker
+
+    return actor or caseworker()
+
+
+def _changed(case: Case, as_json: bool, said: str) -> None:
+    """A case after a change: its JSON object (with when it is due), or one line."""
+    if as_json:
+        from mailflows.casework import deadlines
+
+        due = deadlines(_mail_config())
+        _print_json(due.to_dict(case, due.today()))
+    else:
+        click.echo(said)
+
+
+def _told(change: CaseChange, as_json: bool, next_step: str) -> None:
+    """What became of a change's acknowledgement, and the next step (on stderr under --json)."""
+    from mailflows.casework import send_now
+
+    said = send_now(_mail_config(), change)
+    if said:
+        click.echo(said, err=as_json)
+    click.echo(f"Next: {next_step}", err=as_json)
+
+
 @cases.command("list")
 @click.option("--stage", type=click.IntRange(1, 9), default=None, help="Only cases at this stage.")
 @config_option
 @json_option(help="Print a JSON array of cases.")
 def cases_list(stage: int | None, as_json: bool) -> None:
-    """List the cases in the register, oldest first.
+    """List the cases in the register, oldest first, with when their mail came and when they are due.
+
+    The JSON objects carry owner, received (the first message's date), stage_since, due (the
+    last working day at the stage, from [cases.deadlines]) and overdue.
 
     \b
     Example:
       compact-docs cases list --stage 2 --json --config compact.toml
     """
+    from mailflows.casework import deadlines
+
+    due = deadlines(_mail_config())
+    today = due.today()
     with _open_register(readonly=True) as register:
         found = register.cases(stage=stage)
-    _show(as_json, [c.to_dict() for c in found], [case.line() for case in found] or ["No cases."])
+    _show(as_json, [due.to_dict(c, today) for c in found], [due.line(c, today) for c in found] or ["No cases."])
 
 
 @cases.command("show")
@@ -590,51 +644,287 @@ def cases_list(stage: int | None, as_json: bool) -> None:
 @config_option
 @json_option(help="Print the case and its history as JSON.")
 def cases_show(ref: str, as_json: bool) -> None:
-    """Show a case: its stage, organisation, messages and history.
+    """Show a case: its stage, organisation, owner, dates, messages and history (who, when, why).
 
     \b
     Example:
       compact-docs cases show BXC-2026-0007 --config compact.toml
+      compact-docs cases show BXC-2026-0007 --json --config compact.toml
     """
+    from mailflows.casework import deadlines
+
+    due = deadlines(_mail_config())
+    today = due.today()
     with _open_register(readonly=True) as register:
         case = register.require_case(ref)
         events = register.events(case.ref)
-    _show(as_json, {**case.to_dict(), "events": [e.to_dict() for e in events]}, case.lines(events, register.profile))
+    _show(as_json, {**due.to_dict(case, today), "events": [e.to_dict() for e in events]},
+          case.lines(events, register.profile, due.stage_line(case, today)))
+
+
+@cases.command("triage")
+@config_option
+@json_option(help="Print a JSON array of the waiting messages.")
+def cases_triage(as_json: bool) -> None:
+    """List the messages waiting for a person (needs-triage), oldest first, with the router's reasons.
+
+    Open a case from one with `cases open`, or add it to a case with `cases attach`; moving it in
+    the mailbox from the triage folder into a stage folder does the same.
+
+    \b
+    Example:
+      compact-docs cases triage --config compact.toml
+      compact-docs cases open "<abc@agewell.example>" --organisation "Bexley Age Well" --reason "A dispute"
+    """
+    from compact_docs.register.casework import triage_item, triage_lines, triage_queue
+
+    with _open_register(readonly=True) as register:
+        waiting = triage_queue(register)
+    lines = [line for message in waiting for line in triage_lines(message)]
+    _show(as_json, [triage_item(m) for m in waiting], lines or ["Nothing waits for triage."])
+
+
+@cases.command("open")
+@click.argument("message_id", metavar="MESSAGE-ID")
+@click.option("--organisation", default=None,
+              help="The organisation the case is for (default: the one the router recognised).")
+@click.option("--commissioned/--not-commissioned", default=None,
+              help="Whether the organisation is commissioned (default: from the organisations directory).")
+@click.option("--stage", type=click.IntRange(1, 9), default=None,
+              help="The stage to open at (default: 1 for a commissioned organisation, else 2).")
+@reason_option("the case is opened")
+@by_option
+@config_option
+@case_json_option
+def cases_open(message_id: str, organisation: str | None, commissioned: bool | None, stage: int | None,
+               reason: str, actor: str | None, as_json: bool) -> None:
+    """Open a case from a recorded message the router did not make one of (triage or ignored).
+
+    Recorded as a correction of the router, kept with the message for `mail train`.
+
+    \b
+    Example:
+      compact-docs cases open "<abc@agewell.example>" --organisation "Bexley Age Well" --reason "Late payment dispute"
+    """
+    from mailflows.casework import open_case
+
+    case = open_case(_mail_config(), message_id, organisation=organisation, commissioned=commissioned,
+                     stage=stage, reason=reason, actor=actor)
+    who = case.organisation or "an unknown organisation"
+    _changed(case, as_json, f"{case.ref} opened at stage {case.stage} for {who}.")
+
+
+@cases.command("attach")
+@click.argument("message_id", metavar="MESSAGE-ID")
+@click.argument("ref")
+@reason_option("the message belongs to the case")
+@by_option
+@config_option
+@case_json_option
+def cases_attach(message_id: str, ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Add a recorded message that is on no case to a case (a correction of the router).
+
+    \b
+    Example:
+      compact-docs cases attach "<def@agewell.example>" BXC-2026-0007 --reason "Same invoice, new thread"
+    """
+    from compact_docs.register.casework import attach_message
+
+    with _open_register() as register:
+        case = attach_message(register, message_id, ref, actor=_by(actor), reason=reason)
+    _changed(case, as_json, f"The message is now on {case.ref} (stage {case.stage}).")
+
+
+@cases.command("restage")
+@click.argument("ref")
+@click.option("--stage", type=click.IntRange(1, 9), default=None, help="The stage the case belongs at.")
+@click.option("--organisation", default=None,
+              help="Whose case it really is (the router did not know the sender, or guessed wrong).")
+@click.option("--commissioned/--not-commissioned", default=None,
+              help="With --organisation: whether it is commissioned (default: from the directory).")
+@reason_option("the case belongs at that stage")
+@by_option
+@config_option
+@case_json_option
+def cases_restage(ref: str, stage: int | None, organisation: str | None, commissioned: bool | None, reason: str,
+                  actor: str | None, as_json: bool) -> None:
+    """Put a case at another stage, up or down, or put right its organisation: corrections of the router.
+
+    A stage correction is kept with the message for `mail train`. To move a case up because the
+    dispute went on, use `cases escalate`, which also tells the organisation.
+
+    \b
+    Example:
+      compact-docs cases restage BXC-2026-0007 --stage 1 --reason "They have not tried their commissioner yet"
+      compact-docs cases restage BXC-2026-0009 --organisation "Crayford Larder" --reason "Forwarded by the council"
+    """
+    from mailflows.casework import restage_case
+
+    if stage is None and organisation is None:
+        raise click.UsageError("give --stage N, --organisation NAME, or both")
+    config = _mail_config()
+    case = restage_case(config, ref, stage=stage, organisation=organisation, commissioned=commissioned,
+                        reason=reason, actor=actor)
+    name = config.compact_profile.stage(case.stage).name
+    who = case.organisation or "an unknown organisation"
+    _changed(case, as_json, f"{case.ref} is now at stage {case.stage}, {name}, for {who}.")
+
+
+@cases.command("merge")
+@click.argument("ref")
+@click.option("--into", "into", required=True, metavar="REF", help="The case to keep.")
+@reason_option("the two cases are one")
+@by_option
+@config_option
+@case_json_option
+def cases_merge(ref: str, into: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Merge a duplicate case into another: its messages join the kept case, it is closed as merged.
+
+    \b
+    Example:
+      compact-docs cases merge BXC-2026-0009 --into BXC-2026-0007 --reason "The same complaint, forwarded"
+    """
+    from mailflows.casework import merge_cases
+
+    case = merge_cases(_mail_config(), ref, into, actor=actor, reason=reason)
+    _changed(case, as_json, f"{ref.upper()} is merged into {case.ref}.")
+
+
+@cases.command("reopen")
+@click.argument("ref")
+@reason_option("the case is reopened")
+@by_option
+@config_option
+@case_json_option
+def cases_reopen(ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Reopen a closed case at the stage it closed at.
+
+    \b
+    Example:
+      compact-docs cases reopen BXC-2026-0007 --reason "The invoice was not paid after all"
+    """
+    from compact_docs.register.casework import reopen_case
+
+    with _open_register() as register:
+        case = reopen_case(register, ref, actor=_by(actor), reason=reason)
+    _changed(case, as_json, f"{case.ref} is open again at stage {case.stage}.")
+
+
+@cases.command("note")
+@click.argument("ref")
+@click.argument("text")
+@by_option
+@config_option
+@case_json_option
+def cases_note(ref: str, text: str, actor: str | None, as_json: bool) -> None:
+    """Add a note to a case's history (the note's text is its reason).
+
+    \b
+    Example:
+      compact-docs cases note BXC-2026-0007 "Rang Jo Smith: the invoice is with finance"
+    """
+    from compact_docs.register.casework import add_note
+
+    with _open_register() as register:
+        case = add_note(register, ref, text, actor=_by(actor))
+    _changed(case, as_json, f"Note added to {case.ref}.")
+
+
+@cases.command("assign")
+@click.argument("ref")
+@click.argument("person")
+@reason_option("the case goes to this person", required=False)
+@by_option
+@config_option
+@case_json_option
+def cases_assign(ref: str, person: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Say who owns a case (shown in `cases list` and `cases show`).
+
+    \b
+    Example:
+      compact-docs cases assign BXC-2026-0007 "Priya Shah" --reason "Leads on health contracts"
+    """
+    from compact_docs.register.casework import assign_case
+
+    with _open_register() as register:
+        case = assign_case(register, ref, person, actor=_by(actor), reason=reason)
+    _changed(case, as_json, f"{case.ref} is assigned to {case.owner}.")
+
+
+@cases.command("overdue")
+@config_option
+@json_option(help="Print a JSON array of the overdue cases.")
+def cases_overdue(as_json: bool) -> None:
+    """List the open cases past their stage's deadline, longest overdue first.
+
+    Deadlines are working days per stage from [cases.deadlines] (stage-1 10, stage-2 20 by
+    default), not counting weekends and the profile's bank holidays, from the day the case
+    reached its stage (for its first stage, the day its first message came).
+
+    \b
+    Example:
+      compact-docs cases overdue --config compact.toml --json
+    """
+    from mailflows.casework import deadlines
+
+    due = deadlines(_mail_config())
+    today = due.today()
+    with _open_register(readonly=True) as register:
+        late = due.overdue(register.cases(status="open"), today)
+    over = {c.ref: due.working_days_over(c, today) for c in late}
+    _show(as_json, [{**due.to_dict(c, today), "working_days_over": over[c.ref]} for c in late],
+          [f"{due.line(c, today)}  ({over[c.ref]} working day(s) over)" for c in late] or ["No case is overdue."])
 
 
 @cases.command("escalate")
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why the case moves up a stage.")
-@by_option(help="Who escalates it (default: your user name).")
+@by_option
+@quiet_option
 @config_option
-def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
-    """Move a case up one stage of the Compact's conflict-resolution process.
+@case_json_option
+def cases_escalate(ref: str, reason: str, actor: str | None, quiet: bool, as_json: bool) -> None:
+    """Move a case up one stage of the Compact's conflict-resolution process and tell the organisation.
+
+    The organisation who raised the case gets a short acknowledgement of the new stage over
+    [mail.smtp] (--quiet not to); the next step is printed.
 
     \b
     Example:
       compact-docs cases escalate BXC-2026-0007 --reason "A policy decision is needed"
     """
-    with _open_register() as register:
-        case = register.escalate(ref, actor=actor, reason=reason)
-    stage = register.profile.stage(case.stage)
-    click.echo(f"{case.ref} is now at stage {case.stage}, {stage.name}.")
+    from mailflows.casework import escalate_case
+
+    config = _mail_config()
+    change = escalate_case(config, ref, reason=reason, actor=actor, quiet=quiet)
+    case = change.case
+    stage = config.compact_profile.stage(case.stage)
+    _changed(case, as_json, f"{case.ref} is now at stage {case.stage}, {stage.name}.")
+    _told(change, as_json, f"make the stage-{case.stage} letter: compact-docs cases letter {case.ref}")
 
 
 @cases.command("close")
 @click.argument("ref")
 @click.option("--outcome", required=True, help="How the dispute ended.")
-@by_option(help="Who closes it (default: your user name).")
+@by_option
+@quiet_option
 @config_option
-def cases_close(ref: str, outcome: str, actor: str | None) -> None:
-    """Close a case with its outcome.
+@case_json_option
+def cases_close(ref: str, outcome: str, actor: str | None, quiet: bool, as_json: bool) -> None:
+    """Close a case with its outcome and tell the organisation.
+
+    The organisation who raised the case gets a short acknowledgement of the outcome over
+    [mail.smtp] (--quiet not to).
 
     \b
     Example:
       compact-docs cases close BXC-2026-0007 --outcome "Invoice paid on 2 December"
     """
-    with _open_register() as register:
-        case = register.close_case(ref, actor=actor, outcome=outcome)
-    click.echo(f"{case.ref} is closed at stage {case.stage}.")
+    from mailflows.casework import close_case
+
+    change = close_case(_mail_config(), ref, outcome=outcome, actor=actor, quiet=quiet)
+    _changed(change.case, as_json, f"{change.case.ref} is closed at stage {change.case.stage}.")
+    _told(change, as_json, f"if it comes back, compact-docs cases reopen {change.case.ref} --reason ...")
 
 
 @cases.command("letter")
@@ -644,23 +934,69 @@ def cases_close(ref: str, outcome: str, actor: str | None) -> None:
 @click.option("--policy-decision", default=None,
               help="The policy decision needed (stage 3); taken from the case when omitted.")
 @click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
-@force_option(help="Overwrite a letter that already exists.")
+@click.option("--organisation", default=None,
+              help="The organisation's name, for a case the router could not tell whose it was.")
+@force_option(help="Write it anyway for a closed case or an unknown organisation; overwrite a letter.")
 @config_option
 def cases_letter(ref: str, out_dir: Path, formats: tuple[str, ...], policy_decision: str | None,
-                 asks: tuple[str, ...], force: bool) -> None:
+                 asks: tuple[str, ...], organisation: str | None, force: bool) -> None:
     """Write the escalation letter for a case's current stage (DOCX and/or PDF).
+
+    Refuses a closed case, and a case whose organisation is unknown, unless told (--force, or
+    --organisation NAME).
 
     \b
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
+      compact-docs cases letter BXC-2026-0009 --organisation "Bexley Age Well" --config compact.toml
     """
-    from mailflows.case_letters import write_case_letter
+    from mailflows.casework import write_case_letter
 
-    result = write_case_letter(_mail_config(), ref, out_dir, formats,
-                               policy_decision=policy_decision, asks=asks, force=force)
+    result = write_case_letter(_mail_config(), ref, out_dir, formats, policy_decision=policy_decision,
+                               asks=asks, organisation=organisation, force=force)
     _print_lines(result.files)
     for finding in result.report.findings:
         click.echo(f"  [{finding.severity}] {finding.code}: {finding.message}", err=True)
+
+
+# --- the Compact Working Group's report ------------------------------------------------------------
+@cli.command()
+@config_option
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="First day of the period (default: the first day of the month 11 months ago).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="Last day of the period (default: today).")
+@click.option("--letters", "letters", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of letters whose manifest.jsonl lists the notices; repeat for more.")
+@click.option("--anonymise", is_flag=True, help='Name organisations "Organisation A, B, ..." (for a public forum).')
+@out_option(default="report")
+def report(start: datetime | None, end: datetime | None, letters: tuple[Path, ...], anonymise: bool,
+           out_dir: Path) -> None:
+    """Write the Compact Working Group's report on disputes and notices.
+
+    report.html is one accessible page (charts as inline SVG, each with its finding in words and
+    the table of its numbers; no scripts, nothing fetched), report.pdf the same page as a tagged
+    PDF/UA-1, and report.json every figure shown. The period is the last 12 months unless --from
+    and --to say otherwise. Case deadlines come from the configuration's [cases.deadlines] table
+    (default: stage 1, 10 working days; stage 2, 20).
+
+    \b
+    Example:
+      compact-docs report --config compact.toml --letters letters/2026 -o report
+      compact-docs report --config compact.toml --from 2026-04-01 --to 2027-03-31 --anonymise -o public
+    """
+    from compact_docs.report import Period, read_stage_deadlines, report_from_register, today_in_london
+
+    config = _mail_config()
+    last = end.date() if end is not None else today_in_london()
+    period = Period(start.date(), last) if start is not None else Period.last_months(12, last)
+    if period.start > period.end:
+        raise click.UsageError(f"--from {period.start} is after --to {period.end}")
+    made, files = report_from_register(
+        config.database_path, config.compact_profile, out_dir, letters=letters, period=period,
+        deadlines=read_stage_deadlines(config.source), anonymise=anonymise)
+    click.echo(f"Wrote {files.html}, {files.pdf} and {files.json}: {len(made.figures)} figures, "
+               f"{len(made.charts)} of them charts, {made.period.describe()}.")
 
 
 # --- doctor ----------------------------------------------------------------------------------------

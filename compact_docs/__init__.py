@@ -62,6 +62,7 @@ MovedModules.install({
     "compact_docs.renderer": "compact_docs.rendering.renderer",
     "compact_docs.render_docx": "compact_docs.rendering.docx",
     "compact_docs.render_pdf": "compact_docs.rendering.pdf",
+    "compact_docs.render_fonts": "compact_docs.rendering.fonts",
     "compact_docs.line_memo": "compact_docs.rendering.line_memo",
     "compact_docs.template_folder": "compact_docs.rendering.template_folder",
     "compact_docs.templates_lint": "compact_docs.rendering.lint",
@@ -70,6 +71,8 @@ MovedModules.install({
     "compact_docs.deadlines": "compact_docs.rendering.deadlines",
     "compact_docs.register_schema": "compact_docs.register.schema",
     "compact_docs.case_letter": "compact_docs.register.case_letter",
+    "compact_docs.case_deadlines": "compact_docs.register.deadlines",
+    "compact_docs.casework": "compact_docs.register.casework",
 })
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ from types import ModuleType
 
 
 class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """An import finder that gives `compact_docs.batch` (say) the module `compact_docs.rendering.batch`.
+    """An import finder that gives `compact_docs.rendering.batch` (say) the module `compact_docs.rendering.batch`.
 
     The old name and the new are the same module object, imported only when first asked for, so
     a script written against the old layout keeps working (patching included) and start-up pays

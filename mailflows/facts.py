@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from compact_docs.register.cases import Case, CaseRegister, case_ref_pattern
+from compact_docs.register.cases import CASE_REF_IN_TEXT, Case, CaseRegister, case_ref_pattern
 from compact_docs.rules.disputes import CaseState, DisputeFacts
 from mailflows.config import MailConfig
 from mailflows.parsing import ParsedMessage
@@ -13,8 +13,6 @@ _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _BOUNCE_SUBJECT = re.compile(
     r"^(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed)|"
     r"returned mail|mail delivery (?:failed|failure|system))", re.IGNORECASE)
-_CASE_REF = re.compile(rf"\s*{case_ref_pattern().pattern}\s*", re.IGNORECASE)
-"""A case reference in brackets (any profile's) with the spaces around it, for a case's topic."""
 # Where a reply's own words end and the quoted earlier message begins.
 _QUOTE_START = re.compile(
     r"^(?:on [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
@@ -61,7 +59,7 @@ def clean_subject(subject: str) -> str:
         subject = re.sub(r"^\s*(?:re|fw|fwd|aw|sv)\s*(?:\[\d+\])?\s*:\s*", "", subject,
                          flags=re.IGNORECASE)
         subject = re.sub(r"^\s*\[[^\]]*\]\s*", "", subject)
-    return _CASE_REF.sub(" ", subject).strip()
+    return CASE_REF_IN_TEXT.sub(" ", subject).strip()
 
 
 def _state(case: Case) -> CaseState:

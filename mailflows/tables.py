@@ -68,5 +68,22 @@ MAILBOX_TABLES = Migrations("mailflows", (
         ALTER TABLE outbox ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE outbox ADD COLUMN given_up TEXT;
     """, legacy=3),
+    Migration(3, "where each message is filed, and each folder's state when last read", """
+        CREATE TABLE mailbox_placements (
+            message_id TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            placed TEXT NOT NULL,
+            placed_by TEXT NOT NULL DEFAULT 'router'
+        );
+        INSERT OR IGNORE INTO mailbox_placements (message_id, folder, placed)
+            SELECT message_id, destination, recorded FROM mailbox_journal ORDER BY recorded;
+        CREATE TABLE mailbox_folder_state (
+            folder TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            uidnext INTEGER NOT NULL,
+            highestmodseq INTEGER,
+            checked TEXT NOT NULL
+        );
+    """, legacy=4),
 ))
 """Applied by everything in mailflows that opens the register (``open_register``, the journal, the outbox)."""

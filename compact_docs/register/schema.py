@@ -4,8 +4,9 @@ The register's own tables (cases, events, messages) are one owner's; another pac
 tables in the register (mailflows: the watcher's journal, the outbox) declares its own
 ``Migrations`` and applies them itself. The ``schema_migrations`` table records what each owner
 has applied. A register made before it kept one sequence for everyone in ``PRAGMA user_version``;
-a migration's ``legacy`` number is its place in that sequence, so such a register is read right,
-and ``user_version`` still grows with them for a compact-docs of that time.
+a migration's ``legacy`` number is its place in that sequence, and the ledger keeps that
+version as it was when the ledger was made (owner ``LEGACY``), so each owner's steps from
+before are known without running them again.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import sqlite3
 from dataclasses import dataclass
 
 from compact_docs.errors import RegisterError
+
+LEGACY = "(one sequence)"
+"""The ledger's owner for the single sequence's version when the ledger was made."""
 
 LEDGER = """
     CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -109,6 +113,37 @@ REGISTER_TABLES = Migrations("register", (
             recorded TEXT NOT NULL
         );
     """, legacy=1),
+    # The events table is made again for its wider CHECK; nothing refers to it.
+    Migration(2, "case owners, dates from the mail, corrections, merges", """
+        ALTER TABLE cases ADD COLUMN owner TEXT;
+        ALTER TABLE cases ADD COLUMN received TEXT;
+        ALTER TABLE cases ADD COLUMN stage_since TEXT;
+        ALTER TABLE cases ADD COLUMN merged_into TEXT REFERENCES cases(ref);
+        UPDATE cases SET received = opened, stage_since = updated;
+        ALTER TABLE messages ADD COLUMN received TEXT;
+        ALTER TABLE messages ADD COLUMN routed_disposition TEXT;
+        UPDATE messages SET received = recorded;
+        CREATE TABLE events_4 (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL REFERENCES cases(ref),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'message', 'escalated', 'closed', 'note',
+                                               'correction', 'merged', 'reopened', 'assigned')),
+            stage INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            message_id TEXT,
+            disposition TEXT,
+            previous TEXT,
+            via TEXT
+        );
+        INSERT INTO events_4 (id, ref, at, kind, stage, actor, reason, message_id)
+            SELECT id, ref, at, kind, stage, actor, reason, message_id FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_4 RENAME TO events;
+        CREATE INDEX events_ref ON events(ref);
+        CREATE INDEX events_kind ON events(kind);
+    """, legacy=4),
 ))
 """The register's own tables."""
 
@@ -120,16 +155,23 @@ def _user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def _has_ledger(conn: sqlite3.Connection) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    return found.fetchone() is not None
+
+
 def applied_version(conn: sqlite3.Connection, migrations: Migrations) -> int:
-    """How far an owner's tables are: from the ledger, or, for a register made before the ledger,
-    from its single sequence."""
-    ledger = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-    if ledger.fetchone() is not None:
-        row = conn.execute("SELECT MAX(number) FROM schema_migrations WHERE owner = ?",
-                           (migrations.owner,)).fetchone()
-        if row[0] is not None:
-            return int(row[0])
-    legacy = _user_version(conn)
+    """How far an owner's tables are: from the ledger, or, for steps from before the ledger, from
+    the single sequence's version at the time."""
+    if _has_ledger(conn):
+        rows = conn.execute("SELECT owner, MAX(number) FROM schema_migrations WHERE owner IN (?, ?) "
+                            "GROUP BY owner", (migrations.owner, LEGACY)).fetchall()
+        versions = {owner: int(number) for owner, number in rows}
+        if migrations.owner in versions:
+            return versions[migrations.owner]
+        legacy = versions.get(LEGACY, 0)
+    else:
+        legacy = _user_version(conn)
     return max((step.number for step in migrations.steps
                 if step.legacy is not None and step.legacy <= legacy), default=0)
 
@@ -142,16 +184,18 @@ def migrate(conn: sqlite3.Connection, migrations: Migrations, now: str) -> None:
     if own_transaction:
         conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(LEDGER)
-        version = applied_version(conn, migrations)  # another process may have migrated meanwhile
+        if not _has_ledger(conn):  # another process may have made it while we waited
+            legacy = _user_version(conn)
+            conn.execute(LEDGER)
+            conn.execute("INSERT INTO schema_migrations (owner, number, description, applied) VALUES "
+                         "(?, ?, ?, ?)", (LEGACY, legacy, "PRAGMA user_version before this ledger", now))
+        version = applied_version(conn, migrations)
         for step in migrations.steps[version:]:
             for statement in step.sql.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute("INSERT INTO schema_migrations (owner, number, description, applied) "
                          "VALUES (?, ?, ?, ?)", (migrations.owner, step.number, step.description, now))
-            if step.legacy is not None and step.legacy > _user_version(conn):
-                conn.execute(f"PRAGMA user_version = {int(step.legacy)}")
         if own_transaction:
             conn.execute("COMMIT")
     except BaseException:

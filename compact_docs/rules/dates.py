@@ -74,6 +74,10 @@ def add_working_days(day: date, count: int, jurisdiction: Jurisdiction = "englan
     return day
 
 
+LONDON = ZoneInfo("Europe/London")
+"""The time zone of England and Wales (a profile names its own: Profile.timezone)."""
+
+
 @lru_cache(maxsize=16)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

@@ -17,12 +17,14 @@ from mailflows.servers.imap_responses import (
     CopiedMessages,
     FetchedMessage,
     FolderState,
+    FolderStatus,
     MessageIdentity,
     TextPart,
     bye_text,
     copied_messages,
     fetch_chunks,
     fetched_flags,
+    fetched_internaldate,
     fetched_size,
     first_text_part,
     folder_state,
@@ -220,6 +222,34 @@ class ImapConnection(ServerSession[ImapAccount]):
         """The folder selected read-write (as SELECT reported it), or None."""
         return self._selected
 
+    def status(self, name: str) -> FolderStatus:
+        """STATUS of a folder that is not selected: UIDVALIDITY, UIDNEXT, MESSAGES, and
+        HIGHESTMODSEQ when the server offers CONDSTORE, so a caller can tell that nothing changed."""
+        items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
+        if self.has_capability("CONDSTORE"):
+            items.append("HIGHESTMODSEQ")
+        with self._errors(f"reading the status of folder {name!r}"):
+            found = self.client.folder_status(name, items)
+        modseq = found.get(b"HIGHESTMODSEQ")
+        return FolderStatus(name, int(found[b"UIDVALIDITY"]), int(found[b"UIDNEXT"]),
+                            int(found[b"MESSAGES"]), int(modseq) if modseq is not None else None)
+
+    def search_from(self, uid: int) -> list[int]:
+        """The UIDs of the selected folder from ``uid`` on, ascending (UID SEARCH UID n:*).
+
+        ``n:*`` always matches the last message, even one below ``n`` (RFC 3501 section 6.4.8):
+        those are left out.
+        """
+        return [found for found in self.search(["UID", f"{max(uid, 1)}:*"]) if found >= uid]
+
+    def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
+        """The header of each message (BODY.PEEK[HEADER]: never marks it read), by UID."""
+        if not uids:
+            return {}
+        with self._errors("reading message headers"):
+            data = self.client.fetch(sorted(set(uids)), ["BODY.PEEK[HEADER]"])
+        return {int(uid): bytes(item.get(b"BODY[HEADER]") or b"") for uid, item in data.items()}
+
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
         return self.search("ALL")
@@ -252,7 +282,7 @@ class ImapConnection(ServerSession[ImapAccount]):
         for start in range(0, len(ordered), batch_size):
             batch = ordered[start : start + batch_size]
             with self._errors("reading message sizes"):
-                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS"])
+                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"])
             present = [uid for uid in batch if uid in described]
             # Chunks in UID order, each at most about batch_bytes, yielded before the next.
             for chunk in fetch_chunks(present, described, size_cap, text_cap, batch_bytes):
@@ -264,8 +294,9 @@ class ImapConnection(ServerSession[ImapAccount]):
                         bodies = self.client.fetch(small, ["BODY.PEEK[]"])
                     for uid, data in bodies.items():
                         if uid in described and data.get(b"BODY[]") is not None:
-                            found[uid] = FetchedMessage(uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
-                                                        fetched_flags(described[uid]))
+                            found[uid] = FetchedMessage(
+                                uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
+                                fetched_flags(described[uid]), internaldate=fetched_internaldate(described[uid]))
                 if large:
                     for message in self._fetch_truncated(large, described, text_cap):
                         found[message.uid] = message
@@ -297,7 +328,8 @@ class ImapConnection(ServerSession[ImapAccount]):
                     texts[uid] = bytes(data[key])
         for uid, part in parts.items():
             raw = stand_in(bytes(heads[uid].get(b"BODY[HEADER]") or b""), part, texts.get(uid, b""))
-            yield FetchedMessage(uid, fetched_size(described[uid]), raw, fetched_flags(described[uid]), truncated=True)
+            yield FetchedMessage(uid, fetched_size(described[uid]), raw, fetched_flags(described[uid]), truncated=True,
+                                 internaldate=fetched_internaldate(described[uid]))
 
     # -- moving ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import email.policy
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")
@@ -23,6 +24,18 @@ class FolderState:
     uidvalidity: int
     uidnext: int | None
     exists: int
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """What STATUS reported about a folder (RFC 3501 section 6.3.10; HIGHESTMODSEQ from CONDSTORE,
+    RFC 7162 section 3.1.2.1, when the server has it)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    messages: int
+    highestmodseq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class FetchedMessage:
     raw: bytes
     flags: frozenset[bytes]
     truncated: bool = False
+    internaldate: datetime | None = None
+    """When the server took the message in (INTERNALDATE, RFC 3501 section 2.3.3), if it said."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,15 @@ def header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | Non
 def fetched_size(data: Mapping[bytes, Any]) -> int:
     """A FETCH item's RFC822.SIZE (0 when absent)."""
     return int(data.get(b"RFC822.SIZE", 0))
+
+
+def fetched_internaldate(data: Mapping[bytes, Any]) -> datetime | None:
+    """A FETCH item's INTERNALDATE as an aware datetime (IMAPClient gives local naive time unless
+    told otherwise)."""
+    value = data.get(b"INTERNALDATE")
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.astimezone()
 
 
 def fetched_flags(data: Mapping[bytes, Any]) -> frozenset[bytes]:
