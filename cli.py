@@ -18,7 +18,8 @@ from compact_docs.errors import CompactError
 from compact_docs.kinds import DESCRIPTIONS, KINDS, Kind
 
 if TYPE_CHECKING:
-    from compact_docs.register.cases import Case, CaseRegister
+    from compact_docs.register.cases import CaseRegister
+    from compact_docs.register.records import Case
     from compact_docs.rendering.batch import RowResult
     from compact_docs.rules.checks import Report
     from mailflows.casework import CaseChange
@@ -590,7 +591,7 @@ quiet_option = click.option("--quiet", is_flag=True, help="Do not send the organ
 
 def _by(actor: str | None) -> str:
     """Who makes a change: --by, else the person at this machine."""
-    from compact_docs.register.cases import caseworker
+    from compact_docs.register.records import caseworker
 
     return actor or caseworker()
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from compact_docs.kinds import KINDS
     from compact_docs.loading import load_letter
     from compact_docs.models import Letter
-    from compact_docs.register.cases import Case, CaseRegister
+    from compact_docs.register.cases import CaseRegister
+    from compact_docs.register.records import Case
     from compact_docs.rendering.renderer import Renderer, RenderResult, render, render_examples
     from compact_docs.rules.checks import Finding, Report, check, check_letter
     from compact_docs.rules.dates import add_months, deemed_given, earliest_effective_date
@@ -38,7 +39,7 @@ _WHERE = {
     "DisputeFacts": "rules.disputes", "StageDecision": "rules.disputes", "decide_stage": "rules.disputes",
     "load_letter": "loading", "KINDS": "kinds", "Letter": "models",
     "Profile": "rules.profile", "bundled_profile_names": "rules.profile", "load_profile": "rules.profile",
-    "Case": "register.cases", "CaseRegister": "register.cases",
+    "Case": "register.records", "CaseRegister": "register.cases",
     "Renderer": "rendering.renderer", "RenderResult": "rendering.renderer", "render": "rendering.renderer",
     "render_examples": "rendering.renderer",
 }

@@ -6,7 +6,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from compact_docs.register.cases import Case, CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import Case
 from mailflows.config import MailConfig
 from mailflows.outbox import Outbox, QueuedAcknowledgement
 

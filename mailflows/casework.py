@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compact_docs.register.case_letter import write_case_letter as write_letter
-from compact_docs.register.cases import Case, CaseRegister, caseworker
+from compact_docs.register.cases import CaseRegister
 from compact_docs.register.casework import correct_organisation, open_from_message, restage
 from compact_docs.register.casework import merge_cases as merge
 from compact_docs.register.deadlines import CaseDeadlines
+from compact_docs.register.records import Case, caseworker
 from compact_docs.rendering.renderer import FORMATS, RenderResult
 from mailflows.config import MailConfig
 from mailflows.outbox import Outbox, QueuedAcknowledgement

@@ -17,8 +17,9 @@ import logging
 from dataclasses import dataclass
 
 from compact_docs.errors import CompactError, Disconnected
-from compact_docs.register.cases import CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister
 from compact_docs.register.casework import MovedMessage, correct_by_move
+from compact_docs.register.records import RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.parsing import ParsedMessage, parse_message
 from mailflows.route import classify, record

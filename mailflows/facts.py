@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from compact_docs.register.cases import CASE_REF_IN_TEXT, Case, CaseRegister, case_ref_pattern
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import CASE_REF_IN_TEXT, Case, case_ref_pattern
 from compact_docs.rules.disputes import CaseState, DisputeFacts
 from mailflows.config import MailConfig
 from mailflows.parsing import ParsedMessage

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.errors import MailError
-from compact_docs.register.cases import ROUTING_ACTOR, CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import ROUTING_ACTOR, RecordedMessage
 from compact_docs.rules.disputes import decide_stage
 from mailflows.config import MailConfig
 from mailflows.facts import clean_subject, extract_facts, own_words

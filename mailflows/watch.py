@@ -14,8 +14,9 @@ from types import FrameType
 from typing import Any, TextIO
 
 from compact_docs.errors import CompactError, Disconnected, MailError
-from compact_docs.register.cases import CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister
 from compact_docs.register.deadlines import CaseDeadlines, overdue_line
+from compact_docs.register.records import RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
 from mailflows.corrections import MailboxCorrections, MailboxPlacements

@@ -10,7 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from compact_docs.errors import RegisterError
-from compact_docs.register.cases import ROUTING_ACTOR, Case, CaseEvent, CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import ROUTING_ACTOR, Case, CaseEvent
 from compact_docs.rendering.renderer import FORMATS, RenderResult, render
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compact_docs.errors import RegisterError
-from compact_docs.register.cases import CASE_REF_IN_TEXT, Case, CaseRegister, RecordedMessage
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import CASE_REF_IN_TEXT, Case, RecordedMessage
 from compact_docs.rules.profile import Profile
 
 VIA_COMMAND = "command"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from compact_docs.register.cases import Case
+from compact_docs.register.records import Case
 from compact_docs.rules.dates import add_working_days, is_working_day
 from compact_docs.rules.profile import Jurisdiction, Profile
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from compact_docs.register.cases import Case, CaseEvent, CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import Case, CaseEvent
 from compact_docs.report._calendar import london_date, median, percentile_90, working_days_between
 from compact_docs.report._words import count_of, join_words
 from compact_docs.report.figures import Cell, Chart, Figure, Period, Series, Table

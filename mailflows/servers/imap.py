@@ -31,7 +31,7 @@ from mailflows.servers.imap_responses import (
     stand_in,
     untagged,
 )
-from mailflows.servers.session import ServerSession, peer_closed
+from mailflows.servers.session import ServerSession, exception_text, peer_closed
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
 DEFAULT_SIZE_CAP = 2 * 1024 * 1024  # bytes: a larger message is read as header + text start
@@ -480,22 +480,15 @@ class ImapConnection(ServerSession[ImapAccount]):
     def _wrapped(self, exc: Exception, action: str) -> MailError | None:
         if isinstance(exc, (imaplib.IMAP4.abort, OSError, EOFError)):
             # abort: BYE, EOF or a garbled stream; OSError: reset, refused, timeout, TLS.
-            return self._lost(action, _describe(exc))
+            return self._lost(action, exception_text(exc))
         if isinstance(exc, imaplib.IMAP4.error):
-            return self._failed(action, _describe(exc))
+            return self._failed(action, exception_text(exc))
         return None
 
 
 def _folder_key(name: str) -> str:
     # INBOX is case-insensitive (RFC 3501 section 5.1); every other name is exact.
     return "INBOX" if name.upper() == "INBOX" else name
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    if text.startswith(("b'", 'b"')):
-        text = text[2:-1]
-    return text or type(exc).__name__
 
 
 def _shutdown_quietly(client: IMAPClient) -> None:

@@ -171,3 +171,11 @@ def peer_closed(sock: socket.socket) -> bool:
             return False
         except OSError:
             return True
+
+
+def exception_text(exc: BaseException) -> str:
+    """What a library's exception says, as text (imaplib's bytes unwrapped), else its type's name."""
+    text = str(exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return text or type(exc).__name__

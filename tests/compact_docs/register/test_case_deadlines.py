@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compact_docs.register.cases import Case
 from compact_docs.register.deadlines import CaseDeadlines, overdue_line
+from compact_docs.register.records import Case
 from compact_docs.rules.dates import is_working_day
 from compact_docs.rules.profile import load_profile
 from mailflows.config import parse_config

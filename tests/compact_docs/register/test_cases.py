@@ -11,7 +11,8 @@ import pytest
 from testdata import Clock
 
 from compact_docs.errors import RegisterError
-from compact_docs.register.cases import CaseRegister, RecordedMessage, case_ref_pattern
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import RecordedMessage, case_ref_pattern
 from compact_docs.register.schema import REGISTER_TABLES, SCHEMA_VERSION, Migration, Migrations
 from compact_docs.rules.profile import load_profile
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from report_data import Clock
 
 from compact_docs.errors import ConfigError
-from compact_docs.register.cases import Case, CaseEvent, CaseRegister
+from compact_docs.register.cases import CaseRegister
+from compact_docs.register.records import Case, CaseEvent
 from compact_docs.rendering.output import append_manifest
 from compact_docs.report import (
     DEFAULT_DEADLINES,
