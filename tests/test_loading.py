@@ -86,7 +86,8 @@ def test_wrong_type(example: Example) -> None:
 def test_misspelt_field(example: Example) -> None:
     data = example("notice")
     data["eai"] = data.pop("eia")
-    assert "eai: is not a field of this letter kind" in _error(data)
+    message = _error(data)
+    assert "eai: is not a field here (check the spelling); did you mean `eia`?" in message
 
 
 def test_blank_required_text(example: Example) -> None:
