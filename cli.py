@@ -769,17 +769,30 @@ def cases_close(ref: str, outcome: str, actor: str | None) -> None:
 @click.option("--policy-decision", default=None,
               help="The policy decision needed (stage 3); taken from the case when omitted.")
 @click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
+@click.option("--to", "referred_to", multiple=True,
+              help="Stage 3: the body that takes the policy decision, by profile id "
+                   "(bexley: vcs-governing-board, strategic-commissioning-board; repeat for both).")
+@click.option("--voice", type=click.Choice(["dispute-body", "organisation"]), default="dispute-body",
+              show_default=True,
+              help="dispute-body: BVSC's letter, quoting the organisation; organisation: a draft for the "
+                   "organisation to send itself.")
 @click.option("--force", is_flag=True, help="Overwrite a letter that already exists.")
 @config_option
 def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
-                 asks: tuple[str, ...], force: bool) -> None:
+                 asks: tuple[str, ...], referred_to: tuple[str, ...], voice: str, force: bool) -> None:
     """Write the escalation letter for a case's current stage (DOCX and/or PDF).
+
+    The letter is BVSC's (the profile's dispute body), to the commissioner at stages 1 and 2 and to
+    the body named with --to at stage 3, quoting the organisation; --voice organisation makes the
+    organisation's own draft instead.
 
     \b
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
+      compact-docs cases letter BXC-2026-0007 --to strategic-commissioning-board --config compact.toml
     """
     from compact_docs.case_letter import write_case_letter
+    from compact_docs.errors import ComplianceError
     from mailflows.config import require_config
     from mailflows.route import open_register
 
@@ -788,11 +801,18 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
     with open_register(config, readonly=True) as register:
         case = register.require_case(ref)
         entry = config.organisation_named(case.organisation)
-        result = write_case_letter(
-            register, case.ref, out_dir, formats,
-            commissioner=entry.commissioner if entry else None,
-            commissioner_body=entry.commissioner_body if entry else None,
-            policy_decision=policy_decision, asks=asks, force=force)
+        try:
+            result = write_case_letter(
+                register, case.ref, out_dir, formats,
+                commissioner=entry.commissioner if entry else None,
+                commissioner_body=entry.commissioner_body if entry else None,
+                policy_decision=policy_decision, asks=asks, force=force,
+                voice="organisation" if voice == "organisation" else "dispute-body",
+                referred_to=referred_to)
+        except ComplianceError as exc:
+            if exc.report is not None:
+                _print_findings(exc.report)
+            raise
     for path in result.files:
         click.echo(str(path))
     for finding in result.report.findings:

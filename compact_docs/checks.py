@@ -369,7 +369,10 @@ def _check_escalation(letter: EscalationLetter, out: _Findings, dates: dict[str,
                 "straight to stage 2; stage 1 informal resolution is for commissioned organisations.")
     if stage.entry == "escalation" and _blank(letter.policy_decision):
         out.add("POLICY_DECISION", "error", stage.clause,
-                f"A stage {stage.number} referral must state the policy decision that is needed.")
+                f"A stage {stage.number} referral must state the policy decision that is needed "
+                "(policy_decision).")
+    if stage.entry == "escalation":
+        _referral(out, letter, stage.bodies, stage.clause)
     if stage.number > 1 and not letter.tried:
         needs = stage.number > 2 or letter.organisation.commissioned
         if needs:
@@ -379,6 +382,20 @@ def _check_escalation(letter: EscalationLetter, out: _Findings, dates: dict[str,
     if not letter.asks:
         out.add("ASKS", "warning", stage.clause,
                 "The letter does not say what the organisation is asking for.")
+
+
+def _referral(out: _Findings, letter: EscalationLetter, bodies: list[str], clause: str) -> None:
+    """A policy referral names the bodies it goes to, among those the stage allows."""
+    allowed = ", ".join(bodies)
+    unknown = [b for b in letter.referred_to if b not in bodies]
+    if unknown:
+        out.add("REFERRAL", "error", clause,
+                f"referred_to names {', '.join(unknown)}, which the Compact does not send a stage "
+                f"{letter.stage} referral to (one or more of: {allowed}).")
+    elif not letter.referred_to and len(bodies) > 1:
+        out.add("REFERRAL", "error", clause,
+                f"Say which body takes the policy decision (referred_to: one or more of {allowed}), so "
+                "the letter is addressed to it.")
 
 
 def _check_agreement(letter: AgreementLetter, out: _Findings, dates: dict[str, date]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import typing
 from typing import Any
 
@@ -179,8 +180,8 @@ def describe_syntax_error(exc: Exception) -> str:
         context = getattr(exc, "context", None)
         if context and context not in problem:
             problem = f"{problem} ({context})"
-    elif hasattr(exc, "lineno") and hasattr(exc, "msg"):
-        line, column, problem = exc.lineno, exc.colno, str(exc.msg)
+    elif isinstance(exc, json.JSONDecodeError):
+        line, column, problem = exc.lineno, exc.colno, exc.msg
     for internal, plain in _PARSER_WORDS.items():
         problem = problem.replace(internal, plain)
     where = f"line {line}, column {column}: " if line is not None else ""

@@ -254,7 +254,7 @@ def test_manifest_records_what_was_made_from_what(tmp_path: Path) -> None:
     assert len(record["templates"][0]["sha256"]) == 64
     assert record["data"]["source"] == str(LETTERS / "warned-notice.yaml")
     assert len(record["data"]["source_sha256"]) == 64
-    assert {f["code"] for f in record["findings"]} == {"RESPONSE_OPPORTUNITY", "FUNDING_TERM"}
+    assert {f["code"] for f in record["findings"]} == {"RESPONSE_OPPORTUNITY", "FUNDING_TERM", "ENGAGEMENT"}
     assert record["dates"]["notice_given"] == "2026-12-29"
     assert record["files"][0]["name"] == "lbb-gr-2025-002_bexley-age-well_notice.docx"
     assert record["made"].endswith("+00:00")
