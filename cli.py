@@ -399,9 +399,13 @@ def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Pa
             progress.stop()
     for result in summary.results:
         if result.status == "refused":
-            click.echo(f"row {result.row}: refused: {result.reason}", err=True)
-    files = sum(len(r.files) for r in summary.results)
-    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files) to {out_dir}; "
+            lines = result.reason.splitlines() or [""]
+            click.echo(f"row {result.row}: refused: {lines[0]}", err=True)
+            for line in lines[1:]:
+                click.echo(f"    {line}", err=True)
+    files = sum(len(r.files) for r in summary.results if r.status == "written")
+    made = f", {summary.already_made} already made" if summary.already_made else ""
+    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files){made} to {out_dir}; "
                f"report: {summary.report_csv}" + (f"; calendar: {summary.calendar}" if summary.calendar else ""))
     sys.exit(0 if summary.refused == 0 else 1)
 

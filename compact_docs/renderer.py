@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.checks import Report, check_letter
+from compact_docs.deadlines import deadline_record, letter_deadlines
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
@@ -235,6 +236,7 @@ class Renderer:
             "findings": [f.to_dict() for f in prepared.report.findings],
             "dates": {k: v.isoformat() for k, v in prepared.report.dates.items()},
             "archival": rendered.archival,
+            "deadlines": [deadline_record(d) for d in letter_deadlines(prepared.letter)],
             "files": files,
             "compact_docs": __version__,
         }
