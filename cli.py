@@ -20,7 +20,8 @@ class CompactGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CompactError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            hint = "; use --force to replace it" if getattr(exc, "existing", None) is not None else ""
+            click.echo(f"Error: {exc}{hint}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -88,7 +89,7 @@ def check(kind: str, data: Path, profile: str | None, as_json: bool) -> None:
 @cli.command()
 @kind_argument
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a letter kind's data file.
+    """Print the JSON Schema of a letter kind's data file, with a description of every field.
 
     \b
     Example:
@@ -97,6 +98,27 @@ def schema(kind: str) -> None:
     from compact_docs.models import model_for
 
     _print_json(model_for(kind).model_json_schema())
+
+
+@cli.command()
+@kind_argument
+@click.option("--stage", type=click.IntRange(1, 3), default=2, show_default=True,
+              help="For an escalation: the dispute stage to start from.")
+def new(kind: str, stage: int) -> None:
+    """Print a commented starter data file for a letter kind.
+
+    Every field is there with a comment saying what it is and whether it is needed, filled in with
+    the bundled example (optional fields it leaves out are commented out). Save it, change the
+    values, check it, then write the letter.
+
+    \b
+    Example:
+      compact-docs new notice > notice.yaml
+      compact-docs check notice notice.yaml
+    """
+    from compact_docs.starter import starter_file
+
+    click.echo(starter_file(kind, stage), nl=False)
 
 
 @cli.group(cls=CompactGroup)

@@ -401,7 +401,7 @@ class EscalationLetter(_Letter):
                     "'dispute-body' (the profile's dispute body, such as BVSC, on the organisation's behalf).")
     organisation: Organisation = Field(description="The organisation in dispute, with its contact.")
     commissioner: Party = Field(description="The commissioner (funder) the dispute is with, with its contact.")
-    issue: Issue = Field(description="The issue in dispute.")
+    issue: Issue = Field(description="The issue in dispute: what it is, its details, when it was raised.")
     tried: list[Attempt] = Field(default=[], description="What has been tried so far, one attempt per item.")
     asks: list[str] = Field(default=[], description="What the organisation asks for, one per item.")
     policy_decision: str | None = Field(
