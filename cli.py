@@ -374,18 +374,23 @@ def templates_lint(folder: Path | None) -> None:
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A folder of templates that override the bundled ones by name.")
 @click.option("--archival", is_flag=True, help="Make PDF/A-3b PDFs with each letter's data attached.")
+@click.option("--dates", "date_locale", type=click.Choice(["en-GB", "en-US"]), default="en-GB", show_default=True,
+              help="How a date such as 01/04/2025 is read: day first (en-GB) or month first; ISO dates always work.")
 @click.option("--force", is_flag=True, help="Replace files that already exist.")
 def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Path | None,
           workers: int | None, calendar: bool, profile: str | None, templates: Path | None,
-          archival: bool, force: bool) -> None:
+          archival: bool, date_locale: str, force: bool) -> None:
     """Write one letter per row of a grants register: a mail merge that reports every row.
 
     ROWS is a CSV file whose headers are dotted field paths (organisation.name, notice.sent;
     list fields such as support separated by " | "), a YAML or JSON list, or JSON Lines. Values
-    shared by every row can come from --defaults. Each row is checked against the Compact; rows
-    with bad data or error findings are refused and reported, the rest are written. report.csv
-    and report.json in the output folder list every row. Exit 0 when every row was written, 1
-    when some were refused, 2 when ROWS itself cannot be read.
+    shared by every row can come from --defaults. Dates may be written 01/04/2025 (--dates) and
+    money £36,000.00. Each row is checked against the Compact; rows with bad data, error findings
+    or a reference another row has too are refused and reported (rows and columns as Excel shows
+    them), the rest are written. Running it again is a resume: a letter already made from the same
+    data is "already made", one made from other data is refused unless --force. report.csv and
+    report.json list every row of every run (each run's own report is kept in reports/). Exit 0
+    when no row was refused, 1 when some were, 2 when ROWS itself cannot be read.
 
     \b
     Example:
@@ -415,7 +420,8 @@ def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Pa
     try:
         summary = run_batch(rows, kind, out_dir, formats=formats, defaults=defaults, workers=workers,
                             profile=profile, templates=templates, force=force, archival=archival,
-                            calendar=calendar, on_start=on_start, on_result=on_result)
+                            calendar=calendar, date_locale="en-US" if date_locale == "en-US" else "en-GB",
+                            on_start=on_start, on_result=on_result)
     finally:
         if progress is not None:
             progress.stop()

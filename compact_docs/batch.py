@@ -25,6 +25,7 @@ from compact_docs.output import prepare_folder, read_manifest, target_path
 from compact_docs.profile import Profile
 from compact_docs.renderer import FORMATS, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
+from compact_docs.uk_input import DEFAULT_DATE_LOCALE, DateLocale
 
 CHUNK_SIZE = 8
 """Rows sent to a worker at a time when only DOCX is made (a few ms a letter): enough to amortise
@@ -195,6 +196,7 @@ def generate_batch(
     templates: str | Path | None = None,
     force: bool = False,
     archival: bool = False,
+    date_locale: DateLocale = DEFAULT_DATE_LOCALE,
 ) -> Iterator[RowResult]:
     """Check and write a letter for each row, yielding one RowResult per row, in row order.
 
@@ -205,7 +207,7 @@ def generate_batch(
     """
     folder = prepare_folder(out_dir)
     wanted = tuple(dict.fromkeys(formats))
-    renderer = Renderer(templates=templates, profile=profile)
+    renderer = Renderer(templates=templates, profile=profile, date_locale=date_locale)
     settings = _Settings(kind, wanted, str(folder), str(templates) if templates else None,
                          profile if isinstance(profile, Profile) else (str(profile) if profile else None),
                          archival)
@@ -474,6 +476,7 @@ def run_batch(
     force: bool = False,
     archival: bool = False,
     calendar: bool = False,
+    date_locale: DateLocale = DEFAULT_DATE_LOCALE,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[RowResult], None] | None = None,
 ) -> BatchSummary:
@@ -489,7 +492,8 @@ def run_batch(
     results: list[RowResult] = []
     try:
         for result in generate_batch(all_rows, kind, out_dir, formats=formats, workers=workers,
-                                     profile=profile, templates=templates, force=force, archival=archival):
+                                     profile=profile, templates=templates, force=force, archival=archival,
+                                     date_locale=date_locale):
             results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -274,3 +274,18 @@ def test_a_csv_row_with_extra_cells_is_refused_and_the_rest_written(tmp_path: Pa
                                   workers=1))
     assert [r.status for r in results] == ["written", "written", "written", "refused"]
     assert "13 cells but 12 column headers" in results[3].reason
+
+
+def test_month_first_dates_with_en_us(tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "organisation.name,organisation.contact.name,funding.programme,funding.reference,funding.annual_value,"
+        "funding.start,funding.end,decision.new_annual_value\n"
+        "Welling Youth FC,Jack Hill,Youth Activities,LBB-YA-2024-011,36000,04/01/2024,03/31/2027,25200\n",
+        encoding="utf-8")
+    args = ["batch", "notice", str(register), "--defaults", str(DEFAULTS), "-o", str(tmp_path / "out"),
+            "--format", "docx", "--workers", "1"]
+    assert CliRunner().invoke(cli, args).exit_code == 1           # 31st month: refused, day first
+    result = CliRunner().invoke(cli, [*args, "--dates", "en-US"])
+    assert result.exit_code == 0, result.output
+    assert "1 April 2024 to 31 March 2027" in docx_text(next((tmp_path / "out").glob("*.docx")))
