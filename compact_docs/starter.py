@@ -13,7 +13,7 @@ from pydantic.fields import FieldInfo
 from compact_docs.examples import example_file
 from compact_docs.loading import parse_text
 from compact_docs.models import KINDS, model_for
-from compact_docs.validation import _inner_model
+from compact_docs.validation import inner_model
 
 _WIDTH = 100
 
@@ -52,7 +52,7 @@ def _lines(model: type[BaseModel], data: dict[str, Any], indent: str = "") -> li
     lines: list[str] = []
     for name, info in model.model_fields.items():
         lines += _comment(_describe(name, info), indent)
-        inner = _inner_model(info.annotation)
+        inner = inner_model(info.annotation)
         is_list = typing.get_origin(_strip_optional(info.annotation)) is list
         if name not in data:
             lines.append(f"{indent}# {name}: ")

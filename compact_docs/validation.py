@@ -76,16 +76,16 @@ def _model_at(model: type[BaseModel] | None, path: list[int | str]) -> type[Base
         info = current.model_fields.get(part)
         if info is None:
             return None
-        current = _inner_model(info.annotation)
+        current = inner_model(info.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _inner_model(annotation: Any) -> Any:
+def inner_model(annotation: Any) -> Any:
     """The model inside an annotation such as `Eia | None` or `list[Risk]`, or None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
+        found = inner_model(arg)
         if found is not None:
             return found
     return None
