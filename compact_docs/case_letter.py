@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from compact_docs.errors import RegisterError
 from compact_docs.models import Voice
 from compact_docs.register import Case, CaseEvent, CaseRegister
 from compact_docs.renderer import FORMATS, RenderResult, render
@@ -81,10 +82,26 @@ def _register_name(register: CaseRegister) -> str:
     return (body.acronym or body.name) if body else "us"
 
 
+def check_letter_wanted(case: Case, *, organisation: str | None = None, force: bool = False) -> None:
+    """Refuse a letter for a closed case, or for a case whose organisation is unknown, unless told.
+
+    RegisterError says how to go on: ``force`` writes it anyway, ``organisation`` names who it is for.
+    """
+    if force:
+        return
+    if case.status == "closed":
+        where = f"; it was merged into {case.merged_into}" if case.merged_into else ""
+        raise RegisterError(f"case {case.ref} is closed{where}: no letter written (--force to write it anyway, "
+                            f"or reopen it: compact-docs cases reopen {case.ref} --reason ...)")
+    if not (organisation or case.organisation):
+        raise RegisterError(f"case {case.ref} is from an unknown organisation ({case.sender or 'no address'}): "
+                            "name it with --organisation NAME (or --force to write it as it is)")
+
+
 def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | None = None,
                     commissioner_body: str | None = None, policy_decision: str | None = None,
                     asks: Iterable[str] = (), on: date | None = None, voice: Voice = "dispute-body",
-                    referred_to: Iterable[str] = ()) -> dict[str, Any]:
+                    referred_to: Iterable[str] = (), organisation: str | None = None) -> dict[str, Any]:
     """The data of the escalation letter for a case at its current stage, from the register.
 
     By default the letter is in the voice of the body that runs the dispute process (BVSC), which
@@ -92,27 +109,29 @@ def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | Non
     organisation to send itself. The issue comes from the case's topic and first message, what was
     tried from its events; a stage reached by escalation needs a policy decision, taken from
     `policy_decision`, else a person's escalation reason, else the words of the message that asked
-    for it (quoted), and `referred_to` names the bodies that take it.
+    for it (quoted), and `referred_to` names the bodies that take it. `organisation` names the
+    organisation when the register does not know it.
     """
     case = register.require_case(ref)
     profile = register.profile
     events = register.events(case.ref)
     first = register.first_message(case.ref)
     stage = profile.stage(case.stage)
-    org_name = case.organisation or f"Unknown organisation ({case.sender or 'no address'})"
+    org_name = organisation or case.organisation or f"Unknown organisation ({case.sender or 'no address'})"
     contact: dict[str, Any] | None = None
     if case.sender:
         name = first.sender_name if first and first.sender_name else case.sender
         contact = {"name": name, "email": case.sender}
-    organisation: dict[str, Any] = {"name": org_name, "commissioned": bool(case.commissioned)}
+    writer: dict[str, Any] = {"name": org_name, "commissioned": bool(case.commissioned)}
     if contact:
-        organisation["contact"] = contact
+        writer["contact"] = contact
     party: dict[str, Any] = {"name": commissioner_body or "the commissioner"}
     if commissioner:
         party["contact"] = {"name": "Commissioning officer", "email": commissioner}
     details = _summary(first.excerpt, 1500) if first and first.excerpt else None
     issue: dict[str, Any] = {"summary": case.topic or f"The dispute in case {case.ref}",
-                             "details": details or None, "raised_on": _day(case.opened).isoformat()}
+                             "details": details or None,
+                             "raised_on": _day(case.received or case.opened).isoformat()}
     if voice == "dispute-body" and details:
         issue["quoted_from"] = f"{org_name}'s email to {_register_name(register)}"
     data: dict[str, Any] = {
@@ -122,7 +141,7 @@ def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | Non
         "case_ref": case.ref,
         "voice": voice,
         "date": (on or datetime.now(ZoneInfo(profile.timezone)).date()).isoformat(),
-        "organisation": organisation,
+        "organisation": writer,
         "commissioner": party,
         "issue": issue,
         "tried": _tried(register, case, events, voice),
@@ -157,11 +176,17 @@ def write_case_letter(register: CaseRegister, ref: str, out_dir: str | Path = ".
                       formats: Iterable[str] = FORMATS, *, commissioner: str | None = None,
                       commissioner_body: str | None = None, policy_decision: str | None = None,
                       asks: Iterable[str] = (), force: bool = False,
-                      on: date | None = None, voice: Voice = "dispute-body",
-                      referred_to: Iterable[str] = ()) -> RenderResult:
-    """Write the escalation letter for a case's current stage with the letters renderer (in the
-    dispute body's voice by default; `voice="organisation"` for the organisation's draft)."""
+                      on: date | None = None, organisation: str | None = None,
+                      voice: Voice = "dispute-body", referred_to: Iterable[str] = ()) -> RenderResult:
+    """Write the escalation letter for a case's current stage with the letters renderer, in the
+    dispute body's voice by default (`voice="organisation"` for the organisation's own draft).
+
+    A closed case, or one from an unknown organisation, is refused (RegisterError) unless
+    ``force`` is given or ``organisation`` names it.
+    """
+    check_letter_wanted(register.require_case(ref), organisation=organisation, force=force)
     data = escalation_data(register, ref, commissioner=commissioner,
                            commissioner_body=commissioner_body, policy_decision=policy_decision,
-                           asks=asks, on=on, voice=voice, referred_to=referred_to)
+                           asks=asks, on=on, organisation=organisation, voice=voice,
+                           referred_to=referred_to)
     return render(data, formats, out_dir, profile=register.profile, force=force, kind="escalation")

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compact_docs.checks import Report, check_letter
+from compact_docs.checks import Report, check_letter, exceptional_circumstances
 from compact_docs.deadlines import deadline_record, letter_deadlines
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
-from compact_docs.models import Letter
+from compact_docs.models import Letter, NoticeLetter
 from compact_docs.output import (
     append_manifest,
     letter_stem,
@@ -241,6 +241,7 @@ class Renderer:
             "dates": {k: v.isoformat() for k, v in prepared.report.dates.items()},
             "archival": rendered.archival,
             "deadlines": [deadline_record(d) for d in letter_deadlines(prepared.letter)],
+            **notice_record(prepared.letter),
             "files": files,
             "compact_docs": __version__,
         }
@@ -251,6 +252,16 @@ class Renderer:
         """Check, lay out and write one letter (see `render`)."""
         prepared = self.prepare(data, kind)
         return self.write(self.lay_out(prepared, formats, archival), out_dir, force)
+
+
+def notice_record(letter: Letter) -> dict[str, Any]:
+    """What a notice's manifest record adds for the Compact Working Group's report: the decision's
+    action and whether shorter notice relied on exceptional circumstances (other kinds add nothing)."""
+    if not isinstance(letter, NoticeLetter):
+        return {}
+    claimed, _reason = exceptional_circumstances(letter.notice)
+    return {"notice": {"action": letter.decision.action, "delivery": letter.notice.delivery,
+                       "exceptional_circumstances": claimed}}
 
 
 def render_examples(out_dir: str | Path, formats: Iterable[str] = FORMATS, force: bool = False,
