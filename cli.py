@@ -1134,7 +1134,9 @@ def cases_escalate(ref: str, reason: str, actor: str | None, quiet: bool, as_jso
     stage = config.compact_profile.stage(case.stage)
     _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {stage.name}.")
     _send_now(config, queued, why_not, err=as_json)
-    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}", err=as_json)
+    to = (f" --to BODY (one or more of: {', '.join(stage.bodies)})"
+          if stage.entry == "escalation" and len(stage.bodies) > 1 else "")
+    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}{to}", err=as_json)
 
 
 @cases.command("close")
