@@ -213,7 +213,8 @@ def test_stage_1_quotes_only_what_applies_to_a_commissioned_organisation(example
 def test_stage_2_says_stage_3_is_only_for_a_policy_decision(example: Example) -> None:
     text = context_of(example("escalation-stage-2")).text()
     assert "we will take it to stage 3" not in text
-    assert "Stage 3 (Policy decision) is only for a dispute that needs a policy decision" in text
+    assert ("The Compact takes a dispute on to stage 3 (Policy decision) only if a policy decision is "
+            "required (Conflict Resolution, stage 3)") in text
 
 
 def test_stage_3_to_the_organisations_own_board_uses_its_address(example: Example) -> None:

@@ -225,9 +225,9 @@ def _what_happens_next(letter: EscalationLetter, stage: DisputeStage, profile: P
         return blocks
     following = profile.stage(stage.number + 1)
     if following.entry == "escalation":
-        blocks.append(para(f"We would be grateful for a reply as soon as possible. Stage "
-                           f"{following.number} ({following.name}) is only for a dispute that needs a "
-                           f"policy decision: {following.summary}"))
+        blocks.append(para(f"We would be grateful for a reply as soon as possible. The Compact takes a "
+                           f"dispute on to stage {following.number} ({following.name}) only if a policy "
+                           f"decision is required ({profile.cite(following.clause)})."))
     else:
         who = "the organisation" if letter.voice == "dispute-body" else "we"
         blocks.append(para(f"We would be grateful for a reply as soon as possible. If the issue cannot be "
