@@ -23,7 +23,7 @@ from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
-from mailflows.route import RoutingDecision, classify, open_register, record
+from mailflows.route import RoutingDecision, classify, excerpt, open_register, record
 
 log = logging.getLogger("mailflows.watch")
 
@@ -326,7 +326,7 @@ class MailboxWatcher:
         if queued is None:
             return [why_not] if why_not else []
         self.summary.acknowledgements_queued += 1
-        return [f"acknowledgement queued for {', '.join(queued.recipients)}"]
+        return [f"acknowledgement queued for {', '.join(queued.recipients)}", *([why_not] if why_not else [])]
 
     def _triage(self, register: CaseRegister, parsed: ParsedMessage, source: str,
                 exc: Exception) -> RoutingDecision:
@@ -334,7 +334,8 @@ class MailboxWatcher:
         recorded = register.record_message(RecordedMessage(
             message_id=parsed.message_id, disposition="needs-triage", stage=None, case_ref=None,
             organisation=None, commissioned=None, reasons=(reason,), subject=parsed.subject,
-            sender=parsed.from_address, sender_name=parsed.from_name, source=source))
+            sender=parsed.from_address, sender_name=parsed.from_name, source=source,
+            excerpt=excerpt(parsed)))
         return _decision(recorded, already_recorded=False)
 
     def _resumed(self, register: CaseRegister, entry: JournalEntry) -> WatchedMessage:
