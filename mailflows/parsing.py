@@ -33,6 +33,8 @@ MAX_VALUES_PER_HEADER = 100
 """How many values of one header (Received, say) are decoded; a message may repeat one endlessly."""
 MAX_MIME_PARTS = 1_000
 """A message of more parts is read as its header and a plain-text body: each part costs time."""
+MAX_MIME_DEPTH = 64
+"""Nor are MIME parts nested deeper than this read: every line is checked against each level."""
 _KEEP_END = frozenset({"references", "in-reply-to"})  # the newest Message-IDs come last
 _ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -356,8 +358,10 @@ class _Reader:
 
     def raw_values(self, name: str) -> list[str]:
         """Raw header values (for Message-IDs, which are never encoded words)."""
-        raw = self.raw.get(name.lower(), [])
-        return [_unfold(decode_bytes(v.encode("utf-8", "surrogateescape"))) for v in raw]
+        raw = [decode_bytes(v.encode("utf-8", "surrogateescape")) for v in self.raw.get(name.lower(), [])]
+        if name.lower() in _KEEP_END:  # bounded already, from the end: the newest IDs are last
+            return [" ".join(_FOLD.sub(" ", v).split()) for v in raw]
+        return [_unfold(v) for v in raw]
 
     def all_headers(self) -> dict[str, tuple[str, ...]]:
         """Every header, decoded. Address and text headers go through the policy's parsers;
@@ -452,7 +456,7 @@ _COMPAT32 = _BoundedCompat32()
 
 
 class _TooManyParts(Exception):
-    """Raised by the parser at its MAX_MIME_PARTS + 1st part."""
+    """Raised by the parser at a message's MAX_MIME_PARTS + 1st part, or MAX_MIME_DEPTH + 1st level."""
 
 
 if TYPE_CHECKING:
@@ -462,14 +466,16 @@ else:
 
 
 class _BoundedFeedParser(_FeedParser):
-    """email's FeedParser, stopping at a message's MAX_MIME_PARTS + 1st MIME part."""
+    """email's FeedParser, stopping at too many MIME parts or too deep a nesting of them."""
 
     _parts = 0
 
     def _new_message(self) -> None:
         self._parts += 1
         if self._parts > MAX_MIME_PARTS:
-            raise _TooManyParts
+            raise _TooManyParts(f"more than {MAX_MIME_PARTS:,} MIME parts")
+        if len(getattr(self, "_msgstack", ())) >= MAX_MIME_DEPTH:
+            raise _TooManyParts(f"MIME parts nested more than {MAX_MIME_DEPTH} deep")
         getattr(super(), "_new_message")()  # noqa: B009 - private to email.feedparser, not in its stubs
 
 
@@ -484,9 +490,8 @@ def _parse_tree(raw: bytes, problems: list[str]) -> tuple[Message | None, bool]:
     """The message's tree, and whether only its header could be parsed (then the body is text)."""
     try:
         return _feed(raw, _POLICY), False
-    except _TooManyParts:
-        problems.append(f"parser: more than {MAX_MIME_PARTS:,} MIME parts; read its header, and its "
-                        "body as plain text")
+    except _TooManyParts as exc:
+        problems.append(f"parser: {exc}; read its header, and its body as plain text")
     except RecursionError:  # MIME parts nested deeper than the parser goes: compat32 fails too
         problems.append("parser: its MIME parts nest too deep; read its header, and its body as plain text")
     except Exception as exc:
