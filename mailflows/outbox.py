@@ -301,8 +301,8 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
     entry = config.organisation_named(decision.organisation)
     if decision.stage == 1 and entry is not None and entry.commissioner:
         copy = entry.commissioner.strip().lower()
-        if copy == smtp.sender.strip().lower() or copy == to:
-            pass
+        if copy in (to, smtp.sender.strip().lower()):
+            pass  # its recipient already, or ourselves
         elif outbox.queued_today(copy) >= outbox.daily_limit:
             note = (f"{entry.commissioner} not copied: {outbox.daily_limit} already sent to it today "
                     "(the daily limit)")

@@ -552,7 +552,7 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
     mid = _first_id(reader.raw_values("message-id"))
     sender = read_sender(reader.raw.get("from", []))
     doubts = list(sender.doubts)
-    if any(note.startswith("header from:") for note in _headers_seen.cut):
+    if any(note.lower().startswith("header from:") for note in _headers_seen.cut):
         doubts.append("the header was too long and was cut")
     reply_to = None
     for value in reader.raw.get("reply-to", [])[:1]:

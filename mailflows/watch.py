@@ -348,10 +348,10 @@ class MailboxWatcher:
                 decision = self._set_aside(register, state, message, source)
             else:
                 decision = classify(parsed, self.config, register)
-            if not decision.already_recorded and message.unreadable is None:
-                decision = record(decision, parsed, register, source)
-                if self.smtp is not None:
-                    notes += self._acknowledge(register, outbox, decision, parsed)
+                if not decision.already_recorded:
+                    decision = record(decision, parsed, register, source)
+                    if self.smtp is not None:
+                        notes += self._acknowledge(register, outbox, decision, parsed)
         except Exception as exc:  # one bad message must not stop the mailbox
             register.execute("ROLLBACK TO route_one")
             log.warning("UID %d could not be routed (%s): it goes to needs-triage", message.uid, exc,
