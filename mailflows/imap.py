@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -94,6 +95,18 @@ class FolderState:
 
 
 @dataclass(frozen=True)
+class FolderStatus:
+    """What STATUS reported about a folder (RFC 3501 section 6.3.10; HIGHESTMODSEQ from CONDSTORE,
+    RFC 7162 section 3.1.2.1, when the server has it)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    messages: int
+    highestmodseq: int | None = None
+
+
+@dataclass(frozen=True)
 class CopiedMessages:
     """Messages of the selected folder that have a copy in ``folder``.
 
@@ -125,6 +138,8 @@ class FetchedMessage:
     raw: bytes
     flags: frozenset[bytes]
     truncated: bool = False
+    internaldate: datetime | None = None
+    """When the server took the message in (INTERNALDATE, RFC 3501 section 2.3.3), if it said."""
     unreadable: str | None = None
 
 
@@ -349,6 +364,36 @@ class ImapConnection:
             response = self.client.select_folder(name, readonly=True)
         return _folder_state(name, response)
 
+    def status(self, name: str) -> FolderStatus:
+        """STATUS of a folder that is not selected: UIDVALIDITY, UIDNEXT, MESSAGES, and
+        HIGHESTMODSEQ when the server offers CONDSTORE, so a caller can tell that nothing changed."""
+        items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
+        if self.has_capability("CONDSTORE"):
+            items.append("HIGHESTMODSEQ")
+        with self._errors(f"reading the status of folder {name!r}"):
+            found = self.client.folder_status(name, items)
+        modseq = found.get(b"HIGHESTMODSEQ")
+        return FolderStatus(name, int(found[b"UIDVALIDITY"]), int(found[b"UIDNEXT"]),
+                            int(found[b"MESSAGES"]), int(modseq) if modseq is not None else None)
+
+    def search_from(self, uid: int) -> list[int]:
+        """The UIDs of the selected folder from ``uid`` on, ascending (UID SEARCH UID n:*).
+
+        ``n:*`` always matches the last message, even one below ``n`` (RFC 3501 section 6.4.8):
+        those are left out.
+        """
+        with self._errors("searching the folder"):
+            return sorted(int(found) for found in self.client.search(["UID", f"{max(uid, 1)}:*"])
+                          if int(found) >= uid)
+
+    def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
+        """The header of each message (BODY.PEEK[HEADER]: never marks it read), by UID."""
+        if not uids:
+            return {}
+        with self._errors("reading message headers"):
+            data = self.client.fetch(sorted(set(uids)), ["BODY.PEEK[HEADER]"])
+        return {int(uid): bytes(item.get(b"BODY[HEADER]") or b"") for uid, item in data.items()}
+
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
         with self._errors("searching the folder"):
@@ -379,7 +424,7 @@ class ImapConnection:
         ordered = sorted(dict.fromkeys(uids))
         for start in range(0, len(ordered), batch_size):
             batch = ordered[start : start + batch_size]
-            described, unreadable = self._fetch_each(batch, ["RFC822.SIZE", "FLAGS"],
+            described, unreadable = self._fetch_each(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"],
                                                      "reading message sizes", size_cap + SIZE_MARGIN)
             for uid, item in described.items():
                 if _declared_size(item) is None:
@@ -399,7 +444,7 @@ class ImapConnection:
                 for uid in chunk:
                     if uid in unreadable:
                         yield FetchedMessage(uid, _size(listed[uid]), b"", _flags(listed[uid]),
-                                             unreadable=unreadable[uid])
+                                             internaldate=_internaldate(listed[uid]), unreadable=unreadable[uid])
                     elif uid in found:
                         yield found.pop(uid)
 
@@ -449,7 +494,8 @@ class ImapConnection:
                 unreadable[uid] = (f"the server declared {_size(described[uid]):,} bytes but sent more "
                                    f"than {allowed[uid]:,}")
                 continue
-            found[uid] = FetchedMessage(uid, _size(described[uid]), bytes(body), _flags(described[uid]))
+            found[uid] = FetchedMessage(uid, _size(described[uid]), bytes(body), _flags(described[uid]),
+                                        internaldate=_internaldate(described[uid]))
         return found
 
     def _fetch_truncated(
@@ -487,6 +533,7 @@ class ImapConnection:
                 raw=_stand_in(header, part, texts.get(uid, b"")),
                 flags=_flags(described[uid]),
                 truncated=True,
+                internaldate=_internaldate(described[uid]),
             )
 
     # -- moving ----------------------------------------------------------------------------
@@ -875,6 +922,14 @@ def _declared_size(data: Mapping[bytes, Any]) -> int | None:
 def _allowed(declared: int) -> int:
     """The most bytes of a message kept for its declared size: a margin for line-end quirks."""
     return declared + max(SIZE_MARGIN, declared // 4)
+
+
+def _internaldate(data: Mapping[bytes, Any]) -> datetime | None:
+    """INTERNALDATE as an aware datetime (IMAPClient gives local naive time unless told otherwise)."""
+    value = data.get(b"INTERNALDATE")
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.astimezone()
 
 
 def _flags(data: Mapping[bytes, Any]) -> frozenset[bytes]:

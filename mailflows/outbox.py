@@ -276,9 +276,10 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
     Due once per new case and once per escalation; never for automatic mail (RFC 3834), never
     for a message whose From header is in doubt, never to our own address. It goes to
     `decision.acknowledge_to` (see `mailflows.route.acknowledgement_recipient`); for stage 1 the
-    commissioner named in the organisations directory is copied. Every recipient counts against
-    the daily limit per address: the sender over it gets nothing, a commissioner over it is not
-    copied.
+    commissioner named in the organisations directory is copied only when
+    ``[mail.acknowledgements] copy_commissioner`` says so (the organisation may want advice first).
+    Every recipient counts against the daily limit per address: the sender over it gets nothing,
+    a commissioner over it is not copied.
     """
     if decision.already_recorded or decision.action not in ACKNOWLEDGED_ACTIONS:
         return None, None
@@ -299,7 +300,8 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
                       "(the daily limit)")
     note = None
     entry = config.organisation_named(decision.organisation)
-    if decision.stage == 1 and entry is not None and entry.commissioner:
+    if (config.mail.acknowledgements.copy_commissioner and decision.stage == 1 and entry is not None
+            and entry.commissioner):
         copy = entry.commissioner.strip().lower()
         if copy in (to, smtp.sender.strip().lower()):
             pass  # its recipient already, or ourselves

@@ -88,7 +88,7 @@ def test_a_forged_from_gets_no_acknowledgement_from_the_watcher(
     assert [w.decision.disposition for w in seen] == ["stage-1", "needs-triage", "needs-triage"]
     assert summary.acknowledgements_sent == 1
     [ack] = smtp_server.received
-    assert ack.rcpt_tos == ["jo.smith@agewell.example", "commissioning@bexley.example"]
+    assert ack.rcpt_tos == ["jo.smith@agewell.example"]
     assert mail_user.count(FOLDERS["needs-triage"]) == 2
     with CaseRegister(config.database_path, config.compact_profile) as reg:
         assert reg.require_case("BXC-2026-0001").stage == 1
@@ -149,8 +149,11 @@ def test_every_recipient_counts_against_the_daily_limit(
         mail_user.append(original.replace(b"priya@", person + b"@")
                          .replace(b"<a1b2c3.", f"<n{number}.".encode())
                          .replace(b"INV-0931", f"INV-09{number}".encode()))
-    config = require_config(write_config(tmp_path, mail_user, smtp_port=smtp_server.port,
-                                         watch={"acknowledgements_per_address_per_day": 5}))
+    path = write_config(tmp_path, mail_user, smtp_port=smtp_server.port,
+                        watch={"acknowledgements_per_address_per_day": 5})
+    path.write_text(path.read_text(encoding="utf-8") + "\n[mail.acknowledgements]\ncopy_commissioner = true\n",
+                    encoding="utf-8")
+    config = require_config(path)
 
     summary, seen = run_once(config)
 
@@ -243,7 +246,7 @@ def test_an_acknowledgement_to_a_non_ascii_address_uses_smtputf8(
     assert deliver(outbox, _account(server)).sent == 1
     [mail] = server.received
     assert mail.smtputf8
-    assert mail.rcpt_tos == ["jösé.núñez@agewell.example", "commissioning@bexley.example"]
+    assert mail.rcpt_tos == ["jösé.núñez@agewell.example"]
     assert str(mail.message["To"]) == "jösé.núñez@agewell.example"
     assert "To: jösé.núñez@agewell.example\r\n".encode() in mail.raw
 
