@@ -199,7 +199,7 @@ def test_a_message_far_longer_than_declared_is_set_aside_without_holding_it(
     finally:
         tracemalloc.stop()
 
-    assert peak < 16 * 1024 * 1024, f"{peak:,} bytes at the peak"
+    assert peak < 20 * 1024 * 1024, f"{peak:,} bytes at the peak"  # half the 40 MB never held
     assert [w.decision.disposition for w in seen] == [EXPECTED[NAMES[0]], "needs-triage", EXPECTED[NAMES[2]]]
     reason = seen[1].decision.reasons[0]
     assert re.fullmatch(r"could not be read \(the server declared [\d,]+ bytes but sent 41,943,040\): "
