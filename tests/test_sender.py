@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailflows.sender import read_mailbox, read_sender
+
+_DISPLAY = st.text(st.characters(blacklist_characters='<>"()\\', blacklist_categories=("Cs", "Cc")), max_size=60)
+_ADDRESS = st.from_regex(r"[a-z0-9+_-]{1,12}(\.[a-z0-9+_-]{1,12})?@[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?\.example",
+                         fullmatch=True)
 
 
 @pytest.mark.parametrize(("value", "name", "address"), [
@@ -54,3 +60,14 @@ def test_several_from_headers_are_doubted() -> None:
     assert mailbox.address == "jo@agewell.example"
     assert "2 From headers" in mailbox.doubts
     assert read_sender([]).address is None and not read_sender([]).doubts
+
+
+@given(_DISPLAY, _ADDRESS)
+def test_the_display_name_never_supplies_the_address(display: str, address: str) -> None:
+    assert read_mailbox(f"{display} <{address}>").address == address.lower()
+
+
+@given(st.text(max_size=300))
+def test_any_from_header_is_read_without_raising(value: str) -> None:
+    mailbox = read_mailbox(value)
+    assert mailbox.address is None or "@" in mailbox.address
