@@ -42,6 +42,7 @@ _CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
 _DELETED = b"\\Deleted"
 _COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")  # the COPYUID code's arguments
 _UID_IN_LINE = re.compile(rb"\bUID (\d+)")
+_UNEXPECTED = re.compile(r"(unexpected (?:tagged )?response)\s*:.*", re.DOTALL)
 
 
 class Disconnected(MailError):
@@ -959,7 +960,9 @@ def _describe(exc: BaseException) -> str:
     text = str(exc)
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]
-    return text or type(exc).__name__
+    # imaplib quotes what it could not make sense of, which may be a line of a message: not shown.
+    text = _UNEXPECTED.sub(r"\1 (not shown, as it may quote a message)", text)
+    return (text[:300] + "...") if len(text) > 300 else text or type(exc).__name__
 
 
 def _peer_closed(sock: socket.socket) -> bool:

@@ -4,6 +4,7 @@ message far longer than it declared."""
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import re
 import threading
@@ -22,7 +23,7 @@ from test_watch import ENVIRON, FOLDERS, PASSWORD_ENV, run_once, write_config
 from cli import cli
 from compact_docs.errors import MailError
 from mailflows.config import MailConfig, require_config
-from mailflows.imap import ImapAccount, ImapConnection
+from mailflows.imap import Disconnected, ImapAccount, ImapConnection
 from mailflows.parsing import parse_message
 from mailflows.watch import ONCE_RECONNECTS, WatchedMessage, watch_mailbox
 
@@ -221,3 +222,22 @@ def test_fetch_keeps_at_most_the_declared_size_plus_a_margin(
     assert [m.uid for m in fetched] == uids
     assert fetched[0].raw == b"" and fetched[0].unreadable is not None
     assert fetched[1].unreadable is None and fetched[1].raw.startswith(b"Return-Path:")
+
+
+def test_a_garbled_stream_is_reported_without_quoting_it(
+    mail_user: MailUser, faulty: Callable[..., FaultyImapProxy]
+) -> None:
+    proxy = faulty()
+    connection = ImapConnection(ImapAccount(host="127.0.0.1", port=proxy.port, security="none",
+                                            username=mail_user.name, password_env=PASSWORD_ENV),
+                                environ=ENVIRON)
+
+    def out_of_step() -> None:  # what imaplib says when a line of a message comes as a response
+        raise imaplib.IMAP4.abort("unexpected response: b'Dear BVSC, our grant was cut'")
+
+    with connection:
+        connection.client._imap._get_response = out_of_step
+        with pytest.raises(Disconnected) as caught:
+            connection.noop()
+    assert "our grant was cut" not in str(caught.value)
+    assert "unexpected response (not shown, as it may quote a message)" in str(caught.value)
