@@ -74,6 +74,7 @@ MovedModules.install({
     "compact_docs.case_letter": "compact_docs.register.case_letter",
     "compact_docs.case_deadlines": "compact_docs.register.deadlines",
     "compact_docs.casework": "compact_docs.register.casework",
+    "compact_docs.pdf_structure": "compact_docs.rendering.pdf_structure",
 })
 
 __version__ = "0.1.0"

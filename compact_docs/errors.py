@@ -12,6 +12,7 @@
     ├── ConfigError              2   a mail configuration that is missing or malformed
     └── MailError                2   a mailbox or mail server that cannot be read, reached or written
         ├── Disconnected         2   the server dropped the session or cannot be reached (retry later)
+        ├── MalformedResponse    2   the server's answer could not be parsed (the session stays usable)
         └── SmtpRefused          2   the SMTP server refused a message (.permanent for a 5xx reply)
 
 Errors from the libraries underneath (pydantic, docxtpl, WeasyPrint, imaplib, smtplib, sqlite3)
@@ -20,7 +21,8 @@ are wrapped where they enter, ``raise TemplateError(...) from exc``, so callers 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,10 +38,31 @@ class CompactError(Exception):
 class InvalidData(CompactError):
     """Raised when a data file cannot be read or does not fit its letter kind's model.
 
-    The message names the file, the field (as a dotted path) and the problem.
+    The message names the file, the field (as a dotted path) and the problem, one problem a line.
+    `problems` holds the same as (field, problem) pairs, such as ('notice.effective', 'is not a
+    real date ...'); the field is '' for a problem with the file as a whole. `source` is the file
+    (or 'data', or a batch's row) the problems are in.
     """
 
     exit_code = 2
+
+    def __init__(self, message: str = "", problems: Sequence[tuple[str, str]] = (),
+                 source: str | None = None) -> None:
+        self.problems: list[tuple[str, str]] = list(problems) or [("", message)]
+        self.source = source
+        if problems:
+            message = describe_problems(self.problems, source)
+        super().__init__(message)
+
+
+def describe_problems(problems: Sequence[tuple[str, str]], source: str | None = None) -> str:
+    """'notice.yaml: funding.reference: is required' for one problem; for several, a first line
+    'notice.yaml: 3 problems:' and then one indented line per problem."""
+    lines = [f"{field}: {problem}" if field else problem for field, problem in problems]
+    lead = f"{source}: " if source else ""
+    if len(lines) == 1:
+        return lead + lines[0]
+    return f"{lead}{len(lines)} problems:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class ProfileError(CompactError):
@@ -68,9 +91,17 @@ class TemplateError(CompactError):
 
 
 class OutputError(CompactError):
-    """Raised when an output file cannot be written safely (it exists, or escapes its folder)."""
+    """Raised when an output file cannot be written safely (it exists, or escapes its folder).
+
+    `existing` is the file that is already there, when that is the reason (a caller may then
+    replace it with `force=True`; the command line says `--force`).
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, existing: Path | None = None) -> None:
+        super().__init__(message)
+        self.existing = existing
 
 
 class RegisterError(CompactError):
@@ -97,6 +128,13 @@ class Disconnected(MailError):
 
     Reconnecting later may succeed: the watcher reconnects with backoff and catches up, and an
     acknowledgement is tried again later.
+    """
+
+
+class MalformedResponse(MailError):
+    """Raised when an IMAP server's answer to a command cannot be parsed; the session stays usable.
+
+    The text never quotes the answer, which may hold other messages' content.
     """
 
 

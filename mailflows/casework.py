@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from compact_docs.models import Voice
 from compact_docs.register.case_letter import write_case_letter as write_letter
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.casework import correct_organisation, open_from_message, restage
@@ -113,11 +114,14 @@ def send_now(config: MailConfig, change: CaseChange) -> str | None:
 def write_case_letter(config: MailConfig, ref: str, out_dir: str | Path = ".",
                       formats: Iterable[str] = FORMATS, *, policy_decision: str | None = None,
                       asks: Iterable[str] = (), organisation: str | None = None,
-                      force: bool = False) -> RenderResult:
+                      force: bool = False, voice: Voice = "dispute-body",
+                      referred_to: Iterable[str] = ()) -> RenderResult:
     """`cases letter`: the escalation letter for a case's current stage.
 
     It goes to the commissioner the organisations directory names for the case's organisation
-    (or for ``organisation``, which names the writer of a case the router could not place).
+    (or for ``organisation``, which names the writer of a case the router could not place), in
+    the dispute body's voice unless ``voice="organisation"``; at stage 3 to the bodies
+    ``referred_to`` names.
     """
     with open_register(config, readonly=True) as register:
         case = register.require_case(ref)
@@ -126,7 +130,8 @@ def write_case_letter(config: MailConfig, ref: str, out_dir: str | Path = ".",
             register, case.ref, out_dir, formats,
             commissioner=entry.commissioner if entry else None,
             commissioner_body=entry.commissioner_body if entry else None,
-            policy_decision=policy_decision, asks=asks, force=force, organisation=organisation)
+            policy_decision=policy_decision, asks=asks, force=force, organisation=organisation,
+            voice=voice, referred_to=referred_to)
 
 
 def deadlines(config: MailConfig) -> CaseDeadlines:

@@ -16,7 +16,15 @@ from compact_docs.letters.blocks import (
     short_date,
     table,
 )
-from compact_docs.letters.common import contact_and_formats, funded, letterhead, person_line, quote, the_compact
+from compact_docs.letters.common import (
+    contact_and_formats,
+    funding_name,
+    last_funded_day,
+    letterhead,
+    person_line,
+    quote,
+    the_compact,
+)
 from compact_docs.models import FundingEndPlan
 from compact_docs.rules.checks import Report
 from compact_docs.rules.dates import long_date
@@ -28,7 +36,7 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
     """The blocks of a funding-end plan, a structured document rather than a letter."""
     org, funding = letter.organisation, letter.funding
     made_on = letter.date or date.today()
-    title = f"Funding-end plan: {funded(letter.funding)}, {org.name}"
+    title = f"Funding-end plan: {funding_name(letter.funding)}, {org.name}"
     blocks = [
         *_opening(letter, profile, title, made_on),
         *_summary(letter),
@@ -64,14 +72,15 @@ def _opening(letter: FundingEndPlan, profile: Profile, title: str, made_on: date
         facts([
             ("Organisation", org.name),
             ("Funder", letter.funder.name),
-            ("Funding", f"{funded(letter.funding)}, reference {funding.reference}"),
+            ("Funding", f"{funding_name(letter.funding)}, reference {funding.reference}"),
             ("Annual value", money(funding.annual_value)),
-            ("Funding ends", long_date(letter.funding_end)),
+            ("Last day of funding", long_date(last_funded_day(letter.funding_end))),
+            ("The end takes effect", long_date(letter.funding_end)),
             ("Plan dated", short_date(made_on)),
             ("Plan contact", person_line(contact) if contact else ""),
         ]),
         quote(profile, profile.funding_end_plan.clause,
-              f"This plan sets out how {org.name} will manage the end of the {funded(letter.funding)}. "
+              f"This plan sets out how {org.name} will manage the end of the {funding_name(letter.funding)}. "
               f"{the_compact(profile, capital=True)} asks voluntary and community "
               "organisations to"),
     ]
@@ -145,7 +154,8 @@ def _risks(letter: FundingEndPlan) -> list[Block]:
 
 
 def _milestones(letter: FundingEndPlan) -> list[Block]:
-    """The dated steps in order, then the day funding ends."""
+    """The dated steps in order, then the last day of funding."""
     rows = [[short_date(m.date), m.action, m.owner or ""] for m in sorted(letter.milestones, key=lambda m: m.date)]
     return [heading("Milestones"), *([table(["Date", "Action", "Owner"], rows)] if rows else []),
-            para(f"Funding ends on {long_date(letter.funding_end)}.")]
+            para(f"The last day of funding is {long_date(last_funded_day(letter.funding_end))} (the end "
+                 f"takes effect on {long_date(letter.funding_end)}).")]

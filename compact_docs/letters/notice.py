@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from compact_docs.letters.blocks import (
     Block,
     LetterContext,
@@ -17,10 +15,12 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import (
     DELIVERY_WORDS,
+    UNTIL_LABELS,
     address,
     contact_and_formats,
     dispute_route,
-    funded,
+    funding_name,
+    last_funded_day,
     letterhead,
     notice_dates,
     quote,
@@ -38,64 +38,6 @@ _TITLES = {
     "reduce": "Notice of a reduction in funding",
     "vary": "Notice of a change to funding",
 }
-
-
-def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
-    """The blocks of a notice letter, from the data, its compliance report and the profile."""
-    org, funder = letter.organisation, letter.funder
-    title = f"{_TITLES[letter.decision.action]}: {funded(letter.funding)}, {org.name}"
-    greeting, closing = salutation(org.contact)
-    blocks = [
-        *_opening(letter, profile, title, greeting),
-        *_the_decision(letter),
-        *_why(letter),
-        *_how_we_involved_you(letter),
-        *_equality_impact_assessment(letter, profile),
-        *_notice_period(letter, report, profile),
-        *_right_to_respond(letter, profile),
-        *_support(letter, profile),
-        *_what_we_ask(letter, profile),
-        heading("If you disagree"),
-        *dispute_route(profile, funder, org, "If you disagree with the decision or with how it was made, "
-                       "please tell us first."),
-        *contact_and_formats(funder.contact or funder.signatory, funder),
-        signature(closing, funder.signatory or funder.contact, funder.name),
-    ]
-    reference = letter.funding.reference
-    return LetterContext(
-        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
-        sender=funder.name, reference=reference, organisation=org.name,
-        footer=f"{funder.name} · {profile.short_name} notice · {reference}",
-        running_header=f"{org.name} · {reference}",
-        letter_date=letter.date or letter.notice.sent.date(), subject=title, dates=dict(report.dates),
-    )
-
-
-def _opening(letter: NoticeLetter, profile: Profile, title: str, greeting: Block) -> list[Block]:
-    """Letterhead, address, references, greeting, subject and what is decided, from when."""
-    funder, org, timing = letter.funder, letter.organisation, letter.notice
-    officer = funder.contact or funder.signatory
-    what = funded(letter.funding)
-    blocks = [
-        letterhead(funder),
-        address(org, org.contact),
-        references([
-            ("Date", short_date(letter.date or timing.sent.date())),
-            ("Our reference", letter.funding.reference),
-            ("Contact", officer.name if officer else ""),
-        ]),
-        greeting,
-        heading(title, 1),
-        para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
-             f"decision about the {what} {_funding_sentence(letter)}. "
-             + _decision_sentence(letter, funder.name, what)
-             + f" The change takes effect on {long_date(timing.effective)}."),
-    ]
-    if letter.decision.action == "end":
-        last = date.fromordinal(timing.effective.toordinal() - 1)
-        blocks.append(para(f"The last day of funding is {long_date(last)}. No payment will be "
-                           "made for activity after that date."))
-    return blocks
 
 
 def _decision_sentence(letter: NoticeLetter, funder: str, what: str) -> str:
@@ -122,6 +64,69 @@ def _funding_sentence(letter: NoticeLetter) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
+def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
+    """The blocks of a notice letter, from the data, its compliance report and the profile."""
+    funder, org = letter.funder, letter.organisation
+    what = funding_name(letter.funding)
+    letter_date = letter.date or letter.notice.sent.date()
+    officer = funder.contact or funder.signatory
+    title = f"{_TITLES[letter.decision.action]}: {what}, {org.name}"
+    greeting, closing = salutation(org.contact)
+
+    blocks: list[Block] = [
+        letterhead(funder),
+        address(org, org.contact),
+        references([
+            ("Date", short_date(letter_date)),
+            ("Our reference", letter.funding.reference),
+            ("Contact", officer.name if officer else ""),
+        ]),
+        greeting,
+        heading(title, 1),
+        *_opening(letter, profile, what),
+        *_the_decision(letter),
+        *_why(letter),
+        *_involvement(letter),
+        *_equality_impact(letter, profile),
+        *_notice_period(letter, report, profile),
+        *_right_to_respond(letter, profile),
+        *_support(letter, profile),
+        *_what_we_ask(letter, profile),
+        heading("If you disagree"),
+        *dispute_route(profile, funder, org,
+                       "If you disagree with the decision or with how it was made, please tell us first."),
+        *contact_and_formats(officer, funder),
+        signature(closing, funder.signatory or funder.contact, funder.name),
+    ]
+    return LetterContext(
+        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
+        sender=funder.name, reference=letter.funding.reference, organisation=org.name,
+        footer=f"{funder.name} · {profile.short_name} notice · {letter.funding.reference}",
+        running_header=f"{org.name} · {letter.funding.reference}",
+        letter_date=letter_date, subject=title, dates=dict(report.dates),
+    )
+
+
+def _opening(letter: NoticeLetter, profile: Profile, what: str) -> list[Block]:
+    """What is decided, from when, and the last day at the current terms."""
+    effective = letter.notice.effective
+    blocks = [para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
+                   f"decision about the {what} {_funding_sentence(letter)}. "
+                   + _decision_sentence(letter, letter.funder.name, what)
+                   + f" The change takes effect on {long_date(effective)}.")]
+    last = long_date(last_funded_day(effective))
+    if letter.decision.action == "end":
+        blocks.append(para(f"The last day of funding is {last}. No payment will be made for activity "
+                           "after that date."))
+    elif letter.decision.action == "reduce":
+        blocks.append(para(f"The grant is paid at the current rate until {last}, and at the new rate "
+                           "from the day the change takes effect."
+                           if letter.funding.instrument == "grant" else
+                           f"Payments continue at the current rate until {last}, and at the new rate "
+                           "from the day the change takes effect."))
+    return blocks
+
+
 def _the_decision(letter: NoticeLetter) -> list[Block]:
     """The decision, who took it and when, and its governance route."""
     decision = letter.decision
@@ -134,32 +139,31 @@ def _the_decision(letter: NoticeLetter) -> list[Block]:
 def _why(letter: NoticeLetter) -> list[Block]:
     """The rationale, paragraph by paragraph."""
     return [heading("Why the decision was taken"),
-            *(para(p) for p in paragraphs_of(letter.decision.rationale))]
+            *[para(p) for p in paragraphs_of(letter.decision.rationale)]]
 
 
-def _how_we_involved_you(letter: NoticeLetter) -> list[Block]:
+def _involvement(letter: NoticeLetter) -> list[Block]:
     """How the organisation was engaged before the decision, if the data says."""
     if not letter.decision.engagement:
         return []
     return [heading("How we have involved you"),
-            *(para(p) for p in paragraphs_of(letter.decision.engagement))]
+            *[para(p) for p in paragraphs_of(letter.decision.engagement)]]
 
 
-def _equality_impact_assessment(letter: NoticeLetter, profile: Profile) -> list[Block]:
+def _equality_impact(letter: NoticeLetter, profile: Profile) -> list[Block]:
     """The Equality Impact Assessment: when it was done, what it found, what will reduce the impact."""
     eia = letter.eia
     if eia is None:
         return []
-    blocks = [
-        heading("Equality Impact Assessment"),
-        para(f"We assessed the equalities impact of this decision before it was taken (Equality "
-             f"Impact Assessment {eia.reference}, completed on {long_date(eia.date)}), as the "
-             f"Compact asks ({profile.cite(profile.eia.clause)})."),
-        *(para(p) for p in paragraphs_of(eia.summary)),
-    ]
+    blocks = [heading("Equality Impact Assessment"),
+              para(f"We assessed the equalities impact of this decision before it was taken (Equality "
+                   f"Impact Assessment {eia.reference}, completed on {long_date(eia.date)}), as the "
+                   f"Compact asks ({profile.cite(profile.eia.clause)})."),
+              *[para(p) for p in paragraphs_of(eia.summary)]]
     if eia.mitigations:
         blocks += [para("The actions we will take to reduce the impact are:"), bullets(eia.mitigations)]
-    return [*blocks, para("You can ask us for a copy of the full assessment.")]
+    blocks.append(para("You can ask us for a copy of the full assessment."))
+    return blocks
 
 
 def _notice_period(letter: NoticeLetter, report: Report, profile: Profile) -> list[Block]:
@@ -174,7 +178,7 @@ def _notice_period(letter: NoticeLetter, report: Report, profile: Profile) -> li
                            "from and the dates that follow from it."))
     blocks.append(notice_dates(profile, timing.sent, timing.delivery, timing.effective,
                                rule.length, rule.unit, rule.clause, report.dates,
-                               final_day=letter.decision.action == "end"))
+                               until_label=UNTIL_LABELS[letter.decision.action]))
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():
         blocks.append(para(f"We are giving less than {period}' notice because of exceptional "
@@ -185,24 +189,26 @@ def _notice_period(letter: NoticeLetter, report: Report, profile: Profile) -> li
 def _right_to_respond(letter: NoticeLetter, profile: Profile) -> list[Block]:
     """How and by when the organisation may respond, and what can still change."""
     response = letter.response
-    opportunity = f"You have the opportunity to respond to this decision ({profile.cite(profile.response.clause)})."
-    if response is None or not (response.channel or response.deadline):
-        return [heading("Your right to respond"),
-                para(f"{opportunity} Please write to the contact named below.")]
-    how = f" to {response.channel}" if response.channel else " in writing"
-    when = f" by {long_date(response.deadline)}" if response.deadline else ""
-    blocks = [heading("Your right to respond"),
-              para(f"{opportunity} Please send your response{how}{when}. We will consider it "
-                   "carefully and reply in writing.")]
-    if response.can_change:
-        blocks.append(para(response.can_change, label="What can still change:"))
+    window = profile.cite(profile.response.clause)
+    blocks = [heading("Your right to respond")]
+    if response is not None and (response.channel or response.deadline):
+        how = f" to {response.channel}" if response.channel else " in writing"
+        when = f" by {long_date(response.deadline)}" if response.deadline else ""
+        blocks.append(para(f"You can respond to this decision during the notice period ({window}). "
+                           f"Please send your response{how}{when}. We will consider it carefully and "
+                           "reply in writing."))
+        if response.can_change:
+            blocks.append(para(response.can_change, label="What can still change:"))
+    else:
+        blocks.append(para(f"You can respond to this decision during the notice period ({window}). "
+                           "Please write to the contact named below."))
     return blocks
 
 
 def _support(letter: NoticeLetter, profile: Profile) -> list[Block]:
     """The support the funder offers, and the Compact's own body that advises organisations."""
-    support = list(letter.support)
     register = profile.body(profile.dispute.register_body)
+    support = list(letter.support)
     if register is not None:
         ways = ", ".join(x for x in (register.contact, register.email) if x)
         support.append(f"{register.name}" + (f" ({register.acronym})" if register.acronym else "")
@@ -211,9 +217,21 @@ def _support(letter: NoticeLetter, profile: Profile) -> list[Block]:
     return [heading("Support we offer"), bullets(support)]
 
 
+_ASK_LEADS = {
+    "end": "The Compact asks voluntary and community organisations to",
+    "reduce": "If the reduction means changing your services, the Compact asks voluntary and community "
+              "organisations to",
+    "vary": "If the change means changing your services, the Compact asks voluntary and community "
+            "organisations to",
+}
+
+
 def _what_we_ask(letter: NoticeLetter, profile: Profile) -> list[Block]:
-    """The organisation's duties, and the Compact's clause on ending funding well."""
-    duties = [bullets(letter.organisation_duties)] if letter.organisation_duties else []
-    return [heading("What we ask of you"), *duties,
-            quote(profile, profile.funding_end_plan.clause,
-                  "The Compact asks voluntary and community organisations to")]
+    """The organisation's duties, and the Compact's clause for what it asks of them."""
+    action = letter.decision.action
+    clause = profile.notice.ask_clauses.get(action, profile.funding_end_plan.clause)
+    blocks = [heading("What we ask of you")]
+    if letter.organisation_duties:
+        blocks.append(bullets(letter.organisation_duties))
+    blocks.append(quote(profile, clause, _ASK_LEADS[action]))
+    return blocks

@@ -16,7 +16,7 @@ from compact_docs.letters.common import (
     DELIVERY_WORDS,
     address,
     contact_and_formats,
-    funded,
+    funding_name,
     letterhead,
     notice_dates,
     salutation,
@@ -34,7 +34,7 @@ def service_change_context(letter: ServiceChangeLetter, report: Report,
     """The blocks of a VCO's service-change notice."""
     org, funder = letter.organisation, letter.funder
     recipient = funder.contact or funder.signatory
-    title = f"Notice of a change to our service: {funded(letter.funding)}, {org.name}"
+    title = f"Notice of a change to our service: {funding_name(letter.funding)}, {org.name}"
     greeting, closing = salutation(recipient)
     blocks = [
         *_opening(letter, profile, title, greeting),
@@ -74,8 +74,8 @@ def _opening(letter: ServiceChangeLetter, profile: Profile, title: str, greeting
         greeting,
         heading(title, 1),
         para(f"We are writing to give you notice of a change to the service we deliver with your "
-             f"{funded(letter.funding)} (reference {letter.funding.reference}). {the_compact(profile, capital=True)} "
-             f"asks voluntary and community organisations to give at least "
+             f"{funding_name(letter.funding)} (reference {letter.funding.reference}). "
+             f"{the_compact(profile, capital=True)} asks voluntary and community organisations to give at least "
              f"{describe_period(rule.length, rule.unit)}' notice of any change to service provision, "
              f"with a clear plan for meeting the funding objectives ({profile.cite(rule.clause)}). "
              f"The change takes effect on {long_date(timing.effective)}."),
@@ -101,7 +101,7 @@ def _notice_period(letter: ServiceChangeLetter, report: Report, profile: Profile
         para(f"This notice is sent {DELIVERY_WORDS[timing.delivery]}; the table shows the date notice "
              "counts from and the dates that follow from it."),
         notice_dates(profile, timing.sent, timing.delivery, timing.effective, rule.length, rule.unit,
-                     rule.clause, report.dates, final_day=False),
+                     rule.clause, report.dates),
     ]
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():

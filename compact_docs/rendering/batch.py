@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
-import json
+import hashlib
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, Literal, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
-from compact_docs.errors import CompactError, ComplianceError
-from compact_docs.rendering.deadlines import Deadline, letter_deadlines, write_calendar
-from compact_docs.rendering.output import prepare_folder, target_path
+from compact_docs.errors import CompactError, ComplianceError, InvalidData
+from compact_docs.rendering.batch_report import BatchSummary, RowResult, write_reports
+from compact_docs.rendering.deadlines import letter_deadlines
+from compact_docs.rendering.output import prepare_folder, read_manifest, target_path
 from compact_docs.rendering.renderer import FORMATS, PreparedLetter, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
 from compact_docs.rules.profile import Profile
+from compact_docs.uk_input import DEFAULT_DATE_LOCALE, DateLocale
 
 CHUNK_SIZE = 8
 """Rows sent to a worker at a time when only DOCX is made (a few ms a letter): enough to amortise
@@ -34,30 +35,6 @@ small chunks keep every worker busy to the end instead of one finishing a long c
 
 LETTERS_PER_WORKER = 250
 """A worker process is replaced after this many letters, so a long batch keeps a bounded footprint."""
-
-REPORT_CSV = "report.csv"
-REPORT_JSON = "report.json"
-CALENDAR = "deadlines.ics"
-
-
-@dataclass
-class RowResult:
-    """What happened to one row: the files written, or why it was refused, and the findings."""
-
-    row: int
-    status: Literal["written", "refused"]
-    organisation: str = ""
-    reference: str = ""
-    files: list[str] = field(default_factory=list)
-    reason: str = ""
-    findings: list[dict[str, str]] = field(default_factory=list)
-    deadlines: list[Deadline] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The row as report.json lists it."""
-        data = asdict(self)
-        data["deadlines"] = [{"date": d.day.isoformat(), "summary": d.summary} for d in self.deadlines]
-        return data
 
 
 @dataclass(frozen=True)
@@ -191,17 +168,20 @@ def generate_batch(
     templates: str | Path | None = None,
     force: bool = False,
     archival: bool = False,
+    date_locale: DateLocale = DEFAULT_DATE_LOCALE,
 ) -> Iterator[RowResult]:
     """Check and write a letter for each row, yielding one RowResult per row, in row order.
 
-    Rows with bad data, error findings or an existing output file (unless `force`) are refused
-    and reported, never written; the others are laid out in `workers` processes (default: the
-    number of cores; 1 lays out in this process). Two rows that would share a file name get
-    `-2`, `-3` ... suffixes. Raises InvalidData only when the rows file itself cannot be read.
+    Rows with bad data, error findings, a reference another row shares, or an existing output
+    file made from other data (unless `force`) are refused and reported, never written; a row
+    whose files were made from the same data is `already-made`; the others are laid out in
+    `workers` processes (default: the number of cores; 1 lays out in this process). Two rows that
+    would share a file name get `-2`, `-3` ... suffixes. Raises InvalidData only when the rows
+    file itself cannot be read.
     """
     folder = prepare_folder(out_dir)
     wanted = tuple(dict.fromkeys(formats))
-    renderer = Renderer(templates=templates, profile=profile)
+    renderer = Renderer(templates=templates, profile=profile, date_locale=date_locale)
     settings = _Settings(wanted, str(folder), str(templates) if templates else None, archival)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
@@ -212,10 +192,11 @@ def generate_batch(
     letters = _InRowOrder(renderer, settings, _Pool(count, settings) if count > 1 else None,
                           chunk_size=PDF_CHUNK_SIZE if "pdf" in wanted else CHUNK_SIZE,
                           in_flight=max(2, count * 3))
-    used: set[str] = set()
+    all_rows = list(_as_rows(rows, kind, defaults))
+    made = _Made(folder, _made_from(folder), _duplicate_references(all_rows), force)
     try:
-        for row in _as_rows(rows, kind, defaults):
-            job = _job_or_refusal(renderer, row, kind, folder, wanted, used, force)
+        for row in all_rows:
+            job = _job_or_refusal(renderer, row, kind, wanted, made)
             if isinstance(job, RowResult):
                 letters.refuse(job)
                 yield from letters.ready()
@@ -226,30 +207,54 @@ def generate_batch(
         letters.close()
 
 
-def _job_or_refusal(renderer: Renderer, row: Row, kind: str, folder: Path, formats: tuple[str, ...],
-                    used: set[str], force: bool) -> _Job | RowResult:
-    """A row checked and worded, with its file name: or the row refused, and why."""
+@dataclass
+class _Made:
+    """What a batch knows before laying out a row: the folder, what its files were made from,
+    the rows refused as duplicates, whether to replace files, and the file names already taken."""
+
+    folder: Path
+    digests: dict[str, str]
+    duplicates: dict[int, str]
+    force: bool
+    used: set[str] = field(default_factory=set)
+
+
+def _refused(row: Row, reason: str, findings: list[dict[str, str]] | None = None) -> RowResult:
+    return RowResult(row.number, "refused", organisation=row.organisation(), reference=row.reference(),
+                     reason=reason, findings=findings or [])
+
+
+def _job_or_refusal(renderer: Renderer, row: Row, kind: str, formats: tuple[str, ...],
+                    made: _Made) -> _Job | RowResult:
+    """A row checked and worded, with its file name: or the row refused (or already made), and why."""
     if row.problem is not None:
-        return RowResult(row.number, "refused", reason=row.problem)
+        return _refused(row, row.problem)
+    if row.number in made.duplicates:
+        return _refused(row, made.duplicates[row.number])
     try:
         prepared = renderer.prepare(row.data, kind)
     except ComplianceError as exc:
-        findings = [f.to_dict() for f in exc.report.findings] if exc.report is not None else []
-        return RowResult(row.number, "refused", reason=str(exc), findings=findings)
+        return _refused(row, str(exc), [f.to_dict() for f in exc.report.findings] if exc.report else [])
+    except InvalidData as exc:
+        return _refused(row, row.describe(exc.problems) if exc.source is not None else str(exc))
     except CompactError as exc:
-        return RowResult(row.number, "refused", reason=str(exc))
+        return _refused(row, str(exc))
     except Exception as exc:  # a fault in one row must not stop the batch or lose the report
-        return RowResult(row.number, "refused", reason=f"could not be checked ({type(exc).__name__}: {exc})")
-    stem = _unique_stem(file_stem(prepared.context), used)
-    existing = [target_path(folder, f"{stem}.{fmt}") for fmt in formats]
-    clash = next((p for p in existing if p.exists()), None)
-    if clash is not None and not force:
-        return RowResult(
-            row.number, "refused", organisation=prepared.context.organisation,
-            reference=prepared.context.reference,
-            reason=f"{clash.name} already exists; use --force to replace it",
-            findings=[f.to_dict() for f in prepared.report.findings])
-    return _Job(row.number, prepared, stem)
+        return _refused(row, f"could not be checked ({type(exc).__name__}: {exc})")
+    context = prepared.context
+    stem = _unique_stem(file_stem(context), made.used)
+    names = [f"{stem}.{fmt}" for fmt in formats]
+    existing = [n for n in names if target_path(made.folder, n).exists()]
+    if not existing or made.force:
+        return _Job(row.number, prepared, stem)
+    findings = [f.to_dict() for f in prepared.report.findings]
+    digest = hashlib.sha256(prepared.data_json).hexdigest()
+    if len(existing) == len(names) and all(made.digests.get(n) == digest for n in names):
+        return RowResult(row.number, "already-made", organisation=context.organisation,
+                         reference=context.reference, files=names, findings=findings,
+                         deadlines=letter_deadlines(prepared.letter))
+    return _refused(row, f"{existing[0]} already exists, made from other data: replace it "
+                         "with --force (force=True)", findings)
 
 
 class _InRowOrder:
@@ -320,6 +325,39 @@ class _InRowOrder:
                     yield RowResult(number, "refused", reason=f"the worker laying out this letter failed: {exc!r}")
 
 
+def _made_from(folder: Path) -> dict[str, str]:
+    """Each file the folder's manifest lists, with the SHA-256 of the data it was last made from."""
+    made: dict[str, str] = {}
+    for record in read_manifest(folder):
+        digest = (record.get("data") or {}).get("sha256")
+        for entry in record.get("files") or []:
+            if isinstance(entry, dict) and digest:
+                made[str(entry.get("name"))] = str(digest)
+    return made
+
+
+def _duplicate_references(rows: list[Row]) -> dict[int, str]:
+    """Rows that share a reference with another row of the batch, with the reason each is refused:
+    one letter per funding agreement (or case), so neither is guessed to be the right one."""
+    by_reference: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.problem is None and row.reference():
+            by_reference.setdefault(row.reference().casefold(), []).append(row)
+    refused: dict[int, str] = {}
+    for same in by_reference.values():
+        if len(same) < 2:
+            continue
+        numbers = [r.number for r in same]
+        listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+        for row in same:
+            field = "funding.reference" if isinstance(row.data.get("funding"), Mapping) else "case_ref"
+            column = row.column_of(field)
+            where = f"{field} (column {column})" if column else field
+            refused[row.number] = (f"{where}: {row.reference()!r} is on rows {listed} of this batch: "
+                                   "one letter per reference; correct the reference or remove the duplicate row")
+    return refused
+
+
 def _unique_stem(stem: str, used: set[str]) -> str:
     candidate, n = stem, 1
     while candidate in used:
@@ -327,56 +365,6 @@ def _unique_stem(stem: str, used: set[str]) -> str:
         candidate = f"{stem}-{n}"
     used.add(candidate)
     return candidate
-
-
-@dataclass
-class BatchSummary:
-    """The whole batch: every row's result and where the reports were written."""
-
-    results: list[RowResult]
-    report_csv: Path
-    report_json: Path
-    calendar: Path | None = None
-
-    @property
-    def written(self) -> int:
-        """Rows whose letters were written."""
-        return sum(r.status == "written" for r in self.results)
-
-    @property
-    def refused(self) -> int:
-        """Rows that were refused."""
-        return sum(r.status == "refused" for r in self.results)
-
-    def line(self, out_dir: str | Path) -> str:
-        """The batch in one line: rows and files written, and where the reports are."""
-        files = sum(len(r.files) for r in self.results)
-        calendar = f"; calendar: {self.calendar}" if self.calendar else ""
-        return (f"{self.written} of {len(self.results)} rows written ({files} files) to {out_dir}; "
-                f"report: {self.report_csv}{calendar}")
-
-
-def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool = False) -> BatchSummary:
-    """Write report.csv and report.json (and deadlines.ics when asked) for a batch's results."""
-    folder = prepare_folder(out_dir)
-    ordered = sorted(results, key=lambda r: r.row)
-    csv_path = folder / REPORT_CSV
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "status", "organisation", "reference", "files", "reason", "findings"])
-        for r in ordered:
-            findings = "; ".join(f"{f['severity']} {f['code']}: {f['message']}" for f in r.findings)
-            writer.writerow([r.row, r.status, r.organisation, r.reference, " | ".join(r.files), r.reason,
-                             findings])
-    json_path = folder / REPORT_JSON
-    summary = {"rows": len(ordered), "written": sum(r.status == "written" for r in ordered),
-               "refused": sum(r.status == "refused" for r in ordered),
-               "results": [r.to_dict() for r in ordered]}
-    json_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    ics = None
-    if calendar:
-        ics = write_calendar([d for r in ordered for d in r.deadlines], folder / CALENDAR)
-    return BatchSummary(ordered, csv_path, json_path, ics)
 
 
 class LayoutOptions(TypedDict, total=False):
@@ -389,6 +377,7 @@ class LayoutOptions(TypedDict, total=False):
     templates: str | Path | None
     force: bool
     archival: bool
+    date_locale: DateLocale
 
 
 def run_batch(
@@ -418,5 +407,6 @@ def run_batch(
             if on_result is not None:
                 on_result(result)
     finally:
-        summary = write_reports(results, out_dir, calendar=calendar)
+        rows_file = Path(rows).name if isinstance(rows, (str, Path)) else ""
+        summary = write_reports(results, out_dir, calendar=calendar, rows_file=rows_file)
     return summary

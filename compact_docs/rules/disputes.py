@@ -43,6 +43,8 @@ class DisputeFacts:
     the sender was matched, parse problems) and lead the decision's reasons. `sender` is the
     message's From address and `sender_organisation` the directory's organisation for it (None
     when unknown); `organisation` is the case's organisation for a message that joins a case.
+    `sender_doubt` says why the From header cannot be trusted to name the sender (a forged
+    display name, defects): such a message goes to a person and never moves a case.
     """
 
     automatic: tuple[str, ...] = ()
@@ -57,6 +59,7 @@ class DisputeFacts:
     unreadable: str | None = None
     sender: str | None = None
     sender_organisation: str | None = None
+    sender_doubt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,37 +145,51 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
     if facts.unreadable:
         reasons.append(f"the message could not be read ({facts.unreadable}): a person looks")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
-    case = facts.case
-    if case is not None:
-        reasons.append(f"belongs to case {case.ref} ({facts.case_link or 'threaded'})")
-        if case.status != "open":
-            reasons.append(f"case {case.ref} is {case.status}: a person decides whether to reopen it")
-            return StageDecision("needs-triage", None, "join", tuple(reasons))
-        asks = escalation_requests(profile, case, facts)
-        if asks and not may_escalate(case, facts):
-            reasons.append(
-                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is not from "
-                f"{_case_party(case)}; a caseworker decides"
-            )
-            return StageDecision("needs-triage", None, "join", tuple(reasons))
-        if asks:
-            target = next_stage(profile, case.stage)
-            if target > case.stage:
-                stage = profile.stage(target)
-                reasons.append(
-                    f"asks to escalate ({_quoted(asks)}): stage {case.stage} to stage {target}, "
-                    f"{stage.name} ({profile.cite(stage.clause)})"
-                )
-                return StageDecision(stage_disposition(target), target, "escalate", tuple(reasons))
-            reasons.append(
-                f"asks to escalate ({_quoted(asks)}) but stage {case.stage} is the last stage"
-            )
-        else:
-            reasons.append(f"no request to escalate: stays at stage {case.stage}")
-        return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
+    if facts.sender_doubt:
+        reasons.append(f"the From header cannot be trusted ({facts.sender_doubt}): a person checks "
+                       "who sent it; it neither opens, joins nor escalates a case")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
+    if facts.case is not None:
+        return _joining(profile, facts, facts.case, reasons)
     if not facts.dispute:
         reasons.append("no dispute, complaint or objection found: a person looks")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
+    return _opening(profile, facts, reasons)
+
+
+def _joining(profile: Profile, facts: DisputeFacts, case: CaseState, reasons: list[str]) -> StageDecision:
+    """A message of a known case: it joins the case, escalates it, or goes to a person."""
+    reasons.append(f"belongs to case {case.ref} ({facts.case_link or 'threaded'})")
+    if case.status != "open":
+        reasons.append(f"case {case.ref} is {case.status}: a person decides whether to reopen it")
+        return StageDecision("needs-triage", None, "join", tuple(reasons))
+    asks = escalation_requests(profile, case, facts)
+    if asks and not may_escalate(case, facts):
+        reasons.append(
+            f"asks to escalate case {case.ref} ({_quoted(asks)}) but is not from "
+            f"{_case_party(case)}; a caseworker decides"
+        )
+        return StageDecision("needs-triage", None, "join", tuple(reasons))
+    if asks:
+        target = next_stage(profile, case.stage)
+        if target > case.stage:
+            stage = profile.stage(target)
+            reasons.append(
+                f"asks to escalate ({_quoted(asks)}): stage {case.stage} to stage {target}, "
+                f"{stage.name} ({profile.cite(stage.clause)})"
+            )
+            return StageDecision(stage_disposition(target), target, "escalate", tuple(reasons))
+        reasons.append(
+            f"asks to escalate ({_quoted(asks)}) but stage {case.stage} is the last stage"
+        )
+    else:
+        reasons.append(f"no request to escalate: stays at stage {case.stage}")
+    return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
+
+
+def _opening(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
+    """A new dispute: the stage it opens at, by whether the organisation is commissioned and has
+    tried informal resolution."""
     reasons.append(f"raises a dispute ({_quoted(facts.dispute)})")
     tried = bool(facts.tried_informal)
     stage = entry_stage(profile, facts.commissioned, tried)

@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import imaplib
+import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import ProtocolError
 
-from compact_docs.errors import MailError
+from compact_docs.errors import MailError, MalformedResponse
 from mailflows.servers.credentials import Security
+from mailflows.servers.imap_fetch import LiteralLimit, fetch_messages
 from mailflows.servers.imap_responses import (
+    SIZE_MARGIN,
     CopiedMessages,
     FetchedMessage,
     FolderState,
     FolderStatus,
     MessageIdentity,
-    TextPart,
     bye_text,
     copied_messages,
-    fetch_chunks,
-    fetched_flags,
-    fetched_internaldate,
     fetched_size,
-    first_text_part,
     folder_state,
-    stand_in,
     untagged,
 )
 from mailflows.servers.session import ServerSession, exception_text, peer_closed
@@ -43,6 +41,7 @@ CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
 STOP_POLL_SECONDS = 0.5
 """How often IDLE looks at its stop flag, when it has one (the server sends nothing meanwhile)."""
 _DELETED = b"\\Deleted"
+_UNEXPECTED = re.compile(r"(unexpected (?:tagged )?response)\s*:.*", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class ImapConnection(ServerSession[ImapAccount]):
     _client: IMAPClient | None = None
     _idling = False
     _selected: FolderState | None = None
+    _literals: LiteralLimit | None = None
 
     # -- connecting ------------------------------------------------------------------------
 
@@ -110,6 +110,7 @@ class ImapConnection(ServerSession[ImapAccount]):
         secret = self._read_secret()
         with self._errors(f"connecting to {account.host}:{account.effective_port}"):
             self._client = self._create_client()
+        self._literals = LiteralLimit.install(self._client, DEFAULT_SIZE_CAP + SIZE_MARGIN)
         try:
             with self._errors("securing the connection with STARTTLS"):
                 if account.security == "starttls":
@@ -277,59 +278,43 @@ class ImapConnection(ServerSession[ImapAccount]):
         ``batch_bytes``. A larger message is read as ``BODY.PEEK[HEADER]`` plus the first
         ``text_cap`` bytes of its first text part (found from BODYSTRUCTURE), so memory stays
         small whatever arrives. A UID that no longer exists (expunged meanwhile) is skipped.
+        A message whose answer cannot be parsed, or that comes longer than its declared size
+        allows (at most that much of it is kept), is yielded ``unreadable``; the others are
+        read as usual.
         """
-        ordered = sorted(dict.fromkeys(uids))
-        for start in range(0, len(ordered), batch_size):
-            batch = ordered[start : start + batch_size]
-            with self._errors("reading message sizes"):
-                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"])
-            present = [uid for uid in batch if uid in described]
-            # Chunks in UID order, each at most about batch_bytes, yielded before the next.
-            for chunk in fetch_chunks(present, described, size_cap, text_cap, batch_bytes):
-                found: dict[int, FetchedMessage] = {}
-                small = [uid for uid in chunk if fetched_size(described[uid]) <= size_cap]
-                large = [uid for uid in chunk if fetched_size(described[uid]) > size_cap]
-                if small:
-                    with self._errors("fetching messages"):
-                        bodies = self.client.fetch(small, ["BODY.PEEK[]"])
-                    for uid, data in bodies.items():
-                        if uid in described and data.get(b"BODY[]") is not None:
-                            found[uid] = FetchedMessage(
-                                uid, fetched_size(described[uid]), bytes(data[b"BODY[]"]),
-                                fetched_flags(described[uid]), internaldate=fetched_internaldate(described[uid]))
-                if large:
-                    for message in self._fetch_truncated(large, described, text_cap):
-                        found[message.uid] = message
-                for uid in chunk:
-                    if uid in found:
-                        yield found.pop(uid)
+        return fetch_messages(self, uids, batch_size=batch_size, size_cap=size_cap, text_cap=text_cap,
+                              batch_bytes=batch_bytes)
 
-    def _fetch_truncated(
-        self, uids: list[int], described: dict[int, Any], text_cap: int
-    ) -> Iterator[FetchedMessage]:
-        with self._errors("fetching message headers"):
-            heads = self.client.fetch(uids, ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"])
-        by_section: dict[str, list[int]] = {}
-        parts: dict[int, TextPart | None] = {}
-        for uid in uids:
-            if uid not in heads:
-                continue
-            parts[uid] = first_text_part(heads[uid].get(b"BODYSTRUCTURE"))
-            part = parts[uid]
-            if part is not None:
-                by_section.setdefault(part.section, []).append(uid)
-        texts: dict[int, bytes] = {}
-        for section, group in by_section.items():
-            with self._errors("fetching the start of message texts"):
-                fetched = self.client.fetch(group, [f"BODY.PEEK[{section}]<0.{text_cap}>"])
-            key = f"BODY[{section}]<0>".encode()
-            for uid, data in fetched.items():
-                if key in data and data[key] is not None:
-                    texts[uid] = bytes(data[key])
-        for uid, part in parts.items():
-            raw = stand_in(bytes(heads[uid].get(b"BODY[HEADER]") or b""), part, texts.get(uid, b""))
-            yield FetchedMessage(uid, fetched_size(described[uid]), raw, fetched_flags(described[uid]), truncated=True,
-                                 internaldate=fetched_internaldate(described[uid]))
+    def fetch_items(self, uids: list[int], items: list[str], action: str, limit: int,
+                    declared: Mapping[int, int] | None = None) -> tuple[dict[int, Any], dict[int, str]]:
+        """FETCH ``items`` of ``uids``, keeping literals to ``limit`` bytes; and the UIDs whose
+        answer could not be read, with why.
+
+        One malformed answer spoils the parse of the whole response, so the UIDs are fetched
+        again without the one at fault (when a literal cut short names its UID), or in halves
+        until it is found; the rest are read as usual. ``declared`` gives the sizes the server
+        declared, for the reasons.
+        """
+        literals = self._literals or LiteralLimit(limit)
+        literals.cut.clear()
+        try:
+            with literals.up_to(limit), self._errors(action):
+                return dict(self.client.fetch(uids, items)), {}
+        except MalformedResponse as exc:
+            bad = {uid: (f"the server declared {declared[uid]:,} bytes but sent {size:,}"
+                         if declared and uid in declared else
+                         f"the server sent {size:,} bytes where at most {limit:,} were expected")
+                   for uid, size in literals.cut.items() if uid is not None and uid in uids}
+            if bad:
+                others = [uid for uid in uids if uid not in bad]
+                found, more = self.fetch_items(others, items, action, limit, declared) if others else ({}, {})
+                return found, {**bad, **more}
+            if len(uids) == 1:
+                return {}, {uids[0]: str(exc)}
+        half = len(uids) // 2
+        first, first_bad = self.fetch_items(uids[:half], items, action, limit, declared)
+        second, second_bad = self.fetch_items(uids[half:], items, action, limit, declared)
+        return {**first, **second}, {**first_bad, **second_bad}
 
     # -- moving ----------------------------------------------------------------------------
 
@@ -478,12 +463,23 @@ class ImapConnection(ServerSession[ImapAccount]):
     # -- errors ----------------------------------------------------------------------------
 
     def _wrapped(self, exc: Exception, action: str) -> MailError | None:
+        if isinstance(exc, ProtocolError):  # its text may quote the answer, other messages included
+            return MalformedResponse(
+                f"IMAP {self.account.host}: the server's answer could not be read while {action} "
+                f"({type(exc).__name__}; not shown, as it may quote a message)")
         if isinstance(exc, (imaplib.IMAP4.abort, OSError, EOFError)):
             # abort: BYE, EOF or a garbled stream; OSError: reset, refused, timeout, TLS.
-            return self._lost(action, exception_text(exc))
+            return self._lost(action, _describe(exc))
         if isinstance(exc, imaplib.IMAP4.error):
-            return self._failed(action, exception_text(exc))
+            return self._failed(action, _describe(exc))
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    """What imaplib said, at most 300 characters; what it could not make sense of (which may be
+    a line of a message) is not shown."""
+    text = _UNEXPECTED.sub(r"\1 (not shown, as it may quote a message)", exception_text(exc))
+    return (text[:300] + "...") if len(text) > 300 else text
 
 
 def _folder_key(name: str) -> str:

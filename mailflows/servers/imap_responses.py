@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from compact_docs.errors import MailError
+
+SIZE_MARGIN = 64 * 1024
+"""Bytes a message may exceed its declared RFC822.SIZE by (line-end quirks)."""
+
 COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")
 """The arguments of the COPYUID response code: UIDVALIDITY, source uid-set, copies' uid-set."""
 
@@ -60,7 +65,9 @@ class FetchedMessage:
     ``raw`` is the whole message, or, when the message was over the size cap (``truncated``),
     a stand-in message made of its header and the start of its first text part, so a parser
     sees the sender, subject, threading headers and the opening of the text. ``size`` is
-    always the full size on the server (RFC822.SIZE).
+    always the full size on the server (RFC822.SIZE). ``unreadable`` says why a message could
+    not be read at all (a malformed answer, more bytes than the server declared); its ``raw``
+    is empty and it is for a person to look at.
     """
 
     uid: int
@@ -70,6 +77,7 @@ class FetchedMessage:
     truncated: bool = False
     internaldate: datetime | None = None
     """When the server took the message in (INTERNALDATE, RFC 3501 section 2.3.3), if it said."""
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,13 @@ class MessageIdentity:
 
 
 def folder_state(name: str, response: Mapping[bytes, Any]) -> FolderState:
-    """The state of a folder from IMAPClient's SELECT (or EXAMINE) response."""
+    """The state of a folder from IMAPClient's SELECT (or EXAMINE) response.
+
+    MailError without a UIDVALIDITY: the folder's UIDs could not be trusted.
+    """
+    if not isinstance(response.get(b"UIDVALIDITY"), int | bytes | str):
+        raise MailError(f"IMAP: the server selected {name!r} without a UIDVALIDITY (RFC 3501 "
+                        "section 6.3.1 requires one): its UIDs cannot be trusted, so nothing was read")
     return FolderState(
         name=name,
         uidvalidity=int(response[b"UIDVALIDITY"]),
@@ -230,8 +244,21 @@ def header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | Non
 
 
 def fetched_size(data: Mapping[bytes, Any]) -> int:
-    """A FETCH item's RFC822.SIZE (0 when absent)."""
-    return int(data.get(b"RFC822.SIZE", 0))
+    """A FETCH item's RFC822.SIZE (0 when absent or nonsense)."""
+    return declared_size(data) or 0
+
+
+def declared_size(data: Mapping[bytes, Any]) -> int | None:
+    """RFC822.SIZE as a number, or None when the server gave none or nonsense."""
+    value = data.get(b"RFC822.SIZE")
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    return int(value) if isinstance(value, bytes) and value.isdigit() else None
+
+
+def allowed_size(declared: int) -> int:
+    """The most bytes of a message kept for its declared size: a margin for line-end quirks."""
+    return declared + max(SIZE_MARGIN, declared // 4)
 
 
 def fetched_internaldate(data: Mapping[bytes, Any]) -> datetime | None:

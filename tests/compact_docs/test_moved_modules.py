@@ -15,6 +15,7 @@ MOVED = {
     "compact_docs.register_schema": "compact_docs.register.schema",
     "compact_docs.case_letter": "compact_docs.register.case_letter",
     "compact_docs.casework": "compact_docs.register.casework",
+    "compact_docs.pdf_structure": "compact_docs.rendering.pdf_structure",
     "mailflows.imap": "mailflows.servers.imap",
     "mailflows.smtp": "mailflows.servers.smtp",
 }
