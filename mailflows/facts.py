@@ -3,52 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from compact_docs.disputes import CaseState, DisputeFacts
 from compact_docs.register import Case, CaseRegister, case_ref_pattern
+from mailflows.automatic import automatic_reasons, is_newsletter, list_hints
 from mailflows.config import MailConfig
+from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
+from mailflows.replies import OwnWords, own_words, read_own_words
+from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, weigh
 
-_BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
-_BOUNCE_SUBJECT = re.compile(
-    r"^(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed)|"
-    r"returned mail|mail delivery (?:failed|failure|system))", re.IGNORECASE)
-# Where a reply's own words end and the quoted earlier message begins.
-_QUOTE_START = re.compile(
-    r"^(?:on [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
-    r"from: .+$(?=\n(?:sent|date): ))", re.IGNORECASE | re.MULTILINE)
-
-
-def automatic_reasons(parsed: ParsedMessage) -> list[str]:
-    """Why a message is automatic mail that must never be acknowledged (RFC 3834); empty if it is not."""
-    reasons: list[str] = []
-    auto = (parsed.header("auto-submitted") or "").strip().lower()
-    if auto and auto.split(";")[0].strip() != "no":
-        reasons.append(f"Auto-Submitted: {auto}")
-    precedence = (parsed.header("precedence") or "").strip().lower()
-    if precedence in ("bulk", "list", "junk"):
-        reasons.append(f"Precedence: {precedence}")
-    if parsed.header("list-id") is not None:
-        reasons.append("List-Id present (a mailing list)")
-    if parsed.return_path == "":
-        reasons.append("empty Return-Path (a bounce)")
-    if parsed.content_type == "multipart/report" or "message/delivery-status" in parsed.part_types:
-        reasons.append("delivery-status report")
-    for name in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
-        if parsed.header(name) is not None:
-            reasons.append(f"{name.title()} present (an auto-reply)")
-    local = (parsed.from_address or "").split("@", 1)[0]
-    if local in _BOUNCE_SENDERS or _BOUNCE_SUBJECT.match(parsed.subject):
-        reasons.append("sent by a mail system (a bounce)")
-    return reasons
-
-
-def own_words(text: str) -> str:
-    """A reply's own words: quoted lines ('> ') and the quoted message below 'On ... wrote:' removed."""
-    match = _QUOTE_START.search(text)
-    if match:
-        text = text[: match.start()]
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+__all__ = ["MessageReading", "automatic_reasons", "clean_subject", "extract_facts", "find_case",
+           "own_words", "read_message"]
 
 
 def clean_subject(subject: str) -> str:
@@ -85,43 +52,135 @@ def find_case(parsed: ParsedMessage, config: MailConfig,
     return None, None, notes
 
 
+@dataclass(frozen=True)
+class MessageReading:
+    """A message as routing reads it: its facts, the words they came from, and whom to answer.
+
+    `text` is the subject and the deciding sender's own words (the forwarded message's, for a
+    forward) and `rules` the phrase rules that fired on it: together, what the models weigh.
+    `sender` is the deciding sender (a forward's original sender); `acknowledge_to` is None when
+    nobody is to be acknowledged automatically.
+    """
+
+    facts: DisputeFacts
+    text: str = ""
+    rules: tuple[str, ...] = ()
+    forward: Forward | None = None
+    sender: str | None = None
+    acknowledge_to: str | None = None
+    own_words: str = ""
+    """The deciding sender's own words (the forwarded message's, for a forward), for the register."""
+
+
+def _removed(own: OwnWords) -> str | None:
+    removed = own.removed
+    return f"read the sender's own words ({', '.join(removed)} left out)" if removed else None
+
+
 def extract_facts(parsed: ParsedMessage, config: MailConfig,
                   register: CaseRegister | None = None) -> DisputeFacts:
     """Everything the stage decision needs, read from one parsed message (reads, never writes)."""
+    return read_message(parsed, config, register).facts
+
+
+def _organisation(config: MailConfig, address: str | None) -> tuple[str | None, bool | None, str | None]:
+    match = config.organisation_for(address)
+    if match is None:
+        return None, None, None
+    org, how = match
+    kind = "commissioned" if org.commissioned else "not commissioned"
+    return org.name, org.commissioned, f"{address} is {org.name} ({kind}), matched by {how}"
+
+
+def read_message(parsed: ParsedMessage, config: MailConfig,
+                 register: CaseRegister | None = None) -> MessageReading:
+    """Read one parsed message for routing: automatic or not, whose, which case, what it says."""
     notes = [f"parsed with fallbacks: {'; '.join(parsed.problems)}"] if parsed.problems else []
     automatic = automatic_reasons(parsed)
-    match = config.organisation_for(parsed.from_address)
-    organisation = commissioned = None
-    if match is not None:
-        org, how = match
-        organisation, commissioned = org.name, org.commissioned
-        kind = "commissioned" if org.commissioned else "not commissioned"
-        notes.append(f"sender {parsed.from_address} is {org.name} ({kind}), matched by {how}")
+    organisation, commissioned, how = _organisation(config, parsed.from_address)
+    if how is not None:
+        notes.append(f"sender {how}")
     elif not automatic:
         notes.append(f"sender {parsed.from_address or '(no address)'} is not in the organisations "
                      "directory: unknown organisation")
     if automatic:
-        return DisputeFacts(automatic=tuple(automatic), organisation=organisation,
-                            commissioned=commissioned, notes=tuple(notes))
+        return MessageReading(DisputeFacts(automatic=tuple(automatic), organisation=organisation,
+                                           commissioned=commissioned, notes=tuple(notes)))
     case, link, case_notes = find_case(parsed, config, register)
     notes += case_notes
+    sender, subject, bodies = parsed.from_address, parsed.subject, [parsed.text]
+    sender_organisation = organisation
+    forward = find_forward(parsed) if case is None else None
+    acknowledge_to: str | None = parsed.reply_to or parsed.from_address
+    commissioner_side = parsed.from_address if config.commissioner_side(parsed.from_address) else None
+    if forward is not None:
+        f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
+        note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "
+                f"message from {forward.sender}: decided on the forwarded message and its sender")
+        bodies = [forward.text]
+        if f_how is not None:
+            if f_org == organisation:  # an organisation forwarding its own earlier message
+                bodies = [forward.note, forward.text]
+            organisation, commissioned, sender = f_org, f_commissioned, forward.sender_address
+            sender_organisation = f_org
+            notes.append(f"{note}, {f_how}")
+            acknowledge_to = forward.sender_address
+            commissioner_side = None
+        elif organisation is not None:
+            notes.append(f"{note}; {forward.sender} is not in the directory, so the forwarder's "
+                         f"organisation {organisation} stands")
+            bodies = [forward.note, forward.text]
+            commissioner_side = None
+        else:
+            notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
+                         "and nobody is acknowledged automatically")
+            sender, acknowledge_to = forward.sender_address or sender, None
+            if not config.commissioner_side(forward.sender_address):
+                commissioner_side = None
+        subject = forward.subject or clean_subject(subject)
+    owns = [read_own_words(body) for body in bodies]
+    own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
+                   "\n".join(o.signature for o in owns if o.signature),
+                   tuple(d for o in owns for d in o.disclaimers))
+    removed = _removed(own)
+    if removed:
+        notes.append(removed)
     # A full stop after the subject keeps a phrase from running on from the subject into the body.
-    text = f"{parsed.subject}.\n{own_words(parsed.text)}"
+    text = f"{subject}.\n{own.text}"
     signals = config.signals
     unreadable = None
     if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
         unreadable = "; ".join(parsed.problems)
-    return DisputeFacts(
+    dispute = tuple(signals.find("dispute", text))
+    tried = tuple(signals.find("tried_informal", text))
+    escalation = tuple(signals.find("escalation", own.text, outside="tried_informal"))
+    issues = find_issue_types(config.compact_profile, text)
+    rules = rule_names(dispute, tried, issues)
+    dispute_score, tried_score = weigh(models_for(config), text, rules)
+    hints = list_hints(parsed)
+    if hints:
+        notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
+                     "acknowledged automatically")
+        acknowledge_to = None
+    facts = DisputeFacts(
         automatic=(),
         case=_state(case) if case else None,
         case_link=link,
         organisation=organisation if case is None else (case.organisation or organisation),
         commissioned=commissioned if case is None else case.commissioned,
-        dispute=tuple(signals.find("dispute", text)),
-        tried_informal=tuple(signals.find("tried_informal", text)),
-        escalation=tuple(signals.find("escalation", text, outside="tried_informal")),
+        dispute=dispute,
+        tried_informal=tried,
+        escalation=escalation,
         notes=tuple(notes),
         unreadable=unreadable,
-        sender=parsed.from_address,
-        sender_organisation=organisation,
+        sender=sender,
+        sender_organisation=sender_organisation,
+        policy=tuple(p for p in escalation if POLICY.search(p)),
+        dispute_score=dispute_score,
+        tried_score=tried_score,
+        issue_types=issues,
+        commissioner_side=commissioner_side,
+        list_hints=tuple(hints),
+        newsletter=is_newsletter(hints),
     )
+    return MessageReading(facts, text, tuple(rules), forward, sender, acknowledge_to, own.text)

@@ -13,7 +13,7 @@ from compact_docs.disputes import decide_stage
 from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
-from mailflows.facts import clean_subject, extract_facts, own_words
+from mailflows.facts import clean_subject, own_words, read_message
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
 from mailflows.parsing import ParsedMessage, parse_message
 
@@ -44,6 +44,10 @@ class RoutingDecision:
     already_recorded: bool = False
     subject: str = ""
     source: str | None = None
+    sender: str | None = None
+    """The deciding sender (a forward's original sender), kept as the case's sender."""
+    excerpt: str | None = None
+    """The deciding sender's own words, kept in the register (None: the message's own words)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The `mail classify --json` / `mail route --json` object."""
@@ -115,9 +119,12 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
     message_id, recorded, reused = message_identity_in(parsed, register)
     if recorded is not None:
         return _from_record(recorded, parsed)
-    facts = extract_facts(parsed, config, register)
+    reading = read_message(parsed, config, register)
+    facts = reading.facts
     decision = decide_stage(config.compact_profile, facts)
-    reply_to = parsed.reply_to or parsed.from_address
+    reply_to = reading.acknowledge_to if not facts.automatic else None
+    if reply_to is None and decision.disposition != "ignored" and not facts.automatic:
+        decision = replace(decision, reasons=(*decision.reasons, "not acknowledged automatically"))
     reasons = decision.reasons
     if parsed.message_id_generated:
         reasons = (*reasons, f"no usable Message-ID: identified as {parsed.message_id}")
@@ -135,6 +142,8 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
         acknowledge=decision.disposition != "ignored" and reply_to is not None,
         acknowledge_to=reply_to if decision.disposition != "ignored" else None,
         subject=parsed.subject,
+        sender=reading.sender,
+        excerpt=reading.own_words if reading.forward is not None else None,
     )
 
 
@@ -156,7 +165,8 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
             case = register.open_case(
                 organisation=decision.organisation, commissioned=decision.commissioned,
                 stage=decision.stage, topic=clean_subject(parsed.subject) or "(no subject)",
-                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id, sender=sender)
+                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id,
+                sender=decision.sender or sender)
             case_ref = case.ref
         elif decision.action in ("join", "escalate") and case_ref is not None:
             register.join_case(case_ref, decision.message_id, actor=ROUTING_ACTOR,
@@ -170,7 +180,8 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
             case_ref=case_ref, organisation=decision.organisation,
             commissioned=decision.commissioned, reasons=decision.reasons,
             subject=parsed.subject, sender=sender, sender_name=parsed.from_name, source=source,
-            excerpt=own_words(parsed.text).strip()[:EXCERPT_CHARS]))
+            excerpt=(decision.excerpt if decision.excerpt is not None
+                     else own_words(parsed.text)).strip()[:EXCERPT_CHARS]))
     return replace(decision, case_ref=case_ref, source=source)
 
 
