@@ -9,7 +9,6 @@ its replies join (and escalate) the case its first message opened.
 from __future__ import annotations
 
 import json
-import mailbox
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from compact_docs.disputes import DISPOSITIONS
 from compact_docs.errors import MailError
 from compact_docs.register import CaseRegister
 from mailflows.config import MailConfig
+from mailflows.mailboxes import read_mbox
 from mailflows.parsing import parse_message
 from mailflows.route import classify, route_message
 
@@ -141,10 +141,7 @@ def _labels(folder: Path) -> dict[str, Any]:
 
 
 def _thread(path: Path, labels: list[str], config: MailConfig, scratch: Path) -> Iterator[Outcome]:
-    try:
-        messages = [bytes(m) for m in mailbox.mbox(str(path), create=False)]
-    except (OSError, mailbox.Error) as exc:
-        raise MailError(f"cannot read the thread {path}: {exc}") from exc
+    messages = [m.data for m in read_mbox(path)]
     if len(messages) != len(labels):
         raise MailError(f"{path.name}: {len(messages)} messages but {len(labels)} labels")
     database = scratch / f"{path.stem}.db"

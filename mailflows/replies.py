@@ -17,7 +17,7 @@ from functools import lru_cache
 import quotequail
 from mailparser_reply.parser import EmailMessage
 
-MAX_READ_CHARS = 20_000
+MAX_READ_CHARS = 12_000
 """How much of a text is searched for quotes and signatures (the rest is history or footers)."""
 
 # A sign-off on a line of its own, perhaps with a comma and a first name after it.
@@ -83,12 +83,22 @@ _WROTE = re.compile(
     r"from: .+$(?=\n(?:sent|date): ))", re.IGNORECASE | re.MULTILINE)
 
 
+# A cheap look for anything quotequail could find, so most messages skip its line-by-line search.
+_MAY_QUOTE = re.compile(
+    r"^\s*(?:>|\*?(?:from|von|de|od|van|från)\s*:|-{3,}|_{10,}|begin forwarded|anfang der)|"
+    r"(?:wrote|schrieb|escribi[óo]|a [ée]crit|napisa[łl]\w*|schreef|skrev|escreveu)\s*:?\s*$|"
+    r"forwarded message|original message|ursprüngliche nachricht|wiadomo[śs][ćc]",
+    re.IGNORECASE | re.MULTILINE)
+
+
 def _without_quotes(text: str) -> tuple[str, bool]:
     """The text above (and below) quoted history, and whether any was found."""
-    try:
-        found = quotequail.unwrap(text)
-    except Exception:  # a library surprise must never lose the message: fall back below
-        found = None
+    found = None
+    if _MAY_QUOTE.search(text):
+        try:
+            found = quotequail.unwrap(text)
+        except Exception:  # a library surprise must never lose the message: fall back below
+            found = None
     if found is not None and found.get("type") in ("reply", "forward", "quote"):
         kept = "\n\n".join(p for p in (found.get("text_top", ""), found.get("text_bottom", "")) if p)
         text, quoted = kept, True
@@ -122,6 +132,25 @@ def _body(content: str, signature: str, disclaimers: list[str]) -> str:
     return content
 
 
+_SENTENCE_END = re.compile(r"[.?!:;]\s*$")
+
+
+def _name_block(body: str) -> tuple[str, str]:
+    """A trailing block of short lines with no sentence in it (a name, a job title, an
+    organisation) split off as a signature: (words above it, the block)."""
+    stripped = body.rstrip()
+    cut = stripped.rfind("\n\n")
+    if cut < 0:
+        return body, ""
+    block = stripped[cut:].strip()
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    if not stripped[:cut].strip() or not 1 <= len(lines) <= 6:
+        return body, ""
+    if any(len(line) > 60 or _SENTENCE_END.search(line) or len(line.split()) > 7 for line in lines):
+        return body, ""
+    return stripped[:cut], block
+
+
 def read_own_words(text: str) -> OwnWords:
     """The sender's own words in a message text, with quotes, signature and disclaimers taken off."""
     text = text.replace("\r\n", "\n")[:MAX_READ_CHARS]
@@ -139,7 +168,9 @@ def read_own_words(text: str) -> OwnWords:
     if not body.strip() and top.strip():
         # Everything looked like a signature ("Thanks, Jo"): the words themselves are the message.
         return OwnWords(top.strip(), quoted)
-    return OwnWords(body.strip(), quoted or len(message.replies) > 1, reply.signatures or "",
+    body, block = _name_block(body)
+    signature = "\n".join(s for s in (block, reply.signatures or "") if s)
+    return OwnWords(body.strip(), quoted or len(message.replies) > 1, signature,
                     tuple(reply.disclaimers or ()))
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import mailbox
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -29,6 +28,7 @@ from typing import Any
 from compact_docs.errors import ConfigError, MailError, TrainingUnavailable
 from compact_docs.profile import Profile
 from mailflows.config import MailConfig
+from mailflows.mailboxes import read_mbox
 from mailflows.facts import read_message
 from mailflows.parsing import parse_message
 from mailflows.text_model import LinearModel, RoutingModels, features, forget_loaded
@@ -102,7 +102,7 @@ def read_labelled_folder(folder: str | Path, config: MailConfig) -> list[Labelle
     for name, label in sorted(_labels(folder).items()):
         path = folder / name
         if isinstance(label, list) and name.endswith(".mbox"):
-            raws = [bytes(m) for m in mailbox.mbox(str(path), create=False)]
+            raws = [m.data for m in read_mbox(path)]
             found += _texts_of(raws, [str(x) for x in label], config, name)
         elif isinstance(label, str):
             found += _texts_of([path.read_bytes()], [label], config, name)
