@@ -187,16 +187,15 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
             reasons.append(f"case {case.ref} is {case.status}: a person decides whether to reopen it")
             return StageDecision("needs-triage", None, "join", tuple(reasons))
         asks = escalation_requests(profile, case, facts)
-        if asks and facts.commissioner_side and not may_escalate(case, facts):
-            reasons.append(f"from the commissioners' side ({facts.commissioner_side}), which never "
-                           f"moves a case: stays at stage {case.stage}")
-            return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
         if asks and not may_escalate(case, facts):
+            side = (f"from the commissioners' side ({facts.commissioner_side})"
+                    if facts.commissioner_side else f"not from {_case_party(case)}")
             reasons.append(
-                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is not from "
-                f"{_case_party(case)}; a caseworker decides"
+                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is {side}: only the "
+                f"case's own side escalates it, so it joins at stage {case.stage}; a caseworker "
+                "decides whether to escalate"
             )
-            return StageDecision("needs-triage", None, "join", tuple(reasons))
+            return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
         if asks:
             target = next_stage(profile, case.stage)
             if target > case.stage:
@@ -251,6 +250,11 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
     if verdict:
         reasons.append(f"raises a dispute ({_quoted(facts.dispute)})")
         return None
+    if verdict is None and score is not None and profile.dispute.routing.presume_dispute:
+        reasons.append(f"presumed a dispute: this mailbox's messages are disputes unless they read "
+                       f"as something else, and this one does not clearly ({_percent(score)} a "
+                       f"dispute; words {score.words}{phrases})")
+        return None
     if verdict is None and score is not None:
         reasons.append(f"unsure whether this is a dispute ({_percent(score)}, below the profile's "
                        f"confidence {profile.dispute.routing.confidence:.0%}; words {score.words}"
@@ -288,6 +292,10 @@ def _issue_stage(profile: Profile, facts: DisputeFacts) -> tuple[DisputeStage, s
 
 def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
     """The entry stage of a message that belongs to no case, or needs-triage with the doubt."""
+    if facts.newsletter:
+        reasons.append(f"a newsletter or digest ({'; '.join(facts.list_hints)}): ignored, never "
+                       "acknowledged")
+        return StageDecision("ignored", None, "none", tuple(reasons))
     if facts.commissioner_side:
         reasons.append(f"sent from a commissioner's side ({facts.commissioner_side}), not by an "
                        "organisation: a person decides whose issue it is")

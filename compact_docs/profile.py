@@ -136,6 +136,9 @@ class RoutingRules(_Strict):
     """Below this probability a decision (dispute or not, stage 1 or 2) goes to needs-triage."""
     stage_from_issue_type: bool = True
     """A commissioned organisation's issue of a later stage's type opens at that stage."""
+    presume_dispute: bool = True
+    """In a dispute mailbox a person's message is a dispute unless it reads as something else:
+    when unsure, presume a dispute (true) or send it to needs-triage (false)."""
 
 
 class DisputeRules(_Strict):

@@ -135,8 +135,8 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
             notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
                          "and nobody is acknowledged automatically")
             sender, acknowledge_to = forward.sender_address or sender, None
-            if not config.commissioner_side(forward.sender_address):
-                commissioner_side = None
+            # A commissioner forwarding someone who is not an organisation (a resident, say)
+            # raises a problem of its own: the rule for the commissioners' side stands.
         subject = forward.subject or clean_subject(subject)
     owns = [read_own_words(body) for body in bodies]
     own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
@@ -155,7 +155,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     tried = tuple(signals.find("tried_informal", text))
     escalation = tuple(signals.find("escalation", own.text, outside="tried_informal"))
     issues = find_issue_types(config.compact_profile, text)
-    rules = rule_names(dispute, tried, issues)
+    rules = rule_names(dispute, tried, issues, text)
     dispute_score, tried_score = weigh(models_for(config), text, rules)
     hints = list_hints(parsed)
     if hints:
@@ -181,6 +181,6 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         issue_types=issues,
         commissioner_side=commissioner_side,
         list_hints=tuple(hints),
-        newsletter=is_newsletter(hints),
+        newsletter=is_newsletter(hints, parsed.from_address, how is not None),
     )
     return MessageReading(facts, text, tuple(rules), forward, sender, acknowledge_to, own.text)

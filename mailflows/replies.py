@@ -36,6 +36,8 @@ _FOOTERS = (
     r"sent from (?:my|outlook|yahoo|mail for)\b.*$",
     r"get outlook for\b.*$",
     r"(?:registered )?charity (?:no|number|reg)\b.*$",
+    r"[^\n]{0,80}\bis a registered charity\b.*$",
+    r"[^\n]{0,80}\b(?:is )?a company limited by guarantee\b.*$",
     r"registered (?:in england|office|company|charity)\b.*$",
     r"company (?:limited by guarantee|no\b|number)\b.*$",
     r"please consider the environment\b.*$",

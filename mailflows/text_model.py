@@ -118,11 +118,29 @@ class LinearModel:
         return Score(probability, towards[:top], against[:top])
 
 
+_QUIET = frozenset(
+    "0 a an the and or but of to in on at for from by with as is are was were be been it its this "
+    "that these those we our us you your i me my he she they them their his her hi dear if so not "
+    "no do did have has had will would can could there here what which who when also just".split())
+
+
+def _telling(name: str) -> bool:
+    """Whether a feature says something to a reader (not 'the', '0', 'of the')."""
+    kind, _, value = name.partition(":")
+    if kind == "r":
+        return True
+    if kind == "c":
+        return len(value.strip()) >= 4
+    return any(word not in _QUIET and len(word) > 1 for word in value.split())
+
+
 def _readable(names: Iterable[str]) -> tuple[str, ...]:
-    """Distinct readable words, words and bigrams first (a character n-gram only if nothing else)."""
+    """Distinct telling words, words and bigrams first (a character n-gram only if nothing else)."""
     seen: list[str] = []
     grams: list[str] = []
     for name in names:
+        if not _telling(name):
+            continue
         shown = describe_feature(name)
         target = grams if name.startswith("c:") else seen
         if shown not in seen and shown not in grams:

@@ -4,8 +4,8 @@ Needs scikit-learn (`pip install 'compact-docs[train]'`); routing itself reads t
 plain Python. Each labelled message becomes up to two examples:
 
 - 'dispute': a person's message that belongs to no case is a dispute (stage-1, -2, -3) or not
-  (needs-triage; ignored list mail). A message from a commissioner's side is left out: a rule
-  decides those, whatever they say.
+  (needs-triage). Messages rules decide whatever they say are left out: a commissioner's side's,
+  and ignored mail (automatic mail, newsletters and digests).
 - 'tried': a commissioned organisation's new dispute at stage 1 (no) or stage 2 (yes: it says it
   already tried to settle it with its commissioner), unless the profile's issue types put it at
   stage 2 anyway; and an organisation's follow-up on a stage-1 case, which escalates (yes) or not.
@@ -136,7 +136,7 @@ def targets(item: LabelledText, profile: Profile) -> dict[str, int]:
     if item.kind == "new" and not item.commissioner_side:
         if item.label.startswith("stage-"):
             taught["dispute"] = 1
-        elif item.label in ("needs-triage", "ignored"):
+        elif item.label == "needs-triage":
             taught["dispute"] = 0
     if item.commissioned and item.kind == "new" and item.label in ("stage-1", "stage-2"):
         if not (item.label == "stage-2" and _stage2_by_issue(profile, item.text)):
@@ -151,7 +151,7 @@ def _vector(item: LabelledText, config: MailConfig) -> dict[str, float]:
     dispute = tuple(signals.find("dispute", item.text))
     tried = tuple(signals.find("tried_informal", item.text))
     issues = find_issue_types(config.compact_profile, item.text)
-    return features(item.text, rule_names(dispute, tried, issues))
+    return features(item.text, rule_names(dispute, tried, issues, item.text))
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _sklearn() -> tuple[Any, Any]:
     return DictVectorizer, LogisticRegression
 
 
-def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 4.0,
+def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0,
                note: dict[str, Any] | None = None) -> RoutingModels:
     """Fit the 'dispute' and 'tried' models on labelled texts (scikit-learn, a few seconds)."""
     dict_vectorizer, logistic_regression = _sklearn()
@@ -253,3 +253,24 @@ def train(config: MailConfig, corrections: list[LabelledText]) -> TrainingResult
     after = {k: v for k, v in accuracy(models, items, config).items() if v is not None}
     return TrainingResult(path, len(items), len(corrections), examples,
                           accuracy(before, items, config), after, time.perf_counter() - started)
+
+
+def build_bundled(config: MailConfig, folders: list[str | Path]) -> tuple[int, Path]:
+    """Rewrite the bundled corpus and weights from labelled folders (a build step, run by hand)."""
+    data = Path(__file__).resolve().parent / "data"
+    count = export_corpus(folders, config, data / BUNDLED_CORPUS)
+    models = fit_models(bundled_corpus(), config, note={"corpus": [Path(f).name for f in folders]})
+    path = data / "routing-weights.json"
+    path.write_text(json.dumps(models.to_data(), ensure_ascii=False, separators=(",", ":")) + "\n",
+                    encoding="utf-8")
+    forget_loaded()
+    return count, path
+
+
+if __name__ == "__main__":  # python -m mailflows.training CONFIG FOLDER...
+    import sys
+
+    from mailflows.config import require_config
+
+    texts, written = build_bundled(require_config(sys.argv[1]), sys.argv[2:])
+    print(f"{texts} training texts; weights written to {written}")

@@ -46,14 +46,75 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
     return tuple(found)
 
 
+# Concepts of having tried to settle it and got nowhere, in people's own words: a contact made
+# (rang, wrote, chased, met ...) and, near it, a sign that it failed (no reply, out of her hands,
+# round in circles ...); some signs of failure tell it on their own.
+_CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
+            r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
+            r"been in touch|went to|visited|complained|queried|reminded|tickets?)\b")
+_FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
+           r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
+           r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|hasn't replied|"
+           r"(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|never (?:called|rang|got) back|"
+           r"nobody (?:has|ever|will|can|replied|came|comes|does)|no-?one (?:has|ever|will|can|replied|got back)|"
+           r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
+           r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
+           r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
+           r"every time|each time|(?:second|third|fourth) time)|"
+           r"looked into|look into it|leave it with me|being looked at|with finance|come back to us|"
+           r"(?:would|will) get back)\b")
+_FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
+                 r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
+                 r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
+                 r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else)|"
+                 r"getting nowhere|gone nowhere|not got anywhere|no further forward|each telling (?:me|us) to ask|"
+                 r"passed (?:from|between|around)|not their (?:problem|responsibility)|decision (?:was|had been) "
+                 r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage)\b")
+_TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
+_TRIED_ALONE = re.compile(_FAILED_ALONE)
+
+
+def tried_concepts(text: str) -> tuple[str, ...]:
+    """The words that tell of a failed attempt to settle it (the 'tried' concept rules)."""
+    normal = " ".join(text.translate(_NORMAL).lower().split())
+    found = []
+    for pattern in (_TRIED_ALONE, _TRIED_NEAR):
+        match = pattern.search(normal)
+        if match:
+            words = match.group(0).strip()
+            found.append(words if len(words) <= 60 else words[:57].rstrip() + "...")
+    return tuple(found)
+
+
+_ENGLISH = frozenset(
+    "the and to of a in we our is it for that this on have has was be with are not you they "
+    "but as at by from us an or i my can been will would there their what which about".split())
+
+
+def mostly_not_english(text: str) -> bool:
+    """Whether a text is mostly in another language (few English function words in it)."""
+    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
+    if len(words) < 8:
+        return False
+    return sum(w in _ENGLISH for w in words) / len(words) < 0.12
+
+
 def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
-               issues: tuple[FoundIssue, ...]) -> list[str]:
+               issues: tuple[FoundIssue, ...], text: str = "") -> list[str]:
     """The rules that fired, as model features."""
     names = [f"issue-{i.id}" for i in issues]
     if dispute:
         names.append("dispute-phrase")
     if tried:
         names.append("tried-phrase")
+    if text:
+        if mostly_not_english(text):
+            names.append("not-english")
+        normal = " ".join(text.translate(_NORMAL).lower().split())
+        if _TRIED_ALONE.search(normal):
+            names.append("tried-failed")
+        if _TRIED_NEAR.search(normal):
+            names.append("tried-contact-failed")
     return names
 
 
