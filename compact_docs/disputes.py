@@ -68,6 +68,10 @@ class DisputeFacts:
     escalates."""
     list_hints: tuple[str, ...] = ()
     newsletter: bool = False
+    dispute_outright: tuple[str, ...] = ()
+    """Words that say outright it is a dispute ('we object', 'formal complaint'): the rule decides."""
+    tried_outright: tuple[str, ...] = ()
+    """Words that say outright informal resolution was tried and failed: the rule decides."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def escalation_requests(profile: Profile, case: CaseState, facts: DisputeFacts) 
     if "unresolved" in target.escalated_by:
         asks = facts.escalation
         if profile.stage(case.stage).entry == "commissioned":
-            asks += tuple(p for p in facts.tried_informal if p not in asks)
+            asks += tuple(p for p in (*facts.tried_informal, *facts.tried_outright) if p not in asks)
             tried = facts.tried_score
             if not asks and tried is not None and tried.probability >= profile.dispute.routing.confidence:
                 asks = (f"tried informal resolution ({tried.words})",)
@@ -241,6 +245,9 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
                 reasons: list[str]) -> StageDecision | None:
     """None when the message is a dispute (reasons say why); otherwise the decision it gets."""
     score = facts.dispute_score
+    if facts.dispute_outright:
+        reasons.append(f"says outright that it is a dispute ({_quoted(facts.dispute_outright)})")
+        return None
     verdict = _confident(profile, score, facts.dispute)
     phrases = f"; phrases {_quoted(facts.dispute)}" if facts.dispute else ""
     if verdict and score is not None:
@@ -325,7 +332,7 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
         reasons.append(f"{facts.organisation} is commissioned, but {why}: stage {stage.number}, "
                        f"{stage.name} (profile: dispute.routing.stage_from_issue_type)")
         return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
-    tried = _confident(profile, facts.tried_score, facts.tried_informal)
+    tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal)
     informal = entry_stage(profile, True, False)
     later = entry_stage(profile, True, True)
     score = facts.tried_score
@@ -340,7 +347,12 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
     stage = later if tried else informal
     cite = profile.cite(stage.clause)
     if tried:
-        words = f"{_percent(score)}; words {score.words}{phrases}" if score else _quoted(facts.tried_informal)
+        if facts.tried_outright:
+            words = f"in so many words: {_quoted(facts.tried_outright)}"
+        elif score is not None:
+            words = f"{_percent(score)}; words {score.words}{phrases}"
+        else:
+            words = _quoted(facts.tried_informal)
         reasons.append(f"{facts.organisation} says informal resolution with its commissioner has "
                        f"already failed ({words}): stage {stage.number}, {stage.name} ({cite})")
     else:

@@ -95,6 +95,21 @@ class RecordedMessage:
     excerpt: str = ""
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A caseworker's correction of the router: what the message said, and where it should have gone.
+
+    `text` is the message's subject and the excerpt of its sender's own words the register keeps;
+    `commissioned` is what the router took the sender's organisation to be.
+    """
+
+    text: str
+    disposition: str
+    message_id: str | None = None
+    commissioned: bool | None = None
+    at: str = ""
+
+
 class CaseRegister:
     """The SQLite case register at one path, for the dispute stages of one profile.
 
@@ -285,6 +300,21 @@ class CaseRegister:
             recorded=row["recorded"], excerpt=row["excerpt"],
         )
 
+    def corrections(self) -> list[Correction]:
+        """Every correction of the router (events of kind 'correction'), oldest first, for `mail train`.
+
+        The corrected disposition is the event's own, or else its stage's ('stage-2'); a correction
+        whose message the register never kept has no text and is left out.
+        """
+        rows = self.execute(
+            "SELECT e.at, e.stage, e.disposition, e.message_id, m.subject, m.excerpt, m.commissioned "
+            "FROM events e JOIN messages m ON m.message_id = e.message_id "
+            "WHERE e.kind = 'correction' ORDER BY e.id").fetchall()
+        return [Correction(text=f"{r['subject']}.\n{r['excerpt']}",
+                           disposition=r["disposition"] or f"stage-{r['stage']}",
+                           message_id=r["message_id"], commissioned=_bool(r["commissioned"]),
+                           at=r["at"]) for r in rows]
+
     def first_message(self, ref: str) -> RecordedMessage | None:
         """The message that opened a case, as recorded."""
         row = self.execute("SELECT message_id FROM case_messages WHERE ref = ? AND direction = 'in' "
@@ -376,6 +406,19 @@ class CaseRegister:
                          (stage, at, case.ref))
             self._event(case.ref, "escalated", stage, actor, reason, message_id, at)
             return self.require_case(case.ref)
+
+    def record_correction(self, ref: str, message_id: str, disposition: str, *, actor: str,
+                          reason: str) -> None:
+        """Record that a message of a case should have gone to `disposition` (for `mail train`)."""
+        if not reason.strip():
+            raise RegisterError("a correction needs a reason")
+        stage = int(disposition.split("-")[1]) if disposition.startswith("stage-") else None
+        with self.transaction():
+            case = self.require_case(ref)
+            self.execute("INSERT INTO events (ref, at, kind, stage, actor, reason, message_id, "
+                         "disposition) VALUES (?, ?, 'correction', ?, ?, ?, ?, ?)",
+                         (case.ref, self.now(), stage or case.stage, actor, reason, message_id,
+                          disposition))
 
     def close_case(self, ref: str, *, actor: str, outcome: str) -> Case:
         """Close an open case with its outcome."""

@@ -122,6 +122,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE outbox ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE outbox ADD COLUMN given_up TEXT;
     """),
+    # A caseworker's correction of the router is an event of its own, with the disposition the
+    # message should have had (needs-triage and ignored have no stage), for `mail train`.
+    (4, "'correction' events with the corrected disposition", """
+        CREATE TABLE events_4 (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL REFERENCES cases(ref),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('opened', 'message', 'escalated', 'closed', 'note', 'correction')),
+            stage INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            message_id TEXT,
+            disposition TEXT
+        );
+        INSERT INTO events_4 (id, ref, at, kind, stage, actor, reason, message_id)
+            SELECT id, ref, at, kind, stage, actor, reason, message_id FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_4 RENAME TO events;
+        CREATE INDEX events_ref ON events(ref);
+    """),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -12,7 +12,7 @@ from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import OwnWords, own_words, read_own_words
-from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, weigh
+from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, said_outright, weigh
 
 __all__ = ["MessageReading", "automatic_reasons", "clean_subject", "extract_facts", "find_case",
            "own_words", "read_message"]
@@ -157,6 +157,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     issues = find_issue_types(config.compact_profile, text)
     rules = rule_names(dispute, tried, issues, text)
     dispute_score, tried_score = weigh(models_for(config), text, rules)
+    dispute_outright, tried_outright = said_outright(text)
     hints = list_hints(parsed)
     if hints:
         notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
@@ -182,5 +183,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         commissioner_side=commissioner_side,
         list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None),
+        dispute_outright=dispute_outright,
+        tried_outright=tried_outright,
     )
     return MessageReading(facts, text, tuple(rules), forward, sender, acknowledge_to, own.text)

@@ -38,6 +38,14 @@ BUNDLED_CORPUS = "routing-corpus.json.gz"
 MODEL_NAMES = ("dispute", "tried")
 CORRECTION_WEIGHT = 2.0
 """A caseworker's correction counts twice: it is this mailbox's own mail, judged by a person."""
+_TRIED_RULES = ("r:tried-phrase", "r:tried-failed", "r:tried-contact-failed")
+
+
+def _evidence(model: str, feature: str) -> bool:
+    """Whether a feature is a rule that is evidence for a model's 'yes' (never weighed against it)."""
+    if model == "dispute":
+        return feature in (*_TRIED_RULES, "r:dispute-phrase") or feature.startswith("r:issue-")
+    return feature in _TRIED_RULES
 MAX_FEATURES = 12_000
 """The most weights a model keeps (the largest); the rest weigh too little to change a decision."""
 
@@ -201,7 +209,15 @@ def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0
         y = [label for _, label, _ in rows]
         model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
         model.fit(x, y, sample_weight=[w for _, _, w in rows])
-        names = vectorizer.get_feature_names_out()
+        names = list(vectorizer.get_feature_names_out())
+        # A rule is evidence for its answer: where the words around it made the fit weigh it
+        # against that answer, the rule is left out of this model and the model fitted again.
+        against = [i for i, n in enumerate(names) if _evidence(name, n) and model.coef_[0][i] < 0]
+        if against:
+            keep = [i for i in range(len(names)) if i not in set(against)]
+            x, names = x[:, keep], [names[i] for i in keep]
+            model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
+            model.fit(x, y, sample_weight=[w for _, _, w in rows])
         weights = sorted(zip(names, model.coef_[0], strict=True), key=lambda p: -abs(p[1]))
         models[name] = LinearModel(float(model.intercept_[0]),
                                    {str(k): float(w) for k, w in weights[:MAX_FEATURES]})
@@ -226,11 +242,26 @@ def accuracy(models: RoutingModels | None, items: list[LabelledText],
     return result
 
 
-def train(config: MailConfig, corrections: list[LabelledText]) -> TrainingResult:
-    """Refit on the bundled corpus plus corrections; write the weights where the configuration says."""
+def register_corrections(config: MailConfig) -> list[LabelledText]:
+    """The caseworkers' corrections kept in the configuration's register, as training texts."""
+    from mailflows.route import open_register
+
+    if not config.database_path.is_file():
+        return []
+    with open_register(config) as register:
+        found = register.corrections()
+    return [LabelledText(c.text, c.disposition, c.commissioned, weight=CORRECTION_WEIGHT,
+                         source=f"correction of {c.message_id}") for c in found]
+
+
+def train(config: MailConfig, corrections: list[LabelledText] | None = None) -> TrainingResult:
+    """Refit on the bundled corpus plus the register's corrections (or those given); write the
+    weights where the configuration says ([mail.routing] weights)."""
     from mailflows.weighing import models_for
 
     _sklearn()
+    if corrections is None:
+        corrections = register_corrections(config)
     started = time.perf_counter()
     items = bundled_corpus() + corrections
     try:

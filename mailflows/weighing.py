@@ -70,6 +70,23 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"getting nowhere|gone nowhere|not got anywhere|no further forward|each telling (?:me|us) to ask|"
                  r"passed (?:from|between|around)|not their (?:problem|responsibility)|decision (?:was|had been) "
                  r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage)\b")
+# Said outright: a dispute in the first person or as a formal step; informal resolution tried and
+# failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
+# when it does, the rule decides.
+_TRIED_EXPLICIT = re.compile(
+    r"\binformal(?:ly)? (?:resolution|discussions?|route|approach|stage|talks|attempts?)\b[^.!?]{0,60}"
+    r"\b(?:failed|not worked|didn't work|did not work|unsuccessful|exhausted|got nowhere|gone nowhere|"
+    r"come to nothing|not resolved|hasn't resolved|has not resolved)|"
+    r"\b(?:tried|attempted|trying) to (?:resolve|settle|sort out|sort) (?:it|this|the (?:issue|matter|problem))"
+    r"(?: \w+){0,3} (?:informally|directly|with (?:the|our) (?:commissioner|council|icb|contract manager))|"
+    r"\b(?:already|have) (?:raised|discussed|taken up) (?:this|it|the (?:issue|matter))(?: up)? with "
+    r"(?:the|our) (?:commissioner|commissioning \w+|contract manager|council|icb)\b")
+_DISPUTE_EXPLICIT = re.compile(
+    r"\b(?:(?:we|i)(?: (?:would|wish|want|need|must|have|are|am|do|strongly|formally|therefore|also|"
+    r"now|still|really|to)){0,3} (?:object|complain|dispute|appeal|challenge|contest)\w*|"
+    r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|raise a dispute|"
+    r"(?:contrary to|in breach of|a breach of|breach(?:es|ed)?|goes against|against the spirit of|"
+    r"not in line with) the (?:\w+ )?compact)\b")
 _TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
 _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
@@ -97,6 +114,21 @@ def mostly_not_english(text: str) -> bool:
     if len(words) < 8:
         return False
     return sum(w in _ENGLISH for w in words) / len(words) < 0.12
+
+
+def said_outright(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a text says outright: (a dispute, informal resolution tried and failed), as words."""
+    normal = " ".join(text.translate(_NORMAL).lower().split())
+    found: list[tuple[str, ...]] = []
+    for pattern in (_DISPUTE_EXPLICIT, _TRIED_EXPLICIT):
+        words = [m.group(0).strip() for m in pattern.finditer(normal) if not _negated(normal, m.start())]
+        found.append(tuple(w if len(w) <= 60 else w[:57].rstrip() + "..." for w in words[:3]))
+    return found[0], found[1]
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 30):start].split()[-3:]
+    return any(w in ("not", "no", "never", "haven't", "hasn't", "don't", "didn't", "yet") for w in before)
 
 
 def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
