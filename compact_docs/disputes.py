@@ -326,17 +326,23 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
             reasons.append(f"{facts.organisation} is not commissioned: goes straight to stage "
                            f"{stage.number}, {stage.name} ({cite})")
         return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
-    by_issue = _issue_stage(profile, facts)
-    if by_issue is not None:
-        stage, why = by_issue
-        reasons.append(f"{facts.organisation} is commissioned, but {why}: stage {stage.number}, "
-                       f"{stage.name} (profile: dispute.routing.stage_from_issue_type)")
-        return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
+    return _commissioned_stage(profile, facts, reasons)
+
+
+def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
+    """A commissioned organisation's new dispute: stage 1, or 2 when it tried informal resolution
+    or its issue is a stage-2 example; needs-triage when unsure whether it tried."""
     tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal)
     informal = entry_stage(profile, True, False)
     later = entry_stage(profile, True, True)
     score = facts.tried_score
     phrases = f"; phrases {_quoted(facts.tried_informal)}" if facts.tried_informal else ""
+    by_issue = _issue_stage(profile, facts)
+    if by_issue is not None and not tried:
+        stage, why = by_issue
+        reasons.append(f"{facts.organisation} is commissioned, but {why}: stage {stage.number}, "
+                       f"{stage.name} (profile: dispute.routing.stage_from_issue_type)")
+        return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
     if tried is None and score is not None:
         reasons.append(f"unsure between stage {informal.number} and {later.number}: has "
                        f"{facts.organisation} already tried to settle it with its commissioner? "

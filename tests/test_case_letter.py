@@ -39,12 +39,12 @@ def route_thread(register: CaseRegister, *names: str) -> None:
         route_message((MAIL / "threads" / name).read_bytes(), CONFIG, register)
 
 
-def test_stage_1_letter_data(register: CaseRegister) -> None:
-    route_thread(register, "a1.eml")
+def test_letter_data_of_a_case_opened_at_its_issue_types_stage(register: CaseRegister) -> None:
+    route_thread(register, "a1.eml")  # an objection to monitoring: the Compact's stage-2 example
     data = escalation_data(register, "BXC-2026-0001", commissioner="commissioning@bexley.example",
                            commissioner_body="London Borough of Bexley", on=date(2026, 11, 25))
     letter = letter_of(data)
-    assert letter.kind == "escalation" and letter.stage == 1
+    assert letter.kind == "escalation" and letter.stage == 2
     assert letter.case_ref == "BXC-2026-0001"
     assert letter.organisation.name == "Bexley Age Well" and letter.organisation.commissioned
     assert letter.organisation.contact is not None and letter.organisation.contact.name == "Jo Smith"
@@ -60,9 +60,8 @@ def test_stage_3_letter_data_has_history_and_policy_decision(register: CaseRegis
     route_thread(register, "a1.eml", "a2.eml", "a3.eml")
     letter = letter_of(escalation_data(register, "BXC-2026-0001", asks=["A proportionate return"]))
     assert letter.stage == 3
-    assert [a.action for a in letter.tried] == ["Stage 1, Informal resolution",
-                                                 "Stage 2, Raised with BVSC"]
-    assert letter.tried[0].outcome is not None and "still not resolved" in letter.tried[0].outcome
+    assert [a.action for a in letter.tried] == ["Stage 2, Raised with BVSC"]
+    assert letter.tried[0].outcome is not None and "policy decision is needed" in letter.tried[0].outcome
     assert letter.policy_decision is not None
     assert "only the Strategic Commissioning Board" in letter.policy_decision
     assert letter.asks == ["A proportionate return"]
