@@ -213,10 +213,10 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
                 f"asks to escalate ({_quoted(asks)}) but stage {case.stage} is the last stage"
             )
         elif facts.escalation and next_stage(profile, case.stage) > case.stage:
-            target = profile.stage(next_stage(profile, case.stage))
+            higher = profile.stage(next_stage(profile, case.stage))
             reasons.append(
-                f"says it is not settled ({_quoted(facts.escalation)}), but stage {target.number} "
-                f"is for a policy decision ({profile.cite(target.clause)}): stays at stage "
+                f"says it is not settled ({_quoted(facts.escalation)}), but stage {higher.number} "
+                f"is for a policy decision ({profile.cite(higher.clause)}): stays at stage "
                 f"{case.stage}; a caseworker may escalate it"
             )
         else:

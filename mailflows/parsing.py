@@ -288,6 +288,14 @@ def _part_info(part: Message) -> _PartInfo:
     return _PartInfo(_content_type(part), _charset(part), _is_attachment(part), str(name) if name else None)
 
 
+def _subparts(message: Message) -> list[Message]:
+    """A message and every part inside it (just the message when walking it fails)."""
+    try:
+        return list(message.walk())
+    except Exception:  # a malformed tree: the message itself is all there is
+        return [message]
+
+
 def _inner_message(part: Message) -> Message | None:
     """The message inside a message/rfc822 part, or None when it is not there."""
     payload: object = _safe(lambda: part.get_payload(), None)
@@ -360,7 +368,7 @@ class _Reader:
             if ctype == "message/rfc822" and part is not self.msg:
                 inner = _inner_message(part)
                 if inner is not None:
-                    inside.update(id(p) for p in _safe(lambda: list(inner.walk()), [inner]))
+                    inside.update(id(p) for p in _subparts(inner))
                     self.attached_trees.append(inner)
                     continue
             if _safe(part.is_multipart, False):

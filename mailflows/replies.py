@@ -49,7 +49,7 @@ _FOOTERS = (
 )
 
 
-class _BritishMessage(EmailMessage):
+class _BritishMessage(EmailMessage):  # type: ignore[misc]
     """mail-parser-reply's message, knowing British sign-offs and charity footers as well."""
 
     def _get_language_regex(self, language: str, regex_key: str) -> str:

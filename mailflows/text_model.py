@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def features(text: str, rules: Iterable[str] = ()) -> dict[str, float]:
     """
     words = tokens(text)
     word_counts: Counter[str] = Counter(f"w:{w}" for w in words)
-    word_counts.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    word_counts.update(f"b:{a} {b}" for a, b in pairwise(words))
     char_counts: Counter[str] = Counter()
     for word in words:
         if len(word) > 1 and not word.isdigit():
@@ -118,10 +119,14 @@ class LinearModel:
         return Score(probability, towards[:top], against[:top])
 
 
-_QUIET = frozenset(
-    "0 a an the and or but of to in on at for from by with as is are was were be been it its this "
-    "that these those we our us you your i me my he she they them their his her hi dear if so not "
-    "no do did have has had will would can could there here what which who when also just".split())
+_QUIET = frozenset((
+    "0", "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "from", "by",
+    "with", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these",
+    "those", "we", "our", "us", "you", "your", "i", "me", "my", "he", "she", "they", "them",
+    "their", "his", "her", "hi", "dear", "if", "so", "not", "no", "do", "did", "have", "has",
+    "had", "will", "would", "can", "could", "there", "here", "what", "which", "who", "when",
+    "also", "just",
+))
 
 
 def _telling(name: str) -> bool:

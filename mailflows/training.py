@@ -19,7 +19,8 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,8 +29,8 @@ from typing import Any
 from compact_docs.errors import ConfigError, MailError, TrainingUnavailable
 from compact_docs.profile import Profile
 from mailflows.config import MailConfig
-from mailflows.mailboxes import read_mbox
 from mailflows.facts import read_message
+from mailflows.mailboxes import read_mbox
 from mailflows.parsing import parse_message
 from mailflows.text_model import LinearModel, RoutingModels, features, forget_loaded
 from mailflows.weighing import find_issue_types, rule_names
@@ -46,6 +47,8 @@ def _evidence(model: str, feature: str) -> bool:
     if model == "dispute":
         return feature in (*_TRIED_RULES, "r:dispute-phrase") or feature.startswith("r:issue-")
     return feature in _TRIED_RULES
+MIN_TEXTS = 2
+"""A word or character n-gram is a feature when at least this many training texts have it."""
 MAX_FEATURES = 12_000
 """The most weights a model keeps (the largest); the rest weigh too little to change a decision."""
 
@@ -146,9 +149,9 @@ def targets(item: LabelledText, profile: Profile) -> dict[str, int]:
             taught["dispute"] = 1
         elif item.label == "needs-triage":
             taught["dispute"] = 0
-    if item.commissioned and item.kind == "new" and item.label in ("stage-1", "stage-2"):
-        if not (item.label == "stage-2" and _stage2_by_issue(profile, item.text)):
-            taught["tried"] = int(item.label == "stage-2")
+    new_commissioned = item.commissioned and item.kind == "new" and item.label in ("stage-1", "stage-2")
+    if new_commissioned and not (item.label == "stage-2" and _stage2_by_issue(profile, item.text)):
+        taught["tried"] = int(item.label == "stage-2")
     if item.kind == "follow-up" and item.case_stage == 1 and item.label in ("stage-1", "stage-2"):
         taught["tried"] = int(item.label == "stage-2")
     return taught
@@ -204,8 +207,11 @@ def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0
                 if name in (t := targets(item, profile))]
         if len({y for _, y, _ in rows}) < 2:
             continue
+        # A feature seen in only one text teaches nothing that generalises (and slows the fit).
+        seen = Counter(k for v, _, _ in rows for k in v)
         vectorizer = dict_vectorizer()
-        x = vectorizer.fit_transform([v for v, _, _ in rows])
+        x = vectorizer.fit_transform([{k: f for k, f in v.items() if seen[k] >= MIN_TEXTS or k[0] == "r"}
+                                      for v, _, _ in rows])
         y = [label for _, label, _ in rows]
         model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
         model.fit(x, y, sample_weight=[w for _, _, w in rows])
@@ -286,7 +292,7 @@ def train(config: MailConfig, corrections: list[LabelledText] | None = None) -> 
                           accuracy(before, items, config), after, time.perf_counter() - started)
 
 
-def build_bundled(config: MailConfig, folders: list[str | Path]) -> tuple[int, Path]:
+def build_bundled(config: MailConfig, folders: Sequence[str | Path]) -> tuple[int, Path]:
     """Rewrite the bundled corpus and weights from labelled folders (a build step, run by hand)."""
     data = Path(__file__).resolve().parent / "data"
     count = export_corpus(folders, config, data / BUNDLED_CORPUS)

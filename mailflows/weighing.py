@@ -54,8 +54,9 @@ _CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased
             r"been in touch|went to|visited|complained|queried|reminded|tickets?)\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
-           r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|hasn't replied|"
-           r"(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|never (?:called|rang|got) back|"
+           r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
+           r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
+           r"never (?:called|rang|got) back|"
            r"nobody (?:has|ever|will|can|replied|came|comes|does)|no-?one (?:has|ever|will|can|replied|got back)|"
            r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
@@ -103,9 +104,12 @@ def tried_concepts(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-_ENGLISH = frozenset(
-    "the and to of a in we our is it for that this on have has was be with are not you they "
-    "but as at by from us an or i my can been will would there their what which about".split())
+_ENGLISH = frozenset((
+    "the", "and", "to", "of", "a", "in", "we", "our", "is", "it", "for", "that", "this", "on",
+    "have", "has", "was", "be", "with", "are", "not", "you", "they", "but", "as", "at", "by",
+    "from", "us", "an", "or", "i", "my", "can", "been", "will", "would", "there", "their", "what",
+    "which", "about",
+))
 
 
 def mostly_not_english(text: str) -> bool:

@@ -8,11 +8,13 @@ from compact_docs.disputes import (
     DISPOSITIONS,
     CaseState,
     DisputeFacts,
+    FoundIssue,
+    Weighed,
     decide_stage,
     entry_stage,
     next_stage,
 )
-from compact_docs.profile import load_profile
+from compact_docs.profile import Profile, load_profile
 
 BEXLEY = load_profile("bexley")
 NATIONAL = load_profile("national")
@@ -174,3 +176,39 @@ def test_entry_stage_follows_the_profile() -> None:
 
 def test_dispositions_are_the_design_contract() -> None:
     assert DISPOSITIONS == ("stage-1", "stage-2", "stage-3", "needs-triage", "ignored")
+
+
+def _routing(**changes: object) -> Profile:
+    routing = BEXLEY.dispute.routing.model_copy(update=changes)
+    return BEXLEY.model_copy(update={"dispute": BEXLEY.dispute.model_copy(update={"routing": routing})})
+
+
+def test_a_stage_2_issue_type_opens_at_stage_2_unless_the_profile_says_not() -> None:
+    monitoring = (FoundIssue("monitoring", "'new monitoring template'"),)
+    facts = DisputeFacts(organisation=ORGANISATION, commissioned=True, dispute=DISPUTE,
+                         issue_types=monitoring, sender=SENDER, sender_organisation=ORGANISATION)
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.action) == ("stage-2", "open")
+    assert "an objection to monitoring requirements ('new monitoring template') is the Compact's " \
+           "example for stage 2 (Conflict Resolution, stage 2)" in decision.reasons[-1]
+    assert decide_stage(_routing(stage_from_issue_type=False), facts).disposition == "stage-1"
+
+
+def test_below_the_confidence_a_person_decides_with_the_doubt_stated() -> None:
+    base: dict[str, object] = {"organisation": ORGANISATION, "commissioned": True, "sender": SENDER,
+                               "sender_organisation": ORGANISATION}
+    unsure_stage = DisputeFacts(**base, dispute_score=Weighed(0.9, "'late'"),  # type: ignore[arg-type]
+                                tried_score=Weighed(0.5, "'rang'"))
+    decision = decide_stage(BEXLEY, unsure_stage)
+    assert decision.disposition == "needs-triage"
+    assert decision.reasons[-1].startswith("unsure between stage 1 and 2: has Bexley Age Well already "
+                                           "tried to settle it with its commissioner? (50%")
+    unsure_dispute = DisputeFacts(**base, dispute_score=Weighed(0.5, "'hall'"))  # type: ignore[arg-type]
+    assert decide_stage(BEXLEY, unsure_dispute).reasons[-2].startswith("presumed a dispute")
+    doubtful = decide_stage(_routing(presume_dispute=False), unsure_dispute)
+    assert doubtful.disposition == "needs-triage" and "unsure whether this is a dispute" in doubtful.reasons[-1]
+    other = decide_stage(BEXLEY, DisputeFacts(**base, dispute_score=Weighed(0.1, "'thank you'")))  # type: ignore[arg-type]
+    assert other.disposition == "needs-triage" and "reads as something other than a dispute" in other.reasons[-1]
+    outright = DisputeFacts(**base, dispute_score=Weighed(0.1, "'x'"), dispute_outright=("we object",),  # type: ignore[arg-type]
+                            tried_outright=("informal discussions have not worked",))
+    assert decide_stage(BEXLEY, outright).disposition == "stage-2"
