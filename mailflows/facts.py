@@ -77,6 +77,23 @@ def _removed(own: OwnWords) -> str | None:
     return f"read the sender's own words ({', '.join(removed)} left out)" if removed else None
 
 
+_NOISE = re.compile("[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters that do not occur in readable text: replacement characters and control codes."""
+
+
+def _unreadable(parsed: ParsedMessage) -> str | None:
+    """Why a message cannot be read by routing (a person must), or None."""
+    if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
+        return "; ".join(parsed.problems)
+    sample = parsed.text[:4_000]
+    if sample:
+        if len(_NOISE.findall(sample)) > len(sample) * 0.05:
+            return "its text is not readable (binary data, or a charset it does not declare)"
+    if parsed.from_address is None and parsed.problems:
+        return "no sender address, and " + "; ".join(parsed.problems)
+    return None
+
+
 def extract_facts(parsed: ParsedMessage, config: MailConfig,
                   register: CaseRegister | None = None) -> DisputeFacts:
     """Everything the stage decision needs, read from one parsed message (reads, never writes)."""
@@ -148,15 +165,20 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     # A full stop after the subject keeps a phrase from running on from the subject into the body.
     text = f"{subject}.\n{own.text}"
     signals = config.signals
-    unreadable = None
-    if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
-        unreadable = "; ".join(parsed.problems)
+    unreadable = _unreadable(parsed)
     dispute = tuple(signals.find("dispute", text))
     tried = tuple(signals.find("tried_informal", text))
     escalation = tuple(signals.find("escalation", own.text, outside="tried_informal"))
     issues = find_issue_types(config.compact_profile, text)
     rules = rule_names(dispute, tried, issues, text)
-    dispute_score, tried_score = weigh(models_for(config), text, rules)
+    # Only the answers the decision can use are weighed: whether it is a dispute, for a message
+    # on no case; whether it tried informal resolution, for a commissioned organisation's new
+    # message or its reply on a case at the informal stage.
+    informal = next((s.number for s in config.compact_profile.dispute.stages if s.entry == "commissioned"),
+                    None)
+    on_informal = case is not None and case.stage == informal and case.commissioned
+    dispute_score, tried_score = weigh(models_for(config), text, rules, dispute=case is None,
+                                       tried=bool(commissioned and case is None) or bool(on_informal))
     dispute_outright, tried_outright = said_outright(text)
     hints = list_hints(parsed)
     if hints:

@@ -17,7 +17,7 @@ from functools import lru_cache
 import quotequail
 from mailparser_reply.parser import EmailMessage
 
-MAX_READ_CHARS = 12_000
+MAX_READ_CHARS = 6_000
 """How much of a text is searched for quotes and signatures (the rest is history or footers)."""
 
 # A sign-off on a line of its own, perhaps with a comma and a first name after it.
@@ -49,8 +49,34 @@ _FOOTERS = (
 )
 
 
+_COMPILED: dict[tuple[str, tuple[str, ...]], re.Pattern[str]] = {}
+
+
 class _BritishMessage(EmailMessage):  # type: ignore[misc]
-    """mail-parser-reply's message, knowing British sign-offs and charity footers as well."""
+    """mail-parser-reply's message, knowing British sign-offs and charity footers as well.
+
+    The library builds and compiles its patterns for every message; they depend only on the
+    languages, so they are made once here.
+    """
+
+    def _pattern(self, name: str) -> re.Pattern[str]:
+        key = (name, tuple(self.languages))
+        found = _COMPILED.get(key)
+        if found is None:
+            found = _COMPILED[key] = getattr(super(), name)
+        return found
+
+    @property
+    def HEADER_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+        return self._pattern("HEADER_REGEX")
+
+    @property
+    def SIGNATURE_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+        return self._pattern("SIGNATURE_REGEX")
+
+    @property
+    def DISCLAIMERS_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+        return self._pattern("DISCLAIMERS_REGEX")
 
     def _get_language_regex(self, language: str, regex_key: str) -> str:
         found: str = super()._get_language_regex(language, regex_key)

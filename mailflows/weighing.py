@@ -154,16 +154,17 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
     return names
 
 
-def weigh(models: RoutingModels | None, text: str,
-          rules: list[str]) -> tuple[Weighed | None, Weighed | None]:
-    """The 'dispute' and 'tried' models' answers for a text, or None where there is no model."""
-    if models is None:
+def weigh(models: RoutingModels | None, text: str, rules: list[str], *, dispute: bool = True,
+          tried: bool = True) -> tuple[Weighed | None, Weighed | None]:
+    """The 'dispute' and 'tried' models' answers for a text, or None where there is no model
+    (or the answer is not asked for: a reply on a case is not weighed for being a dispute)."""
+    if models is None or not (dispute or tried):
         return None, None
     vector = features(text, rules)
     answers: list[Weighed | None] = []
-    for name in ("dispute", "tried"):
+    for name, wanted in (("dispute", dispute), ("tried", tried)):
         model = models.get(name)
-        if model is None:
+        if model is None or not wanted:
             answers.append(None)
             continue
         score = model.score(vector)
