@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compact_docs.disputes import CaseState, DisputeFacts
+from compact_docs.disputes import CaseState, DisputeFacts, Weighed
 from compact_docs.register import Case, CaseRegister, case_ref_pattern
 from mailflows.automatic import automatic_reasons, is_newsletter, list_hints
 from mailflows.config import MailConfig
@@ -86,9 +86,8 @@ def _unreadable(parsed: ParsedMessage) -> str | None:
     if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
         return "; ".join(parsed.problems)
     sample = parsed.text[:4_000]
-    if sample:
-        if len(_NOISE.findall(sample)) > len(sample) * 0.05:
-            return "its text is not readable (binary data, or a charset it does not declare)"
+    if sample and len(_NOISE.findall(sample)) > len(sample) * 0.05:
+        return "its text is not readable (binary data, or a charset it does not declare)"
     if parsed.from_address is None and parsed.problems:
         return "no sender address, and " + "; ".join(parsed.problems)
     return None
@@ -109,6 +108,70 @@ def _organisation(config: MailConfig, address: str | None) -> tuple[str | None, 
     return org.name, org.commissioned, f"{address} is {org.name} ({kind}), matched by {how}"
 
 
+@dataclass
+class _Whose:
+    """Whose message routing decides on, and what it reads: the sender's, or a forward's original."""
+
+    sender: str | None
+    organisation: str | None
+    commissioned: bool | None
+    sender_organisation: str | None
+    acknowledge_to: str | None
+    commissioner_side: str | None
+    subject: str
+    bodies: list[str]
+
+
+def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward, whose: _Whose,
+                    notes: list[str]) -> None:
+    """Decide on a forward's original message and sender where the directory knows them."""
+    f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
+    note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "
+            f"message from {forward.sender}: decided on the forwarded message and its sender")
+    whose.bodies = [forward.text]
+    whose.subject = forward.subject or clean_subject(whose.subject)
+    if f_how is not None:
+        if f_org == whose.organisation:  # an organisation forwarding its own earlier message
+            whose.bodies = [forward.note, forward.text]
+        whose.organisation, whose.commissioned, whose.sender = f_org, f_commissioned, forward.sender_address
+        whose.sender_organisation = f_org
+        whose.acknowledge_to, whose.commissioner_side = forward.sender_address, None
+        notes.append(f"{note}, {f_how}")
+    elif whose.organisation is not None:
+        notes.append(f"{note}; {forward.sender} is not in the directory, so the forwarder's "
+                     f"organisation {whose.organisation} stands")
+        whose.bodies, whose.commissioner_side = [forward.note, forward.text], None
+    else:
+        # A commissioner forwarding someone who is not an organisation (a resident, say) raises
+        # a problem of its own: the rule for the commissioners' side stands.
+        notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
+                     "and nobody is acknowledged automatically")
+        whose.sender, whose.acknowledge_to = forward.sender_address or whose.sender, None
+
+
+def _own_words_of(bodies: list[str], notes: list[str]) -> OwnWords:
+    owns = [read_own_words(body) for body in bodies]
+    own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
+                   "\n".join(o.signature for o in owns if o.signature),
+                   tuple(d for o in owns for d in o.disclaimers))
+    removed = _removed(own)
+    if removed:
+        notes.append(removed)
+    return own
+
+
+def _weighed(config: MailConfig, case: Case | None, commissioned: bool | None, text: str,
+             rules: list[str]) -> tuple[Weighed | None, Weighed | None]:
+    """The models' answers the decision can use: whether it is a dispute, for a message on no
+    case; whether it tried informal resolution, for a commissioned organisation's new message or
+    its reply on a case at the informal stage."""
+    informal = next((s.number for s in config.compact_profile.dispute.stages
+                     if s.entry == "commissioned"), None)
+    on_informal = bool(case is not None and case.stage == informal and case.commissioned)
+    return weigh(models_for(config), text, rules, dispute=case is None,
+                 tried=bool(commissioned and case is None) or on_informal)
+
+
 def read_message(parsed: ParsedMessage, config: MailConfig,
                  register: CaseRegister | None = None) -> MessageReading:
     """Read one parsed message for routing: automatic or not, whose, which case, what it says."""
@@ -125,87 +188,41 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
                                            commissioned=commissioned, notes=tuple(notes)))
     case, link, case_notes = find_case(parsed, config, register)
     notes += case_notes
-    sender, subject, bodies = parsed.from_address, parsed.subject, [parsed.text]
-    sender_organisation = organisation
+    whose = _Whose(parsed.from_address, organisation, commissioned, organisation,
+                   parsed.reply_to or parsed.from_address,
+                   parsed.from_address if config.commissioner_side(parsed.from_address) else None,
+                   parsed.subject, [parsed.text])
     forward = find_forward(parsed) if case is None else None
-    acknowledge_to: str | None = parsed.reply_to or parsed.from_address
-    commissioner_side = parsed.from_address if config.commissioner_side(parsed.from_address) else None
     if forward is not None:
-        f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
-        note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "
-                f"message from {forward.sender}: decided on the forwarded message and its sender")
-        bodies = [forward.text]
-        if f_how is not None:
-            if f_org == organisation:  # an organisation forwarding its own earlier message
-                bodies = [forward.note, forward.text]
-            organisation, commissioned, sender = f_org, f_commissioned, forward.sender_address
-            sender_organisation = f_org
-            notes.append(f"{note}, {f_how}")
-            acknowledge_to = forward.sender_address
-            commissioner_side = None
-        elif organisation is not None:
-            notes.append(f"{note}; {forward.sender} is not in the directory, so the forwarder's "
-                         f"organisation {organisation} stands")
-            bodies = [forward.note, forward.text]
-            commissioner_side = None
-        else:
-            notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
-                         "and nobody is acknowledged automatically")
-            sender, acknowledge_to = forward.sender_address or sender, None
-            # A commissioner forwarding someone who is not an organisation (a resident, say)
-            # raises a problem of its own: the rule for the commissioners' side stands.
-        subject = forward.subject or clean_subject(subject)
-    owns = [read_own_words(body) for body in bodies]
-    own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
-                   "\n".join(o.signature for o in owns if o.signature),
-                   tuple(d for o in owns for d in o.disclaimers))
-    removed = _removed(own)
-    if removed:
-        notes.append(removed)
+        _unwrap_forward(parsed, config, forward, whose, notes)
+    own = _own_words_of(whose.bodies, notes)
     # A full stop after the subject keeps a phrase from running on from the subject into the body.
-    text = f"{subject}.\n{own.text}"
+    text = f"{whose.subject}.\n{own.text}"
     signals = config.signals
-    unreadable = _unreadable(parsed)
     dispute = tuple(signals.find("dispute", text))
     tried = tuple(signals.find("tried_informal", text))
     escalation = tuple(signals.find("escalation", own.text, outside="tried_informal"))
     issues = find_issue_types(config.compact_profile, text)
     rules = rule_names(dispute, tried, issues, text)
-    # Only the answers the decision can use are weighed: whether it is a dispute, for a message
-    # on no case; whether it tried informal resolution, for a commissioned organisation's new
-    # message or its reply on a case at the informal stage.
-    informal = next((s.number for s in config.compact_profile.dispute.stages if s.entry == "commissioned"),
-                    None)
-    on_informal = case is not None and case.stage == informal and case.commissioned
-    dispute_score, tried_score = weigh(models_for(config), text, rules, dispute=case is None,
-                                       tried=bool(commissioned and case is None) or bool(on_informal))
+    dispute_score, tried_score = _weighed(config, case, whose.commissioned, text, rules)
     dispute_outright, tried_outright = said_outright(text)
     hints = list_hints(parsed)
     if hints:
         notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
                      "acknowledged automatically")
-        acknowledge_to = None
+        whose.acknowledge_to = None
     facts = DisputeFacts(
-        automatic=(),
-        case=_state(case) if case else None,
-        case_link=link,
-        organisation=organisation if case is None else (case.organisation or organisation),
-        commissioned=commissioned if case is None else case.commissioned,
-        dispute=dispute,
-        tried_informal=tried,
-        escalation=escalation,
-        notes=tuple(notes),
-        unreadable=unreadable,
-        sender=sender,
-        sender_organisation=sender_organisation,
+        case=_state(case) if case else None, case_link=link,
+        organisation=whose.organisation if case is None else (case.organisation or whose.organisation),
+        commissioned=whose.commissioned if case is None else case.commissioned,
+        dispute=dispute, tried_informal=tried, escalation=escalation, notes=tuple(notes),
+        unreadable=_unreadable(parsed), sender=whose.sender,
+        sender_organisation=whose.sender_organisation,
         policy=tuple(p for p in escalation if POLICY.search(p)),
-        dispute_score=dispute_score,
-        tried_score=tried_score,
-        issue_types=issues,
-        commissioner_side=commissioner_side,
-        list_hints=tuple(hints),
+        dispute_score=dispute_score, tried_score=tried_score, issue_types=issues,
+        commissioner_side=whose.commissioner_side, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None),
-        dispute_outright=dispute_outright,
-        tried_outright=tried_outright,
+        dispute_outright=dispute_outright, tried_outright=tried_outright,
     )
-    return MessageReading(facts, text, tuple(rules), forward, sender, acknowledge_to, own.text)
+    return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
+                          own.text)

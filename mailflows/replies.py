@@ -67,15 +67,15 @@ class _BritishMessage(EmailMessage):  # type: ignore[misc]
         return found
 
     @property
-    def HEADER_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+    def HEADER_REGEX(self) -> re.Pattern[str]:  # the library's names
         return self._pattern("HEADER_REGEX")
 
     @property
-    def SIGNATURE_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+    def SIGNATURE_REGEX(self) -> re.Pattern[str]:  # the library's names
         return self._pattern("SIGNATURE_REGEX")
 
     @property
-    def DISCLAIMERS_REGEX(self) -> re.Pattern[str]:  # noqa: N802 - the library's name
+    def DISCLAIMERS_REGEX(self) -> re.Pattern[str]:  # the library's names
         return self._pattern("DISCLAIMERS_REGEX")
 
     def _get_language_regex(self, language: str, regex_key: str) -> str:
