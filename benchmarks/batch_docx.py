@@ -1,6 +1,6 @@
 """Benchmark: 500 notice letters as DOCX through `batch`, against the naive docxtpl loop.
 
-The naive baseline (design.md): per letter, a new `docxtpl.DocxTemplate`, render, save, on the
+The naive baseline (see the README's benchmarks): per letter, a new `docxtpl.DocxTemplate`, render, save, on the
 same template and the same letter data (each row validated, checked and worded the same way).
 Prints `ratio: X.XX` (baseline time / batch time, higher is better) last.
 """

@@ -1,6 +1,6 @@
 """Benchmark: 200 notice letters as PDF through `batch`, against the naive WeasyPrint loop.
 
-The naive baseline (design.md): per letter, the same HTML template rendered with Jinja, then
+The naive baseline (see the README's benchmarks): per letter, the same HTML template rendered with Jinja, then
 `weasyprint.HTML(string=...).write_pdf(...)` (tagged PDF/UA-1, like ours), HarfBuzz subsetting on
 for both. Each row is validated, checked and worded the same way in both. WeasyPrint is loaded
 before either is timed, so neither pays for the import.
@@ -37,7 +37,7 @@ from compact_docs.rows import read_rows
 
 
 def naive(register: Path, out: Path) -> int:
-    """The design's baseline: per letter, the same HTML through `HTML(string=...).write_pdf()`."""
+    """The naive baseline: per letter, the same HTML through `HTML(string=...).write_pdf()`."""
     import weasyprint
     from weasyprint.text.ffi import harfbuzz_subset
 

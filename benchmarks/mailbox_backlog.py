@@ -1,6 +1,6 @@
 """Benchmark: 1,000 dispute messages in a Dovecot inbox, `mail watch --once` against the naive IMAP loop.
 
-The naive baseline (design.md): per message, fetch RFC822, parse, COPY, STORE \\Deleted and
+The naive baseline (see the README's benchmarks): per message, fetch RFC822, parse, COPY, STORE \\Deleted and
 EXPUNGE, on the same messages in another mailbox of the same server, doing the same routing
 work (each message parsed, decided and recorded in a case register of its own). The naive loop
 runs in this process with everything already imported, so the watcher is timed the same way

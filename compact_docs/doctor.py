@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -11,10 +9,6 @@ from importlib import metadata, resources
 from typing import Literal
 
 Status = Literal["ok", "warning", "problem"]
-
-LETTER_FONTS = ("Liberation Sans", "DejaVu Sans")
-"""Font families the bundled templates ask for, best first."""
-
 
 @dataclass(frozen=True)
 class SetupCheck:
@@ -39,6 +33,9 @@ def _version(package: str) -> str:
 def check_pdf_engine() -> list[SetupCheck]:
     """WeasyPrint loads, and which font subsetter it will use (HarfBuzz is about six times faster)."""
     try:
+        from compact_docs.render_fonts import load_weasyprint
+
+        load_weasyprint()
         from weasyprint.text.ffi import harfbuzz_subset, pango
     except Exception as exc:  # any import failure means no PDFs: say why, do not crash
         return [SetupCheck("PDF engine", "problem",
@@ -66,18 +63,37 @@ def check_pdf_engine() -> list[SetupCheck]:
 
 
 def check_fonts() -> SetupCheck:
-    """A font family the templates ask for is installed."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return SetupCheck("fonts", "warning", "fc-list not found; cannot tell which fonts are installed")
-    listed = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, check=False).stdout
-    families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
-    present = [f for f in LETTER_FONTS if f in families]
-    if present:
-        return SetupCheck("fonts", "ok", f"{present[0]} installed")
-    return SetupCheck("fonts", "warning",
-                      f"none of {', '.join(LETTER_FONTS)} installed; PDFs use a fallback font "
-                      "(Debian: fonts-liberation2 or fonts-dejavu-core)")
+    """The font the PDFs are set in: the bundled family, and that WeasyPrint really lays text out in it."""
+    from compact_docs.render_fonts import (
+        CSS_FAMILY,
+        FACES,
+        FAMILY,
+        LICENCE,
+        font_folder,
+        font_version,
+        missing_faces,
+        resolved_font_file,
+    )
+
+    folder = font_folder()
+    missing = missing_faces()
+    if missing:
+        return SetupCheck("fonts", "problem", f"bundled font files missing from {folder}: "
+                          f"{', '.join(missing)}; reinstall compact-docs")
+    regular = folder / FACES[0].file
+    try:
+        from compact_docs.render_pdf import pdf_engine
+
+        used = resolved_font_file(pdf_engine().font_config)
+    except Exception as exc:  # no WeasyPrint: the PDF engine check says why
+        return SetupCheck("fonts", "warning", f"{FAMILY} is bundled in {folder}, but WeasyPrint "
+                          f"could not be asked which font it uses ({type(exc).__name__})")
+    if used is None or not used.is_file() or used.read_bytes() != regular.read_bytes():
+        return SetupCheck("fonts", "problem", f"WeasyPrint does not lay letters out in the bundled "
+                          f"{FAMILY} (it found {used or 'no font'}): PDFs will not match elsewhere")
+    return SetupCheck("fonts", "ok", f"PDFs embed {FAMILY} {font_version(regular)} (as "
+                      f"'{CSS_FAMILY}'), bundled in {folder} under the {LICENCE}; DOCX letters "
+                      f"name {FAMILY} (Word substitutes the metrically equal Arial)")
 
 
 def check_profiles() -> SetupCheck:

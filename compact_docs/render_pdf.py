@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import io
@@ -14,9 +15,11 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template, meta
 from jinja2 import TemplateError as JinjaError
+from markupsafe import Markup
 
 from compact_docs.errors import TemplateError
 from compact_docs.letters import LetterContext
+from compact_docs.render_fonts import font_face_css
 from compact_docs.template_folder import TemplateFile, TemplateFolder
 
 UA_VARIANT = "pdf/ua-1"
@@ -27,8 +30,14 @@ ARCHIVAL_VARIANT = "pdf/a-3b"
 
 
 def html_environment(folder: TemplateFolder) -> Environment:
-    """The Jinja environment for HTML templates: autoescaped, strict about unknown names."""
-    return Environment(loader=folder.jinja_loader(), autoescape=True, undefined=StrictUndefined)
+    """The Jinja environment for HTML templates: autoescaped, strict about unknown names.
+
+    `font_faces` is the @font-face CSS of the bundled font family, for a template's <style>: the
+    HTML then names its own fonts, and lays out the same wherever it is rendered.
+    """
+    environment = Environment(loader=folder.jinja_loader(), autoescape=True, undefined=StrictUndefined)
+    environment.globals["font_faces"] = Markup(font_face_css())
+    return environment
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,9 @@ class _Engine:
     """
 
     def __init__(self) -> None:
+        from compact_docs.render_fonts import load_weasyprint
+
+        load_weasyprint()
         from compact_docs.line_memo import LetterFonts
 
         self.font_config = LetterFonts()
@@ -118,7 +130,16 @@ def pdf_engine() -> _Engine:
     engine: _Engine | None = getattr(_engines, "engine", None)
     if engine is None:
         engine = _engines.engine = _Engine()
+        if threading.current_thread() is threading.main_thread():
+            atexit.register(_drop_main_engine)
     return engine
+
+
+def _drop_main_engine() -> None:
+    """Let the main thread's engine go before the interpreter tears its modules down: its font
+    configuration removes the temporary copies of @font-face files as it goes, and needs them."""
+    _engines.__dict__.pop("engine", None)
+    gc.collect()
 
 
 def warm_up() -> None:
@@ -133,9 +154,9 @@ def write_pdf(html: str, archival: bool = False,
     The document's <style> elements are handed to WeasyPrint as parsed author stylesheets (the
     same cascade, parsed once per process).
     """
+    engine = pdf_engine()  # first: it imports WeasyPrint quietly
     import weasyprint
 
-    engine = pdf_engine()
     sheets = [engine.stylesheet(css) for css in _STYLE.findall(html)]
     body = _STYLE.sub("", html)
     options: dict[str, Any] = {"pdf_variant": UA_VARIANT}

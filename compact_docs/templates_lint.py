@@ -163,6 +163,10 @@ def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintPr
     problems: list[LintProblem] = []
     kinds = kinds_for(template.name)
     known = set(CONTEXT_NAMES) | set(environment.globals)
+    if not template.name.endswith(".docx"):
+        from compact_docs.render_pdf import html_environment
+
+        known |= set(html_environment(folder).globals)  # font_faces
     for source in sources:
         if not source.text and not source.paragraphs:
             problems.append(LintProblem(template.name, "file", source.label))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
+import typing
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -99,6 +102,13 @@ class WatchSettings(_Section):
     acknowledgement_retry_minutes: float = Field(default=5.0, gt=0)
 
 
+class AcknowledgementSettings(_Section):
+    """What acknowledgements do beyond answering the sender: [mail.acknowledgements]."""
+
+    # Opt-in: an organisation may want BVSC's advice before its commissioner hears of it.
+    copy_commissioner: bool = False
+
+
 class RoutingSettings(_Section):
     """The learned part of routing: [mail.routing]."""
 
@@ -116,6 +126,7 @@ class MailSettings(_Section):
     folders: Folders = Folders()
     smtp: SmtpSettings | None = None
     watch: WatchSettings = WatchSettings()
+    acknowledgements: AcknowledgementSettings = AcknowledgementSettings()
     routing: RoutingSettings = RoutingSettings()
 
     @model_validator(mode="after")
@@ -167,6 +178,31 @@ class Phrases(_Section):
         return values
 
 
+class CasesSettings(_Section):
+    """The [cases] table: [cases.deadlines], working days a case may stay at a stage (BVSC's own
+    service standard, not the Compact's), keyed 'stage-1', 'stage-2'...; a stage left out of a
+    file keeps its default (stage-1 10, stage-2 20); 0 means no deadline for that stage."""
+
+    deadlines: dict[str, int] = {}
+
+    @field_validator("deadlines")
+    @classmethod
+    def _stages(cls, values: dict[str, int]) -> dict[str, int]:
+        for key, days in values.items():
+            if not re.fullmatch(r"stage-[1-9]", key):
+                raise ValueError(f"'{key}' is not a stage: use 'stage-1', 'stage-2'...")
+            if days < 0:
+                raise ValueError(f"{key}: a number of working days cannot be negative")
+        return values
+
+    def deadline_days(self) -> dict[int, int]:
+        """Working days per stage number, the defaults filled in, stages without a deadline left out."""
+        from compact_docs.case_deadlines import DEFAULT_DEADLINES
+
+        merged = {**{f"stage-{n}": d for n, d in DEFAULT_DEADLINES.items()}, **self.deadlines}
+        return {int(key.split("-")[1]): days for key, days in merged.items() if days > 0}
+
+
 class MailConfig(_Section):
     """A whole mail configuration; `folder` is where the file was, for relative paths."""
 
@@ -178,6 +214,7 @@ class MailConfig(_Section):
     mail: MailSettings = MailSettings()
     organisations: list[OrganisationEntry] = []
     phrases: Phrases = Phrases()
+    cases: CasesSettings = CasesSettings()
     max_text_chars: int = Field(default=200_000, ge=1_000)
     folder: Path = Path(".")
     source: str = "(defaults)"
@@ -257,12 +294,54 @@ def parse_config(text: str, source: str, folder: Path) -> MailConfig:
     try:
         config = MailConfig.model_validate({**raw, "folder": folder, "source": source})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: " + "; ".join(describe_validation_error(exc))) from exc
+        raise ConfigError(f"{source}: " + "; ".join(describe_config_error(exc))) from exc
     try:
         config.signals  # noqa: B018 - compile the phrases now, so a bad one is reported here
     except (ValueError, ArithmeticError) as exc:
         raise ConfigError(f"{source}: phrases: {exc}") from exc
     return config
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The configuration section an annotation holds (through Optional and list), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None), None)
+
+
+def _keys_at(path: tuple[str | int, ...]) -> list[str]:
+    """The keys a configuration takes in the table at `path` (as written in TOML)."""
+    model: type[BaseModel] | None = MailConfig
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items() if n not in ("folder", "source")]
+
+
+def describe_config_error(exc: ValidationError) -> list[str]:
+    """One plain line per problem, in a configuration's words: an unknown table or key is named
+    as such, with the keys its table takes and the closest one."""
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        if err["type"] != "extra_forbidden":
+            continue
+        *parent, key = err["loc"]
+        table = ".".join(str(p) for p in parent if not isinstance(p, int))
+        known = _keys_at(tuple(parent))
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        where = f"[{table}]" if table else "a mail configuration"
+        if isinstance(err.get("input"), dict):
+            name = f"[{table}.{key}]" if table else f"[{key}]"
+            lines.append(f"{name} is not a table of {where} (it takes: {', '.join(known)}){hint}")
+        else:
+            lines.append(f"'{key}' is not a key of {where} (it takes: {', '.join(known)}){hint}")
+    lines += [line for line in describe_validation_error(exc) if " is not a field of " not in line]
+    return lines
 
 
 def find_config(path: str | Path | None = None) -> Path:

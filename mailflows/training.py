@@ -256,8 +256,11 @@ def register_corrections(config: MailConfig) -> list[LabelledText]:
         return []
     with open_register(config) as register:
         found = register.corrections()
-    return [LabelledText(c.text, c.disposition, c.commissioned, weight=CORRECTION_WEIGHT,
-                         source=f"correction of {c.message_id}") for c in found]
+    # Only a commissioned organisation's case is ever at stage 1: a correction to stage 1 also
+    # teaches the 'tried' model (not tried); to stage 2 it does not say which organisation it was.
+    return [LabelledText(text, disposition, True if disposition == "stage-1" else None,
+                         weight=CORRECTION_WEIGHT, source="a caseworker's correction")
+            for text, disposition in found]
 
 
 def train(config: MailConfig, corrections: list[LabelledText] | None = None) -> TrainingResult:

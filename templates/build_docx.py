@@ -22,7 +22,7 @@ from docx.shared import Cm, Pt, RGBColor
 HERE = Path(__file__).resolve().parent
 TEAL = RGBColor(0x00, 0x4F, 0x6E)
 GREY = RGBColor(0x4A, 0x4A, 0x4A)
-FONT = "Arial"
+FONT = "Liberation Sans"
 
 
 def _font(style, size: float, bold: bool = False, colour: RGBColor | None = None) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compact_docs.errors import ConfigError
-from mailflows.config import CONFIG_ENV, MailConfig, find_config, load_config, require_config
+from mailflows.config import CONFIG_ENV, MailConfig, find_config, load_config, parse_config, require_config
 
 MAIL = Path(__file__).resolve().parent / "data" / "mail"
 
@@ -165,3 +165,30 @@ def test_a_stage_folder_may_not_be_the_inbox(tmp_path: Path) -> None:
             '[mail.folders]\nignored = "inbox"\n')
     with pytest.raises(ConfigError, match=r"folders\.ignored is the inbox"):
         parse_config(text, "c.toml", tmp_path)
+
+
+def test_the_readme_example_configuration_loads_and_names_every_table() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (MAIL / "compact.example.toml").read_text(encoding="utf-8")
+    assert example in readme, "tests/data/mail/compact.example.toml is the README's example"
+    config = parse_config(example, "compact.example.toml", MAIL)
+    assert config.mail.imap is not None and config.mail.smtp is not None
+    assert [o.name for o in config.organisations] == ["Bexley Age Well", "Erith Arts Collective"]
+    for table in ("[mail.imap]", "[mail.folders]", "[mail.smtp]", "[mail.watch]", "[[organisations]]",
+                  "[phrases]"):
+        assert table in example
+
+
+def test_an_unknown_table_or_key_is_named_in_configuration_words() -> None:
+    text = ('[casework]\nx = 1\n[cases.deadline]\nstage-1 = 3\n[mail.foldres]\nstage-1 = "A"\n'
+            '[mail.imap]\nhost = "h"\nusernme = "u"\n')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "compact.toml", MAIL)
+    message = str(caught.value)
+    assert "letter kind" not in message
+    assert "[casework] is not a table of a mail configuration" in message
+    assert "[cases.deadline] is not a table of [cases]" in message and "did you mean 'deadlines'?" in message
+    assert "[mail.foldres] is not a table of [mail]" in message and "did you mean 'folders'?" in message
+    assert "'usernme' is not a key of [mail.imap]" in message and "did you mean 'username'?" in message

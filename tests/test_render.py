@@ -54,20 +54,24 @@ def pdf_text(path: Path | bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def pdf_letter_text(path: Path, context: LetterContext) -> str:
-    """A PDF's text without the page furniture (running header, footer, page numbers, bullets)
-    and without table headers repeated on a new page."""
-    text = pdf_text(path).replace("•", " ")
+def wording(text: str) -> str:
+    """Text with every space and line break taken out: blind to where a line or page broke
+    (a PDF's text gains a space wherever a line ends, "step- free", "commissioner/ Head")."""
+    return "".join(text.split())
+
+
+def pdf_letter_wording(path: Path, context: LetterContext) -> str:
+    """A PDF's wording (see `wording`) without the page furniture (running header, footer, page
+    numbers, bullets) and without table headers repeated on a new page."""
+    text = wording(pdf_text(path).replace("•", " "))
     for furniture in (context.footer, context.running_header):
-        text = text.replace(furniture, " ")
-    text = re.sub(r"Page \d+ of \d+", " ", text)
-    text = " ".join(text.split())
+        text = text.replace(wording(furniture), "")
+    text = re.sub(r"Page\d+of\d+", "", text)
     for block in context.blocks:
         if block.type == "table":
-            header = " ".join(block.header)
+            header = wording(" ".join(block.header))
             first = text.find(header) + len(header)
-            text = text[:first] + " ".join(text[first:].replace(header, " ").split()).join(" " * 2)
-            text = " ".join(text.split())
+            text = text[:first] + text[first:].replace(header, "")
     return text
 
 
@@ -112,8 +116,7 @@ def test_docx_and_pdf_of_every_letter_have_the_same_wording(
         kind = stem.split("_")[-1]
         context = by_name[kind]
         in_docx = docx_text(out / f"{stem}.docx")
-        in_pdf = pdf_letter_text(out / f"{stem}.pdf", context)
-        assert in_docx == in_pdf, stem
+        assert wording(in_docx) == pdf_letter_wording(out / f"{stem}.pdf", context), stem
         assert context.title in in_docx
 
 

@@ -76,11 +76,12 @@ def test_train_refits_with_the_registers_corrections(tmp_path: Path) -> None:
                       clock=lambda: datetime(2026, 11, 24, tzinfo=UTC)) as register:
         decision = route_message(raw, config, register)
         assert decision.case_ref is not None
-        register.record_correction(decision.case_ref, decision.message_id, "needs-triage",
-                                   actor="caseworker", reason="a question, not a dispute")
+        with register.transaction():
+            register.add_event(decision.case_ref, "correction", 2, "caseworker", "a question, not a dispute",
+                               decision.message_id, register.now(), disposition="needs-triage")
         found = register.corrections()
-    assert [(c.disposition, c.message_id) for c in found] == [("needs-triage", decision.message_id)]
-    assert found[0].text.startswith("ICB data portal - weekly returns.\n")
+    assert [disposition for _, disposition in found] == ["needs-triage"]
+    assert found[0][0].startswith("ICB data portal - weekly returns")
     texts = register_corrections(config)
     assert texts[0].label == "needs-triage" and texts[0].weight > 1
     result = train(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import venv
@@ -32,14 +33,29 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (wheel,) = dist.glob("compact_docs-*.whl")
     env_dir = base / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
+    python = venv_seeing_our_dependencies(env_dir)
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
          "--force-reinstall", str(wheel)],
         check=True,
     )
     return env_dir
+
+
+def venv_seeing_our_dependencies(env_dir: Path, with_pip: bool = False) -> Path:
+    """A new venv that sees this test run's installed packages, and returns its python.
+
+    `system_site_packages` would show the *base* interpreter's packages, not those of a venv the
+    tests run in; a .pth file names this environment's site-packages instead (after the new venv's
+    own, so what is installed into it wins).
+    """
+    venv.EnvBuilder(with_pip=with_pip).create(env_dir)
+    python = env_dir / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    (Path(own) / "_compact_docs_test_deps.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    return python
 
 
 def _run(env_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -86,3 +102,10 @@ def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> Non
     out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
     assert {"letter.docx", "letter.html", "letter.css"} <= set(json.loads(out))
+
+
+def test_installed_wheel_writes_the_report(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "compact.toml").write_text('profile = "bexley"\n', encoding="utf-8")
+    result = _run(installed, "report", "--config", "compact.toml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.json", "report.pdf"]
