@@ -201,7 +201,8 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     signals = config.signals
     dispute = tuple(signals.find("dispute", text))
     tried = tuple(signals.find("tried_informal", text))
-    escalation = tuple(signals.find("escalation", own.text, outside="tried_informal"))
+    # Escalation is asked of a case: a message on none is not searched for it.
+    escalation = tuple(signals.find("escalation", own.text, outside="tried_informal")) if case else ()
     issues = find_issue_types(config.compact_profile, text)
     rules = rule_names(dispute, tried, issues, text)
     dispute_score, tried_score = _weighed(config, case, whose.commissioned, text, rules)

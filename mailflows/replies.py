@@ -17,7 +17,7 @@ from functools import lru_cache
 import quotequail
 from mailparser_reply.parser import EmailMessage
 
-MAX_READ_CHARS = 6_000
+MAX_READ_CHARS = 4_000
 """How much of a text is searched for quotes and signatures (the rest is history or footers)."""
 
 # A sign-off on a line of its own, perhaps with a comma and a first name after it.
@@ -142,7 +142,9 @@ def _without_quotes(text: str) -> tuple[str, bool]:
 
 @lru_cache(maxsize=1)
 def _languages() -> list[str]:
-    return ["en", "pl", "de", "fr", "es", "it", "nl"]
+    # English, and Polish (mail clients set up in Polish, as some of Bexley's are): each language
+    # adds its reply headers to the patterns searched, and so costs time on every message.
+    return ["en", "pl"]
 
 
 def _body(content: str, signature: str, disclaimers: list[str]) -> str:
