@@ -149,8 +149,9 @@ def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward,
         whose.sender, whose.acknowledge_to = forward.sender_address or whose.sender, None
 
 
-def _own_words_of(bodies: list[str], notes: list[str]) -> OwnWords:
-    owns = [read_own_words(body) for body in bodies]
+def _own_words_of(parsed: ParsedMessage, bodies: list[str], notes: list[str]) -> OwnWords:
+    ahead = parsed.own_words if isinstance(parsed.own_words, OwnWords) else None
+    owns = [ahead if ahead is not None and body is parsed.text else read_own_words(body) for body in bodies]
     own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
                    "\n".join(o.signature for o in owns if o.signature),
                    tuple(d for o in owns for d in o.disclaimers))
@@ -195,7 +196,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     forward = find_forward(parsed) if case is None else None
     if forward is not None:
         _unwrap_forward(parsed, config, forward, whose, notes)
-    own = _own_words_of(whose.bodies, notes)
+    own = _own_words_of(parsed, whose.bodies, notes)
     # A full stop after the subject keeps a phrase from running on from the subject into the body.
     text = f"{whose.subject}.\n{own.text}"
     signals = config.signals

@@ -12,9 +12,11 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from multiprocessing import get_context
 
 from mailflows.parsing import DEFAULT_MAX_TEXT_CHARS, ParsedMessage, parse_message
+from mailflows.replies import read_own_words
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,14 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _parse_chunk(raws: list[bytes], max_text_chars: int) -> list[ParsedMessage]:
-    return [parse_message(raw, max_text_chars) for raw in raws]
+    # Reading the sender's own words needs only the text: done here, in parallel, it is off the
+    # one process that decides and records.
+    return [ahead(parse_message(raw, max_text_chars)) for raw in raws]
+
+
+def ahead(parsed: ParsedMessage) -> ParsedMessage:
+    """A parsed message with its own words read ahead (see ParsedMessage.own_words)."""
+    return replace(parsed, own_words=read_own_words(parsed.text))
 
 
 class ParsingBatch:
