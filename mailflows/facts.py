@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from compact_docs.disputes import CaseState, DisputeFacts, Weighed
+from compact_docs.disputes import CaseState, DisputeFacts, FoundIssue, Weighed
 from compact_docs.register import Case, CaseRegister, case_ref_pattern
 from mailflows.automatic import automatic_reasons, is_newsletter, list_hints
 from mailflows.config import MailConfig
@@ -14,8 +14,8 @@ from mailflows.parsing import ParsedMessage
 from mailflows.replies import OwnWords, own_words, read_own_words
 from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, said_outright, weigh
 
-__all__ = ["MessageReading", "automatic_reasons", "clean_subject", "extract_facts", "find_case",
-           "own_words", "read_message"]
+__all__ = ["MessageReading", "ReadAhead", "automatic_reasons", "clean_subject", "extract_facts",
+           "find_case", "own_words", "read_ahead", "read_message"]
 
 
 def clean_subject(subject: str) -> str:
@@ -149,28 +149,62 @@ def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward,
         whose.sender, whose.acknowledge_to = forward.sender_address or whose.sender, None
 
 
-def _own_words_of(parsed: ParsedMessage, bodies: list[str], notes: list[str]) -> OwnWords:
-    ahead = parsed.own_words if isinstance(parsed.own_words, OwnWords) else None
-    owns = [ahead if ahead is not None and body is parsed.text else read_own_words(body) for body in bodies]
-    own = OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
-                   "\n".join(o.signature for o in owns if o.signature),
-                   tuple(d for o in owns for d in o.disclaimers))
-    removed = _removed(own)
-    if removed:
-        notes.append(removed)
-    return own
+def _own_words_of(bodies: list[str]) -> OwnWords:
+    owns = [read_own_words(body) for body in bodies]
+    return OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
+                    "\n".join(o.signature for o in owns if o.signature),
+                    tuple(d for o in owns for d in o.disclaimers))
 
 
-def _weighed(config: MailConfig, case: Case | None, commissioned: bool | None, text: str,
-             rules: list[str]) -> tuple[Weighed | None, Weighed | None]:
+@dataclass(frozen=True)
+class ReadAhead:
+    """What routing reads in a message's words, whatever the register says: the sender's own
+    words, the rules that fired, the outright statements and both models' answers.
+
+    The watcher's parsing workers work it out in parallel for a message's own text
+    (`read_ahead`); routing reads it again only for a forward, whose words are another's.
+    """
+
+    text: str
+    own: OwnWords
+    dispute: tuple[str, ...]
+    tried: tuple[str, ...]
+    issues: tuple[FoundIssue, ...]
+    rules: tuple[str, ...]
+    dispute_outright: tuple[str, ...]
+    tried_outright: tuple[str, ...]
+    dispute_score: Weighed | None
+    tried_score: Weighed | None
+
+
+def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: bool = True,
+                tried: bool = True) -> ReadAhead:
+    # A full stop after the subject keeps a phrase from running on from the subject into the body.
+    text = f"{subject}.\n{own.text}"
+    signals = config.signals
+    dispute_phrases = tuple(signals.find("dispute", text))
+    tried_phrases = tuple(signals.find("tried_informal", text))
+    issues = find_issue_types(config.compact_profile, text)
+    rules = rule_names(dispute_phrases, tried_phrases, issues, text)
+    dispute_score, tried_score = weigh(models_for(config), text, rules, dispute=dispute, tried=tried)
+    dispute_outright, tried_outright = said_outright(text)
+    return ReadAhead(text, own, dispute_phrases, tried_phrases, issues, tuple(rules), dispute_outright,
+                     tried_outright, dispute_score, tried_score)
+
+
+def read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
+    """A parsed message with its own words read and weighed ahead (for the parsing workers)."""
+    return replace(parsed, ahead=_read_words(config, parsed.subject, read_own_words(parsed.text)))
+
+
+def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) -> tuple[bool, bool]:
     """The models' answers the decision can use: whether it is a dispute, for a message on no
     case; whether it tried informal resolution, for a commissioned organisation's new message or
     its reply on a case at the informal stage."""
     informal = next((s.number for s in config.compact_profile.dispute.stages
                      if s.entry == "commissioned"), None)
     on_informal = bool(case is not None and case.stage == informal and case.commissioned)
-    return weigh(models_for(config), text, rules, dispute=case is None,
-                 tried=bool(commissioned and case is None) or on_informal)
+    return case is None, bool(commissioned and case is None) or on_informal
 
 
 def read_message(parsed: ParsedMessage, config: MailConfig,
@@ -196,18 +230,17 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     forward = find_forward(parsed) if case is None else None
     if forward is not None:
         _unwrap_forward(parsed, config, forward, whose, notes)
-    own = _own_words_of(parsed, whose.bodies, notes)
-    # A full stop after the subject keeps a phrase from running on from the subject into the body.
-    text = f"{whose.subject}.\n{own.text}"
-    signals = config.signals
-    dispute = tuple(signals.find("dispute", text))
-    tried = tuple(signals.find("tried_informal", text))
+    ahead = parsed.ahead if isinstance(parsed.ahead, ReadAhead) else None
+    if forward is not None or ahead is None:
+        want_dispute, want_tried = _wanted(config, case, whose.commissioned)
+        ahead = _read_words(config, whose.subject, _own_words_of(whose.bodies), dispute=want_dispute,
+                            tried=want_tried)
+    own, text, rules = ahead.own, ahead.text, ahead.rules
+    removed = _removed(own)
+    if removed:
+        notes.append(removed)
     # Escalation is asked of a case: a message on none is not searched for it.
-    escalation = tuple(signals.find("escalation", own.text, outside="tried_informal")) if case else ()
-    issues = find_issue_types(config.compact_profile, text)
-    rules = rule_names(dispute, tried, issues, text)
-    dispute_score, tried_score = _weighed(config, case, whose.commissioned, text, rules)
-    dispute_outright, tried_outright = said_outright(text)
+    escalation = tuple(config.signals.find("escalation", own.text, outside="tried_informal")) if case else ()
     hints = list_hints(parsed)
     if hints:
         notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
@@ -217,14 +250,14 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         case=_state(case) if case else None, case_link=link,
         organisation=whose.organisation if case is None else (case.organisation or whose.organisation),
         commissioned=whose.commissioned if case is None else case.commissioned,
-        dispute=dispute, tried_informal=tried, escalation=escalation, notes=tuple(notes),
+        dispute=ahead.dispute, tried_informal=ahead.tried, escalation=escalation, notes=tuple(notes),
         unreadable=_unreadable(parsed), sender=whose.sender,
         sender_organisation=whose.sender_organisation,
         policy=tuple(p for p in escalation if POLICY.search(p)),
-        dispute_score=dispute_score, tried_score=tried_score, issue_types=issues,
+        dispute_score=ahead.dispute_score, tried_score=ahead.tried_score, issue_types=ahead.issues,
         commissioner_side=whose.commissioner_side, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None),
-        dispute_outright=dispute_outright, tried_outright=tried_outright,
+        dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
     )
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)

@@ -59,9 +59,9 @@ class ParsedMessage:
     attached: tuple[ParsedMessage, ...] = ()
     """Messages attached whole (message/rfc822, a forward as an attachment), parsed; their text is
     not part of `text`."""
-    own_words: object | None = None
-    """The sender's own words in `text` (a `mailflows.replies.OwnWords`) when worked out ahead:
-    the watcher's parsing workers do it in parallel, so routing need not."""
+    ahead: object | None = None
+    """What routing read in `text` ahead of deciding (a `mailflows.facts.ReadAhead`): the
+    watcher's parsing workers do it in parallel, so the one process that decides need not."""
 
     def header(self, name: str) -> str | None:
         """The first value of a header (decoded), or None."""
