@@ -193,8 +193,13 @@ def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: boo
 
 
 def read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
-    """A parsed message with its own words read and weighed ahead (for the parsing workers)."""
-    return replace(parsed, ahead=_read_words(config, parsed.subject, read_own_words(parsed.text)))
+    """A parsed message with its own words read and weighed ahead (for the parsing workers).
+
+    Whether it tried informal resolution is asked only of a commissioned organisation's mail.
+    """
+    _, commissioned, _ = _organisation(config, parsed.from_address)
+    own = read_own_words(parsed.text)
+    return replace(parsed, ahead=_read_words(config, parsed.subject, own, tried=bool(commissioned)))
 
 
 def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) -> tuple[bool, bool]:
@@ -231,7 +236,8 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     if forward is not None:
         _unwrap_forward(parsed, config, forward, whose, notes)
     ahead = parsed.ahead if isinstance(parsed.ahead, ReadAhead) else None
-    if forward is not None or ahead is None:
+    if forward is not None or ahead is None or (whose.commissioned and ahead.tried_score is None
+                                                 and models_for(config) is not None):
         want_dispute, want_tried = _wanted(config, case, whose.commissioned)
         ahead = _read_words(config, whose.subject, _own_words_of(whose.bodies), dispute=want_dispute,
                             tried=want_tried)

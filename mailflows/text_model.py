@@ -32,7 +32,7 @@ MAX_CHARS = 2_000
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", re.UNICODE)
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
-CHAR_SIZES = (3, 4)
+CHAR_SIZES = (4,)
 
 
 @lru_cache(maxsize=50_000)
