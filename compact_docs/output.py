@@ -70,7 +70,7 @@ def refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
         return
     for path in paths:
         if path.exists():
-            raise OutputError(f"{path} already exists; use --force to replace it")
+            raise OutputError(f"{path} already exists", existing=path)
 
 
 def write_atomic(path: Path, content: bytes) -> None:

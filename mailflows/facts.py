@@ -228,6 +228,13 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
                                            commissioned=commissioned, notes=tuple(notes)))
     case, link, case_notes = find_case(parsed, config, register)
     notes += case_notes
+    if parsed.sender_doubt:  # never on a case by its own say-so: a person decides
+        if case is not None:
+            notes.append(f"names case {case.ref} ({link})")
+        return MessageReading(DisputeFacts(
+            organisation=organisation, commissioned=commissioned, notes=tuple(notes),
+            sender=parsed.from_address, sender_organisation=organisation,
+            sender_doubt=parsed.sender_doubt))
     whose = _Whose(parsed.from_address, organisation, commissioned, organisation,
                    parsed.reply_to or parsed.from_address,
                    parsed.from_address if config.commissioner_side(parsed.from_address) else None,
