@@ -13,6 +13,7 @@
     └── MailError                2   a mailbox or mail server that cannot be read, reached or written
         ├── Disconnected         2   the server dropped the session or cannot be reached (retry later)
         ├── MalformedResponse    2   the server's answer could not be parsed (the session stays usable)
+        ├── TrainingUnavailable  2   `mail train` without scikit-learn (the [train] extra)
         └── SmtpRefused          2   the SMTP server refused a message (.permanent for a 5xx reply)
 
 Errors from the libraries underneath (pydantic, docxtpl, WeasyPrint, imaplib, smtplib, sqlite3)
@@ -149,3 +150,5 @@ class SmtpRefused(MailError):
         super().__init__(text)
         self.permanent = permanent
         self.replies = dict(replies or {})
+class TrainingUnavailable(MailError):
+    """Raised when `mail train` runs without scikit-learn installed (the `[train]` extra)."""

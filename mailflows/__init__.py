@@ -6,8 +6,9 @@ from compact_docs._moved import MovedModules
 from mailflows.acknowledgement import acknowledgement_text, build_acknowledgement
 from mailflows.config import MailConfig, OrganisationEntry, find_config, load_config, require_config
 from mailflows.facts import automatic_reasons, extract_facts
+from mailflows.html_text import html_to_text
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
-from mailflows.parsing import ParsedMessage, html_to_text, message_identity, parse_message
+from mailflows.parsing import ParsedMessage, message_identity, parse_message
 from mailflows.route import (
     RoutingDecision,
     classify,

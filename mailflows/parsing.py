@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from html.parser import HTMLParser
 from typing import TypeVar
 
+from mailflows.html_text import html_to_text
 from mailflows.mime_tree import KEEP_END, parse_tree, reading_one_message
 from mailflows.sender import read_mailbox, read_sender
 
@@ -58,6 +58,12 @@ class ParsedMessage:
     problems: tuple[str, ...] = ()
     truncated: bool = False
     size: int = 0
+    attached: tuple[ParsedMessage, ...] = ()
+    """Messages attached whole (message/rfc822, a forward as an attachment), parsed; their text is
+    not part of `text`."""
+    ahead: object | None = None
+    """What routing read in `text` ahead of deciding (a `mailflows.facts.ReadAhead`): the
+    watcher's parsing workers do it in parallel, so the one process that decides need not."""
     sender_doubt: str | None = None
     """Why the From header cannot be trusted to name the sender (None when it can): see
     `mailflows.sender.read_mailbox`. Such a message is never escalated or acknowledged."""
@@ -129,65 +135,6 @@ def _decode_raw_header(value: str) -> str:
     for chunk, charset in _safe(lambda: decode_header(value), [(value, None)]):
         pieces.append(chunk if isinstance(chunk, str) else decode_bytes(chunk, charset))
     return _unfold("".join(pieces))
-
-
-class _TextFromHtml(HTMLParser):
-    """HTML to plain text: block elements become line breaks, blockquotes become '> ' lines."""
-
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-                        "table", "ul", "ol", "section", "article", "header", "footer", "hr"})
-    _SKIP = frozenset({"script", "style", "head", "title", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.quote = 0
-        self.skip = 0
-
-    def _newline(self) -> None:
-        if self.lines[-1].strip():
-            self.lines.append("")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skip += 1
-        elif tag == "blockquote":
-            self._newline()
-            self.quote += 1
-        elif tag in self._BLOCK:
-            self._newline()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag == "blockquote":
-            self._newline()
-            self.quote = max(0, self.quote - 1)
-        elif tag in self._BLOCK:
-            self._newline()
-
-    def handle_data(self, data: str) -> None:
-        if self.skip:
-            return
-        text = " ".join(data.split())
-        if not text:
-            return
-        if not self.lines[-1]:
-            self.lines[-1] = "> " * self.quote
-        elif not self.lines[-1].endswith(" "):
-            self.lines[-1] += " "
-        self.lines[-1] += text
-
-
-def html_to_text(html: str) -> str:
-    """The readable text of an HTML body (no scripts or styles; quoted parts marked with '> ')."""
-    parser = _TextFromHtml()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:
-        return re.sub(r"<[^>]*>", " ", html)
-    return "\n".join(line.rstrip() for line in parser.lines).strip()
 
 
 def _payload_bytes(part: Message, limit: int) -> tuple[bytes, bool]:
@@ -290,6 +237,22 @@ def _part_info(part: Message) -> _PartInfo:
     return _PartInfo(_content_type(part), _charset(part), _is_attachment(part), str(name) if name else None)
 
 
+def _subparts(message: Message) -> list[Message]:
+    """A message and every part inside it (just the message when walking it fails)."""
+    try:
+        return list(message.walk())
+    except Exception:  # a malformed tree: the message itself is all there is
+        return [message]
+
+
+def _inner_message(part: Message) -> Message | None:
+    """The message inside a message/rfc822 part, or None when it is not there."""
+    payload: object = _safe(lambda: part.get_payload(), None)
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    return None
+
+
 _POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "subject"})
 """Headers whose decoded value depends on the policy's structured parsing."""
 
@@ -308,6 +271,7 @@ class _Reader:
         self.raw: dict[str, list[str]] = {}
         for key, value in _raw_items(msg):  # read once: a message may have many thousands
             self.raw.setdefault(key.lower(), []).append(value)
+        self.attached_trees: list[Message] = []
 
     def values(self, name: str) -> list[str]:
         """Every value of a header, decoded, falling back to the raw value when policy parsing fails."""
@@ -357,10 +321,19 @@ class _Reader:
         budget = self.max_text
         truncated = False
         parts = _safe(lambda: list(self.msg.walk()), [self.msg])
+        inside: set[int] = set()
         for part in parts:
+            if id(part) in inside:
+                continue
             info = _part_info(part)
             ctype = info.content_type
             types.append(ctype)
+            if ctype == "message/rfc822" and part is not self.msg:
+                inner = _inner_message(part)
+                if inner is not None:
+                    inside.update(id(p) for p in _subparts(inner))
+                    self.attached_trees.append(inner)
+                    continue
             if _safe(part.is_multipart, False):
                 continue
             if ctype not in ("text/plain", "text/html") or info.attachment:
@@ -402,6 +375,10 @@ def parse_message(raw: bytes, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> P
         return _parse(raw, max_text_chars, cut)
 
 
+MAX_ATTACHED_DEPTH = 3
+"""How deep forwards attached inside forwards are read as messages of their own."""
+
+
 def _parse(raw: bytes, max_text_chars: int, cut: list[str]) -> ParsedMessage:
     problems: list[str] = []
     msg, header_only = parse_tree(raw, problems)
@@ -414,6 +391,11 @@ def _parse(raw: bytes, max_text_chars: int, cut: list[str]) -> ParsedMessage:
             references=(), date=None, content_type="text/plain", part_types=("text/plain",),
             text=text, html_only=False, attachments=(), problems=tuple(problems),
             truncated=len(raw) > max_text_chars, size=len(raw))
+    return _from_tree(msg, raw, problems, cut, max_text_chars, 0, header_only)
+
+
+def _from_tree(msg: Message, raw: bytes, problems: list[str], cut: list[str], max_text_chars: int,
+               depth: int, header_only: bool = False) -> ParsedMessage:
     reader = _Reader(msg, problems, max_text_chars, body_as_text=header_only)
     defects: list[object] = _safe(lambda: list(msg.defects), [])
     if defects:
@@ -458,4 +440,19 @@ def _parse(raw: bytes, max_text_chars: int, cut: list[str]) -> ParsedMessage:
         truncated=truncated,
         size=len(raw),
         sender_doubt="; ".join(doubts) or None,
+        attached=_attached(reader.attached_trees, cut, max_text_chars, depth),
     )
+
+
+def _attached(trees: list[Message], cut: list[str], max_text_chars: int, depth: int) -> tuple[ParsedMessage, ...]:
+    """The messages attached whole, parsed like the message itself (a few, not too deep)."""
+    if depth >= MAX_ATTACHED_DEPTH:
+        return ()
+    found: list[ParsedMessage] = []
+    for tree in trees[:5]:
+        inner_problems: list[str] = []
+        try:
+            found.append(_from_tree(tree, b"", inner_problems, cut, max_text_chars, depth + 1))
+        except Exception:  # an attached message that cannot be read stays an attachment
+            continue
+    return tuple(found)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from types import FrameType
 from typing import Any, TextIO
 
@@ -21,6 +22,7 @@ from compact_docs.register.records import RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
 from mailflows.corrections import MailboxCorrections, MailboxPlacements
+from mailflows.facts import read_ahead
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
@@ -146,7 +148,8 @@ class MailboxWatcher:
         self.summary = WatchSummary()
         self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
         self._folders = destination_folders(config)
-        self.parser = ParserPool()
+        # The workers read each message's words ahead (no register needed); routing decides.
+        self.parser = ParserPool(prepare=partial(read_ahead, config=config))
         self._overdue_logged: date | None = None
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from testdata import MAIL
 
-from mailflows.parsing import ParsedMessage, html_to_text, message_identity, parse_message
+from mailflows.html_text import html_to_text
+from mailflows.parsing import ParsedMessage, message_identity, parse_message
 
 MESSAGES = MAIL / "messages"
 CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
