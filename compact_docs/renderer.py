@@ -161,12 +161,13 @@ class Renderer:
 
     def pdf(self, prepared: PreparedLetter, archival: bool = False) -> bytes:
         """The PDF bytes of a letter: tagged PDF/UA-1, or PDF/A-3b with its data attached."""
-        html = self.html(prepared.context)
+        template = self.html_template(prepared.context.kind, prepared.context.stage)
+        html = template.html(prepared.context)
         attachments: tuple[DataAttachment, ...] = ()
         if archival:
             name = f"{file_stem(prepared.context)}.json"
             attachments = (DataAttachment(name, prepared.data_json),)
-        return write_pdf(html, archival=archival, attachments=attachments)
+        return write_pdf(html, archival=archival, attachments=attachments, policy=template.fetch_policy)
 
     def lay_out(self, prepared: PreparedLetter, formats: Iterable[str] = FORMATS,
                 archival: bool = False) -> RenderedLetter:
