@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
+import io
 import json
 import os
 import sys
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from compact_docs.deadlines import Deadline, letter_deadlines, write_calendar
-from compact_docs.errors import CompactError, ComplianceError
-from compact_docs.output import prepare_folder, target_path
+from compact_docs.errors import CompactError, ComplianceError, OutputError
+from compact_docs.output import prepare_folder, target_path, write_atomic
 from compact_docs.profile import Profile
 from compact_docs.renderer import FORMATS, Renderer, file_stem
 from compact_docs.rows import Row, read_rows, rows_from
@@ -75,6 +76,7 @@ class _Settings:
     templates: str | None
     profile: str | Profile | None
     archival: bool
+    force: bool = False
 
 
 _worker_renderer: Renderer | None = None
@@ -92,8 +94,9 @@ def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> Ro
         prepared = renderer.prepare(job.data, settings.kind)
         rendered = renderer.lay_out(prepared, settings.formats, settings.archival)
         rendered.stem = job.stem
-        # The main process already refused rows whose files exist (unless forced).
-        result = renderer.write(rendered, settings.out_dir, force=True)
+        # The main process already refused rows whose files existed; one that another batch made
+        # since is still never replaced (unless forced): the row is refused "already exists".
+        result = renderer.write(rendered, settings.out_dir, force=settings.force)
     except CompactError as exc:
         return RowResult(job.number, "refused", reason=str(exc))
     except Exception as exc:  # a fault in one letter must not stop the batch
@@ -198,7 +201,7 @@ def generate_batch(
     renderer = Renderer(templates=templates, profile=profile)
     settings = _Settings(kind, wanted, str(folder), str(templates) if templates else None,
                          profile if isinstance(profile, Profile) else (str(profile) if profile else None),
-                         archival)
+                         archival, force)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
         # Workers forked after this start with WeasyPrint, fonts and HarfBuzz already loaded.
@@ -264,14 +267,18 @@ def generate_batch(
                 yield from drain(in_flight_limit)
                 continue
             stem = _unique_stem(file_stem(prepared.context), used)
-            existing = [target_path(folder, f"{stem}.{fmt}") for fmt in wanted]
-            clash = next((p for p in existing if p.exists()), None)
-            if clash is not None and not force:
+            try:
+                existing = [target_path(folder, f"{stem}.{fmt}") for fmt in wanted]
+            except OutputError as exc:  # a symbolic link where the letter would go: this row only
+                refusal: str | None = str(exc)
+            else:
+                clash = None if force else next((p for p in existing if os.path.lexists(p)), None)
+                refusal = f"{clash.name} already exists; use --force to replace it" if clash else None
+            if refusal is not None:
                 flush()
                 pending.append(RowResult(
                     row.number, "refused", organisation=prepared.context.organisation,
-                    reference=prepared.context.reference,
-                    reason=f"{clash.name} already exists; use --force to replace it",
+                    reference=prepared.context.reference, reason=refusal,
                     findings=[f.to_dict() for f in prepared.report.findings]))
                 yield from drain(in_flight_limit)
                 continue
@@ -293,6 +300,20 @@ def _unique_stem(stem: str, used: set[str]) -> str:
         candidate = f"{stem}-{n}"
     used.add(candidate)
     return candidate
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_text(cell: str) -> str:
+    """A report.csv cell that a spreadsheet shows as text, never runs as a formula.
+
+    As OWASP advises for CSV injection, a cell that starts with = + - @, a tab or a line break
+    (or with = + - @ after leading spaces) gets a leading apostrophe.
+    """
+    if cell.startswith(_FORMULA_STARTS) or cell.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 @dataclass
@@ -320,18 +341,20 @@ def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool 
     folder = prepare_folder(out_dir)
     ordered = sorted(results, key=lambda r: r.row)
     csv_path = folder / REPORT_CSV
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "status", "organisation", "reference", "files", "reason", "findings"])
-        for r in ordered:
-            findings = "; ".join(f"{f['severity']} {f['code']}: {f['message']}" for f in r.findings)
-            writer.writerow([r.row, r.status, r.organisation, r.reference, " | ".join(r.files), r.reason,
-                             findings])
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["row", "status", "organisation", "reference", "files", "reason", "findings"])
+    for r in ordered:
+        findings = "; ".join(f"{f['severity']} {f['code']}: {f['message']}" for f in r.findings)
+        writer.writerow([r.row, r.status, *(spreadsheet_text(cell) for cell in (
+            r.organisation, r.reference, " | ".join(r.files), r.reason, findings))])
+    # Reports replace what is there, never writing through a symbolic link out of the folder.
+    write_atomic(csv_path, table.getvalue().encode("utf-8"))
     json_path = folder / REPORT_JSON
     summary = {"rows": len(ordered), "written": sum(r.status == "written" for r in ordered),
                "refused": sum(r.status == "refused" for r in ordered),
                "results": [r.to_dict() for r in ordered]}
-    json_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_atomic(json_path, json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"))
     ics = None
     if calendar:
         ics = write_calendar([d for r in ordered for d in r.deadlines], folder / CALENDAR)

@@ -16,12 +16,11 @@ from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
 from compact_docs.models import Letter
 from compact_docs.output import (
-    append_manifest,
     letter_stem,
     prepare_folder,
     refuse_overwrite,
     target_path,
-    write_atomic,
+    write_letter,
 )
 from compact_docs.profile import Profile, load_profile
 from compact_docs.render_docx import DocxLetterTemplate
@@ -199,8 +198,10 @@ class Renderer:
               force: bool = False) -> RenderResult:
         """Write a laid-out letter's files and append its record to the folder's manifest.
 
-        Every target is checked before any is written: an existing file (without `force`) or a
-        name that would leave the folder raises OutputError and nothing is written.
+        Every target is checked before any is written: an existing file (without `force`), a
+        symbolic link or a name that would leave the folder raises OutputError and nothing is
+        written. The files and the record are written together or not at all (`write_letter`);
+        a file another process made meanwhile is never replaced unless `force`.
         """
         folder = prepare_folder(out_dir)
         targets = {fmt: target_path(folder, f"{rendered.stem}.{fmt}") for fmt in rendered.documents}
@@ -208,11 +209,11 @@ class Renderer:
         files: list[dict[str, Any]] = []
         for fmt, path in targets.items():
             content = rendered.documents[fmt]
-            write_atomic(path, content)
             files.append({"name": path.name, "format": fmt, "bytes": len(content),
                           "sha256": hashlib.sha256(content).hexdigest()})
         record = self._record(rendered, files)
-        manifest = append_manifest(folder, record)
+        manifest = write_letter(folder, [(path, rendered.documents[fmt]) for fmt, path in targets.items()],
+                                record, force)
         return RenderResult([Path(out_dir) / f["name"] for f in files],
                             rendered.prepared.report, manifest, record)
 
