@@ -166,6 +166,7 @@ class MailConfig(_Section):
 
     profile: str = "bexley"
     database: Path = Path("compact.db")
+    database_mode: Literal["private", "group"] = "private"
     mail: MailSettings = MailSettings()
     organisations: list[OrganisationEntry] = []
     phrases: Phrases = Phrases()

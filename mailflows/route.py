@@ -11,7 +11,7 @@ from typing import Any
 
 from compact_docs.disputes import decide_stage
 from compact_docs.errors import MailError
-from compact_docs.register import CaseRegister, RecordedMessage
+from compact_docs.register import GROUP_MODE, PRIVATE_MODE, CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.facts import clean_subject, extract_facts, own_words
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
@@ -55,8 +55,12 @@ class RoutingDecision:
 
 
 def open_register(config: MailConfig, *, readonly: bool = False) -> CaseRegister:
-    """The case register a configuration names, under its profile (read-only never creates it)."""
-    return CaseRegister(config.database_path, config.compact_profile, readonly=readonly)
+    """The case register a configuration names, under its profile (read-only never creates it).
+
+    A new register is created 0600, or 0660 with `database_mode = "group"`.
+    """
+    mode = GROUP_MODE if config.database_mode == "group" else PRIVATE_MODE
+    return CaseRegister(config.database_path, config.compact_profile, readonly=readonly, file_mode=mode)
 
 
 def _from_record(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDecision:
