@@ -22,6 +22,11 @@ class CompactGroup(click.Group):
         except CompactError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except RecursionError:
+            # Input nested past what the readers refuse themselves (a TOML file, say): bad input,
+            # said in one line, never a traceback or the "not compliant" exit code.
+            click.echo("Error: the input is nested too deeply to read", err=True)
+            ctx.exit(2)
 
 
 def _print_json(value: Any) -> None:

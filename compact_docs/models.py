@@ -37,14 +37,22 @@ Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A string that must say something (blank is refused)."""
 
+Amount = Annotated[Decimal, Field(ge=0, le=10**12, allow_inf_nan=False)]
+"""A sum of money in pounds: finite, from nothing to a trillion (1e5000 is a typing mistake)."""
+
 
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters XML 1.0 (and so DOCX and PDF text) cannot hold."""
 
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+"""Directional embeddings, overrides, isolates and marks: they would make a reference read one
+way in the PDF and another in the file name (LBB-GR-<U+202E>710-4202 shows as LBB-GR-2024-017),
+so they are dropped from letter data."""
+
 
 def _xml_safe(value: Any) -> Any:
     if isinstance(value, str):
-        return _NOT_IN_XML.sub("", value)
+        return _BIDI_CONTROLS.sub("", _NOT_IN_XML.sub("", value))
     if isinstance(value, list):
         return [_xml_safe(item) for item in value]
     return value
@@ -56,7 +64,8 @@ class _Model(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_control_characters(cls, data: Any) -> Any:
-        # Control characters cannot be written into a letter; nested models clean their own fields.
+        # Control characters cannot be written into a letter, and directional controls would make
+        # it read differently from its file name; nested models clean their own fields.
         if isinstance(data, dict):
             return {key: _xml_safe(value) for key, value in data.items()}
         return data
@@ -93,7 +102,7 @@ class Funding(_Model):
     programme: Text
     reference: Text
     instrument: Literal["grant", "contract", "service-level-agreement", "other"] = "grant"
-    annual_value: Decimal | None = Field(default=None, ge=0)
+    annual_value: Amount | None = None
     start: Date | None = None
     end: Date | None = None
     stream: str | None = None
@@ -109,7 +118,7 @@ class Decision(_Model):
     decision_maker: Text
     rationale: str | None = None
     governance: str | None = None
-    new_annual_value: Decimal | None = Field(default=None, ge=0)
+    new_annual_value: Amount | None = None
     engagement: str | None = None
 
 

@@ -111,13 +111,13 @@ class Renderer:
         finds an error: nothing is laid out or written for such a letter.
         """
         source = source_sha256 = None
+        letter = as_letter(data, kind)  # first: it refuses an oversized file before reading it
         if isinstance(data, (str, Path)):
             source = str(data)
             try:
                 source_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
             except OSError:
                 source_sha256 = None
-        letter = as_letter(data, kind)
         if kind is not None and letter.kind != kind:
             raise InvalidData(f"{source or 'data'}: the data is a {letter.kind!r} letter, "
                               f"not {kind!r}")

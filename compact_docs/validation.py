@@ -19,6 +19,7 @@ _MESSAGES = {
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
     "decimal_parsing": "must be a number",
+    "finite_number": "must be a finite number",
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
     "list_type": "must be a list",
