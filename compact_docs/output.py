@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -22,22 +23,64 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 120
 
 
+_LATIN = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"})
+"""Latin letters that Unicode does not decompose to ASCII ones."""
+
+
 def safe_part(text: str) -> str:
     """A piece of a file name: ASCII letters, digits, '.', '_' and '-', never '..' or a leading dot.
 
     'Bexley Age Well' -> 'bexley-age-well'; '../../etc/passwd' -> 'etc-passwd'.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_LATIN)).encode("ascii", "ignore").decode("ascii")
     slug = _UNSAFE.sub("-", ascii_text.lower())
     slug = re.sub(r"\.{2,}", ".", slug)
     slug = re.sub(r"-{2,}", "-", slug)
     return slug.strip(".-_")
 
 
+def _name_part(text: str) -> str:
+    """safe_part, or for text with no ASCII letters left in it (a name all in Greek, Arabic or
+    Chinese) its script and a short hash: 'Ελληνική Κοινότητα' -> 'greek-1c0e3b2a'."""
+    slug = safe_part(text)
+    letters = [ch for ch in text if ch.isalnum()]
+    if slug or not letters:
+        return slug
+    script = unicodedata.name(letters[0], "text").split()[0].lower()
+    digest = hashlib.sha256(unicodedata.normalize("NFC", text.strip()).encode("utf-8")).hexdigest()[:8]
+    return f"{safe_part(script) or 'text'}-{digest}"
+
+
+def _fitted(pieces: list[str], budget: int) -> list[str]:
+    """Cut the longest pieces until all fit `budget` characters, each keeping a fair share (so a
+    long reference never pushes the organisation and kind out); a cut piece ends with a short
+    hash of itself, so two long references that differ only at the end still differ."""
+    shares: dict[int, int] = {}
+    remaining = budget
+    by_length = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+    for n, index in enumerate(by_length):
+        shares[index] = min(len(pieces[index]), remaining // (len(by_length) - n))
+        remaining -= shares[index]
+    fitted = []
+    for index, piece in enumerate(pieces):
+        if len(piece) <= shares[index]:
+            fitted.append(piece)
+            continue
+        digest = hashlib.sha256(piece.encode("utf-8")).hexdigest()[:8]
+        head = piece[: max(shares[index] - len(digest) - 1, 0)].rstrip(".-_")
+        fitted.append(f"{head}-{digest}" if head else digest)
+    return fitted
+
+
 def letter_stem(*parts: str) -> str:
-    """A file name stem from the letter's reference, organisation and kind, each made safe."""
-    pieces = [p for p in (safe_part(part) for part in parts) if p]
-    stem = "_".join(pieces)[:_MAX_STEM].strip(".-_")
+    """A file name stem from the letter's reference, organisation and kind, each made safe.
+
+    At most 120 characters: when the parts are longer, each is cut to its share rather than the
+    last ones being lost.
+    """
+    pieces = [p for p in (_name_part(part) for part in parts) if p]
+    stem = "_".join(_fitted(pieces, _MAX_STEM - max(len(pieces) - 1, 0))).strip(".-_")
     if not stem:
         raise OutputError("cannot make a file name: the reference, organisation and kind are blank")
     return stem

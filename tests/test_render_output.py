@@ -187,3 +187,34 @@ def test_a_letter_and_its_manifest_follow_the_umask(umask: int, mode: int, tmp_p
         os.umask(old)
     for path in (result.files[0], tmp_path / "manifest.jsonl"):
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
+
+
+def test_a_long_reference_never_pushes_the_organisation_and_kind_out() -> None:
+    stem = letter_stem("LBB-" + "9" * 200, "Bexley Age Well", "notice")
+    assert len(stem) <= 120 and stem.endswith("_bexley-age-well_notice")
+    other = letter_stem("LBB-" + "9" * 199 + "8", "Bexley Age Well", "notice")
+    assert other != stem and other.endswith("_bexley-age-well_notice")
+    both = letter_stem("R" * 300, "O" * 300, "escalation-stage-2")
+    assert len(both) == 120 and both.endswith("_escalation-stage-2") and "_ooo" in both
+
+
+@pytest.mark.parametrize(("organisation", "stem"), [
+    ("Ελληνική Κοινότητα", "lbb-1_greek-31a75c3f_notice"),
+    ("Общество", "lbb-1_cyrillic-d971f141_notice"),
+    ("東京クラブ", "lbb-1_cjk-feb73ca2_notice"),
+    ("Straße Øresund Łódź", "lbb-1_strasse-oresund-lodz_notice"),
+])
+def test_a_non_ascii_organisation_still_names_the_file(organisation: str, stem: str) -> None:
+    assert letter_stem("LBB-1", organisation, "notice") == stem
+
+
+def test_a_non_ascii_organisation_names_the_letter_file(tmp_path: Path) -> None:
+    import yaml
+
+    from compact_docs.renderer import render
+
+    data = yaml.safe_load(NOTICE.read_text(encoding="utf-8"))
+    data["organisation"]["name"] = "Ελληνική Κοινότητα"
+    data["funding"]["reference"] = "Κ-1"
+    result = render(data, formats=("docx",), out_dir=tmp_path)
+    assert result.files[0].name == "1_greek-31a75c3f_notice.docx"  # not just notice.docx
