@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import gc
 import io
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -83,10 +87,34 @@ _worker_renderer: Renderer | None = None
 _worker_settings: _Settings | None = None
 
 
-def _start_worker(settings: _Settings) -> None:
+def _start_worker(settings: _Settings, parent: int) -> None:
     global _worker_renderer, _worker_settings
+    _die_with(parent)
     _worker_settings = settings
     _worker_renderer = Renderer(templates=settings.templates, profile=settings.profile)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the batch process that started it ends, even by SIGKILL.
+
+    Linux: the kernel sends SIGKILL to the worker when its parent dies (PR_SET_PDEATHSIG).
+    Elsewhere: a thread notices that the worker has been handed to another parent.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="batch-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the worker could ask to follow it
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> RowResult:
@@ -138,7 +166,7 @@ class _Pool:
                 self.executor.shutdown(wait=False)
             self.executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(),
-                initializer=_start_worker, initargs=(self.settings,))
+                initializer=_start_worker, initargs=(self.settings, os.getpid()))
             self.sent = 0
         assert self.executor is not None
         self.sent += len(jobs)

@@ -352,3 +352,39 @@ def test_letters_manifest_reports_and_calendar_follow_the_umask(umask: int, mode
     assert {p.name for p in made} >= {"manifest.jsonl", "report.csv", "report.json", "deadlines.ics"}
     assert len(made) == 7
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {p.name: oct(mode) for p in made}
+
+
+def test_workers_die_with_a_sigkilled_batch(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    lines = (DATA / "register.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0]] + [lines[1].replace("LBB-GR-2024-017", f"LBB-GR-{n:04}") for n in range(80)]
+    register = tmp_path / "register.csv"
+    register.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    batch = subprocess.Popen([sys.executable, str(root / "cli.py"), "batch", "notice", str(register),
+                              "--defaults", str(DEFAULTS), "-o", str(tmp_path / "out"), "--format", "pdf",
+                              "--workers", "2"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = psutil.Process(batch.pid).children()
+            time.sleep(0.1)
+        assert len(workers) == 2, "the batch never started its workers"
+        time.sleep(1)  # let them get to work
+        os.kill(batch.pid, signal.SIGKILL)
+        batch.wait(10)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == [], "workers outlived the batch"
+    finally:
+        batch.kill()
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
