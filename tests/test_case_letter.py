@@ -97,3 +97,12 @@ def test_write_case_letter_uses_the_renderer(register: CaseRegister, tmp_path: P
 def test_unknown_case(register: CaseRegister) -> None:
     with pytest.raises(RegisterError, match="no case"):
         escalation_data(register, "BXC-2026-0404")
+
+
+def test_docxtpl_escapes_in_an_email_print_literally_in_the_case_letter(register: CaseRegister,
+                                                                       tmp_path: Path) -> None:
+    hostile = Path(__file__).resolve().parent / "data" / "hostile" / "letters" / "docxtpl-escapes.eml"
+    route_message(hostile.read_bytes(), CONFIG, register)
+    result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx"])
+    text = "\n".join(p.text for p in Document(str(result.files[0])).paragraphs)
+    assert "The monthly {_{ returns }_} for Community Connect are {_% disproportionate %_}" in text
