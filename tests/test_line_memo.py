@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from weasyprint.text.fonts import FontConfiguration
 from compact_docs import line_memo
 from compact_docs.render_pdf import pdf_engine, write_pdf
 from compact_docs.renderer import Renderer
+from compact_docs.template_policy import FetchPolicy, default_fetch_policy
 
 
 def plain_pdf(html: str) -> bytes:
@@ -182,7 +184,10 @@ def test_a_font_face_added_later_is_used_for_the_lines_after_it() -> None:
     with_face = (f'<html lang="en"><head><title>t</title><style>@font-face {{ font-family: Brand; '
                  f'src: url(file://{mono}) }}</style></head>' + body)
 
-    made = _in_a_fresh_thread(lambda: [write_pdf(without), write_pdf(with_face)])
+    # The letters' template policy lets WeasyPrint read only the package: allow the font's folder too.
+    default = default_fetch_policy()
+    policy = FetchPolicy(default.base_url, (*default.roots, os.path.dirname(os.path.realpath(mono))))
+    made = _in_a_fresh_thread(lambda: [write_pdf(without), write_pdf(with_face, policy=policy)])
     assert made == [plain_pdf(without), plain_pdf(with_face)]
 
 
