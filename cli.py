@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -651,7 +652,11 @@ def mail_retry(ids: tuple[int, ...], every_given_up: bool) -> None:
 @cli.group(cls=CompactGroup)
 @config_option
 def cases() -> None:
-    """List, show, escalate and close dispute cases, and write their letters.
+    """Work the dispute cases: triage, correct, merge, assign, escalate, close, write letters.
+
+    Every change is recorded in the case's history with who made it (--by, default your user
+    name) and why (--reason). Corrections of the router (open, attach, restage) are kept with the
+    message for `compact-docs mail train`.
 
     \b
     Example:
@@ -660,12 +665,54 @@ def cases() -> None:
     """
 
 
+_by_option = click.option("--by", "actor", default=None, metavar="NAME",
+                          help="Who makes the change (default: your user name).")
+
+
+def _reason_option(what: str, *, required: bool = True) -> Callable[[_Command], _Command]:
+    if required:  # no default at all: click treats an explicit default=None as a value given
+        return click.option("--reason", required=True, help=f"Why {what}; kept in the case's history.")
+    return click.option("--reason", default="", help=f"Why {what}; kept in the case's history.")
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print the case as one JSON object.")
+
+
+def _deadlines(config: Any) -> Any:
+    from compact_docs.case_deadlines import CaseDeadlines
+
+    return CaseDeadlines.for_profile(config.compact_profile, config.cases.deadline_days())
+
+
+def _case_line(case: Any, deadlines: Any, today: Any) -> str:
+    who = case.organisation or f"unknown ({case.sender or 'no address'})"
+    due = deadlines.due(case)
+    late = "  OVERDUE" if deadlines.is_overdue(case, today) else ""
+    owner = f"  [{case.owner}]" if case.owner else ""
+    when = (case.received or case.opened)[:10]
+    return (f"{case.ref}  stage {case.stage}  {case.status:<6}  received {when}"
+            + (f"  due {due.isoformat()}" if due else "") + f"{late}{owner}  {who}: {case.topic}")
+
+
+def _changed(case: Any, config: Any, as_json: bool, said: str) -> None:
+    """Print a case after a change: its JSON object, or one line."""
+    if as_json:
+        deadlines = _deadlines(config)
+        _print_json(deadlines.to_dict(case, deadlines.today()))
+    else:
+        click.echo(said)
+
+
 @cases.command("list")
 @click.option("--stage", type=click.IntRange(1, 9), default=None, help="Only cases at this stage.")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of cases.")
 def cases_list(stage: int | None, as_json: bool) -> None:
-    """List the cases in the register, oldest first.
+    """List the cases in the register, oldest first, with when their mail came and when they are due.
+
+    The JSON objects carry owner, received (the first message's date), stage_since, due (the
+    last working day at the stage, from [cases.deadlines]) and overdue.
 
     \b
     Example:
@@ -674,15 +721,16 @@ def cases_list(stage: int | None, as_json: bool) -> None:
     from mailflows.config import require_config
     from mailflows.route import open_register
 
-    with open_register(require_config(_config_path()), readonly=True) as register:
+    config = require_config(_config_path())
+    deadlines = _deadlines(config)
+    today = deadlines.today()
+    with open_register(config, readonly=True) as register:
         found = register.cases(stage=stage)
     if as_json:
-        _print_json([c.to_dict() for c in found])
+        _print_json([deadlines.to_dict(c, today) for c in found])
         return
     for case in found:
-        who = case.organisation or f"unknown ({case.sender or 'no address'})"
-        click.echo(f"{case.ref}  stage {case.stage}  {case.status:<6}  {case.opened[:10]}  "
-                   f"{who}: {case.topic}")
+        click.echo(_case_line(case, deadlines, today))
     if not found:
         click.echo("No cases.")
 
@@ -692,44 +740,358 @@ def cases_list(stage: int | None, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the case and its history as JSON.")
 def cases_show(ref: str, as_json: bool) -> None:
-    """Show a case: its stage, organisation, messages and history.
+    """Show a case: its stage, organisation, owner, dates, messages and history (who, when, why).
 
     \b
     Example:
       compact-docs cases show BXC-2026-0007 --config compact.toml
+      compact-docs cases show BXC-2026-0007 --json --config compact.toml
     """
     from mailflows.config import require_config
     from mailflows.route import open_register
 
     config = require_config(_config_path())
+    deadlines = _deadlines(config)
+    today = deadlines.today()
     with open_register(config, readonly=True) as register:
         case = register.require_case(ref)
         events = register.events(case.ref)
     if as_json:
-        _print_json({**case.to_dict(), "events": [e.to_dict() for e in events]})
+        _print_json({**deadlines.to_dict(case, today), "events": [e.to_dict() for e in events]})
         return
     stage = config.compact_profile.stage(case.stage)
     click.echo(f"{case.ref}: {case.topic}")
-    click.echo(f"  stage {case.stage}, {stage.name} ({case.status})")
+    click.echo(f"  stage {case.stage}, {stage.name} ({case.status})"
+               + (f", merged into {case.merged_into}" if case.merged_into else ""))
     commissioned = {True: "commissioned", False: "not commissioned", None: "unknown"}
     click.echo(f"  organisation: {case.organisation or 'unknown'} "
                f"({commissioned[case.commissioned]}); sender {case.sender or 'unknown'}")
-    click.echo(f"  opened {case.opened}, updated {case.updated}")
+    click.echo(f"  owner: {case.owner or 'nobody yet'}")
+    click.echo(f"  first message {case.received or case.opened}; opened {case.opened}; updated {case.updated}")
+    due = deadlines.due(case)
+    if due is not None:
+        late = " (OVERDUE)" if deadlines.is_overdue(case, today) else ""
+        click.echo(f"  at stage {case.stage} since {(case.stage_since or case.opened)[:10]}; due {due}{late}")
     if case.outcome:
         click.echo(f"  outcome: {case.outcome}")
     click.echo("  messages: " + (", ".join(case.message_ids) or "none"))
     click.echo("History:")
     for event in events:
-        click.echo(f"  {event.at}  {event.kind:<9} stage {event.stage}  {event.actor}: {event.reason}")
+        click.echo(f"  {event.at}  {event.kind:<10} stage {event.stage}  {event.actor}: {event.reason}")
+
+
+@cases.command("triage")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the waiting messages.")
+def cases_triage(as_json: bool) -> None:
+    """List the messages waiting for a person (needs-triage), oldest first, with the router's reasons.
+
+    Open a case from one with `cases open`, or add it to a case with `cases attach`; moving it in
+    the mailbox from the triage folder into a stage folder does the same.
+
+    \b
+    Example:
+      compact-docs cases triage --config compact.toml
+      compact-docs cases open "<abc@agewell.example>" --organisation "Bexley Age Well" --reason "A dispute"
+    """
+    from compact_docs.casework import triage_queue
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    with open_register(require_config(_config_path()), readonly=True) as register:
+        waiting = triage_queue(register)
+    if as_json:
+        _print_json([{"message_id": m.message_id, "received": m.received or m.recorded, "subject": m.subject,
+                      "sender": m.sender, "organisation": m.organisation, "commissioned": m.commissioned,
+                      "case_ref": m.case_ref, "reasons": list(m.reasons)} for m in waiting])
+        return
+    for message in waiting:
+        who = message.organisation or message.sender or "unknown sender"
+        click.echo(f"{(message.received or message.recorded)[:16]}  {message.message_id}  {who}: "
+                   f"{message.subject or '(no subject)'}")
+        for reason in message.reasons:
+            click.echo(f"    - {reason}")
+    if not waiting:
+        click.echo("Nothing waits for triage.")
+
+
+@cases.command("open")
+@click.argument("message_id", metavar="MESSAGE-ID")
+@click.option("--organisation", default=None,
+              help="The organisation the case is for (default: the one the router recognised).")
+@click.option("--commissioned/--not-commissioned", default=None,
+              help="Whether the organisation is commissioned (default: from the organisations directory).")
+@click.option("--stage", type=click.IntRange(1, 9), default=None,
+              help="The stage to open at (default: 1 for a commissioned organisation, else 2).")
+@_reason_option("the case is opened")
+@_by_option
+@config_option
+@_json_option
+def cases_open(message_id: str, organisation: str | None, commissioned: bool | None, stage: int | None,
+               reason: str, actor: str | None, as_json: bool) -> None:
+    """Open a case from a recorded message the router did not make one of (triage or ignored).
+
+    Recorded as a correction of the router, kept with the message for `mail train`.
+
+    \b
+    Example:
+      compact-docs cases open "<abc@agewell.example>" --organisation "Bexley Age Well" --reason "Late payment dispute"
+    """
+    from compact_docs.casework import open_from_message
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    entry = config.organisation_named(organisation) if organisation else None
+    if commissioned is None and entry is not None:
+        commissioned = entry.commissioned
+    with open_register(config) as register:
+        case = open_from_message(register, message_id, organisation=organisation, commissioned=commissioned,
+                                 stage=stage, actor=actor or _caseworker(), reason=reason)
+    who = case.organisation or "an unknown organisation"
+    _changed(case, config, as_json, f"{case.ref} opened at stage {case.stage} for {who}.")
+
+
+@cases.command("attach")
+@click.argument("message_id", metavar="MESSAGE-ID")
+@click.argument("ref")
+@_reason_option("the message belongs to the case")
+@_by_option
+@config_option
+@_json_option
+def cases_attach(message_id: str, ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Add a recorded message that is on no case to a case (a correction of the router).
+
+    \b
+    Example:
+      compact-docs cases attach "<def@agewell.example>" BXC-2026-0007 --reason "Same invoice, new thread"
+    """
+    from compact_docs.casework import attach_message
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = attach_message(register, message_id, ref, actor=actor or _caseworker(), reason=reason)
+    _changed(case, config, as_json, f"The message is now on {case.ref} (stage {case.stage}).")
+
+
+@cases.command("restage")
+@click.argument("ref")
+@click.option("--stage", type=click.IntRange(1, 9), default=None, help="The stage the case belongs at.")
+@click.option("--organisation", default=None,
+              help="Whose case it really is (the router did not know the sender, or guessed wrong).")
+@click.option("--commissioned/--not-commissioned", default=None,
+              help="With --organisation: whether it is commissioned (default: from the directory).")
+@_reason_option("the case belongs at that stage")
+@_by_option
+@config_option
+@_json_option
+def cases_restage(ref: str, stage: int | None, organisation: str | None, commissioned: bool | None, reason: str,
+                  actor: str | None, as_json: bool) -> None:
+    """Put a case at another stage, up or down, or put right its organisation: corrections of the router.
+
+    A stage correction is kept with the message for `mail train`. To move a case up because the
+    dispute went on, use `cases escalate`, which also tells the organisation.
+
+    \b
+    Example:
+      compact-docs cases restage BXC-2026-0007 --stage 1 --reason "They have not tried their commissioner yet"
+      compact-docs cases restage BXC-2026-0009 --organisation "Crayford Larder" --reason "Forwarded by the council"
+    """
+    from compact_docs.casework import correct_organisation, restage
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    if stage is None and organisation is None:
+        raise click.UsageError("give --stage N, --organisation NAME, or both")
+    config = require_config(_config_path())
+    by = actor or _caseworker()
+    with open_register(config) as register, register.transaction():
+        if organisation is not None:
+            entry = config.organisation_named(organisation)
+            if commissioned is None and entry is not None:
+                commissioned = entry.commissioned
+            correct_organisation(register, ref, organisation, commissioned=commissioned, actor=by, reason=reason)
+        case = register.require_case(ref)
+        if stage is not None:
+            case = restage(register, ref, stage, actor=by, reason=reason)
+    name = config.compact_profile.stage(case.stage).name
+    who = case.organisation or "an unknown organisation"
+    _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {name}, for {who}.")
+
+
+@cases.command("merge")
+@click.argument("ref")
+@click.option("--into", "into", required=True, metavar="REF", help="The case to keep.")
+@_reason_option("the two cases are one")
+@_by_option
+@config_option
+@_json_option
+def cases_merge(ref: str, into: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Merge a duplicate case into another: its messages join the kept case, it is closed as merged.
+
+    \b
+    Example:
+      compact-docs cases merge BXC-2026-0009 --into BXC-2026-0007 --reason "The same complaint, forwarded"
+    """
+    from compact_docs.casework import merge_cases
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = merge_cases(register, ref, into, actor=actor or _caseworker(), reason=reason)
+    _changed(case, config, as_json, f"{ref.upper()} is merged into {case.ref}.")
+
+
+@cases.command("reopen")
+@click.argument("ref")
+@_reason_option("the case is reopened")
+@_by_option
+@config_option
+@_json_option
+def cases_reopen(ref: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Reopen a closed case at the stage it closed at.
+
+    \b
+    Example:
+      compact-docs cases reopen BXC-2026-0007 --reason "The invoice was not paid after all"
+    """
+    from compact_docs.casework import reopen_case
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = reopen_case(register, ref, actor=actor or _caseworker(), reason=reason)
+    _changed(case, config, as_json, f"{case.ref} is open again at stage {case.stage}.")
+
+
+@cases.command("note")
+@click.argument("ref")
+@click.argument("text")
+@_by_option
+@config_option
+@_json_option
+def cases_note(ref: str, text: str, actor: str | None, as_json: bool) -> None:
+    """Add a note to a case's history (the note's text is its reason).
+
+    \b
+    Example:
+      compact-docs cases note BXC-2026-0007 "Rang Jo Smith: the invoice is with finance"
+    """
+    from compact_docs.casework import add_note
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = add_note(register, ref, text, actor=actor or _caseworker())
+    _changed(case, config, as_json, f"Note added to {case.ref}.")
+
+
+@cases.command("assign")
+@click.argument("ref")
+@click.argument("person")
+@_reason_option("the case goes to this person", required=False)
+@_by_option
+@config_option
+@_json_option
+def cases_assign(ref: str, person: str, reason: str, actor: str | None, as_json: bool) -> None:
+    """Say who owns a case (shown in `cases list` and `cases show`).
+
+    \b
+    Example:
+      compact-docs cases assign BXC-2026-0007 "Priya Shah" --reason "Leads on health contracts"
+    """
+    from compact_docs.casework import assign_case
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    with open_register(config) as register:
+        case = assign_case(register, ref, person, actor=actor or _caseworker(), reason=reason)
+    _changed(case, config, as_json, f"{case.ref} is assigned to {case.owner}.")
+
+
+@cases.command("overdue")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the overdue cases.")
+def cases_overdue(as_json: bool) -> None:
+    """List the open cases past their stage's deadline, longest overdue first.
+
+    Deadlines are working days per stage from [cases.deadlines] (stage-1 10, stage-2 20 by
+    default), not counting weekends and the profile's bank holidays, from the day the case
+    reached its stage (for its first stage, the day its first message came).
+
+    \b
+    Example:
+      compact-docs cases overdue --config compact.toml --json
+    """
+    from mailflows.config import require_config
+    from mailflows.route import open_register
+
+    config = require_config(_config_path())
+    deadlines = _deadlines(config)
+    today = deadlines.today()
+    with open_register(config, readonly=True) as register:
+        late = deadlines.overdue(register.cases(status="open"), today)
+    if as_json:
+        _print_json([{**deadlines.to_dict(c, today), "working_days_over": deadlines.working_days_over(c, today)}
+                     for c in late])
+        return
+    for case in late:
+        click.echo(_case_line(case, deadlines, today)
+                   + f"  ({deadlines.working_days_over(case, today)} working day(s) over)")
+    if not late:
+        click.echo("No case is overdue.")
+
+
+def _tell_organisation(register: Any, config: Any, ref: str, quiet: bool) -> tuple[Any, str | None]:
+    """Queue the acknowledgement of a case's change unless quiet; (the entry, why none)."""
+    if quiet:
+        return None, "no acknowledgement (--quiet)"
+    from mailflows.case_acknowledgement import acknowledge_case_change
+
+    return acknowledge_case_change(register, ref, config)
+
+
+def _send_now(config: Any, queued: Any, why_not: str | None, *, err: bool = False) -> None:
+    """Try to send a queued acknowledgement at once; say what happened to it (on stderr with ``err``)."""
+    if queued is None:
+        if why_not:
+            click.echo(why_not.capitalize() + ".", err=err)
+        return
+    from mailflows.connections import smtp_account
+    from mailflows.outbox import Outbox, deliver
+    from mailflows.route import open_register
+
+    account = smtp_account(config)
+    assert account is not None
+    with open_register(config) as register:
+        deliver(Outbox(register), account)
+        entry = Outbox(register).by_message_id(queued.message_id)
+    to = ", ".join(queued.recipients)
+    if entry is not None and entry.sent:
+        click.echo(f"Acknowledgement sent to {to}.", err=err)
+    else:
+        click.echo(f"Acknowledgement to {to} queued; `compact-docs mail watch` sends it"
+                   + (f" ({entry.last_error})" if entry is not None and entry.last_error else "") + ".", err=err)
 
 
 @cases.command("escalate")
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why the case moves up a stage.")
-@click.option("--by", "actor", default=None, help="Who escalates it (default: your user name).")
+@_by_option
+@click.option("--quiet", is_flag=True, help="Do not send the organisation an acknowledgement.")
 @config_option
-def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
-    """Move a case up one stage of the Compact's conflict-resolution process.
+@_json_option
+def cases_escalate(ref: str, reason: str, actor: str | None, quiet: bool, as_json: bool) -> None:
+    """Move a case up one stage of the Compact's conflict-resolution process and tell the organisation.
+
+    The organisation who raised the case gets a short acknowledgement of the new stage over
+    [mail.smtp] (--quiet not to); the next step is printed.
 
     \b
     Example:
@@ -739,19 +1101,27 @@ def cases_escalate(ref: str, reason: str, actor: str | None) -> None:
     from mailflows.route import open_register
 
     config = require_config(_config_path())
-    with open_register(config) as register:
+    with open_register(config) as register, register.transaction():
         case = register.escalate(ref, actor=actor or _caseworker(), reason=reason)
+        queued, why_not = _tell_organisation(register, config, case.ref, quiet)
     stage = config.compact_profile.stage(case.stage)
-    click.echo(f"{case.ref} is now at stage {case.stage}, {stage.name}.")
+    _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {stage.name}.")
+    _send_now(config, queued, why_not, err=as_json)
+    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}", err=as_json)
 
 
 @cases.command("close")
 @click.argument("ref")
 @click.option("--outcome", required=True, help="How the dispute ended.")
-@click.option("--by", "actor", default=None, help="Who closes it (default: your user name).")
+@_by_option
+@click.option("--quiet", is_flag=True, help="Do not send the organisation an acknowledgement.")
 @config_option
-def cases_close(ref: str, outcome: str, actor: str | None) -> None:
-    """Close a case with its outcome.
+@_json_option
+def cases_close(ref: str, outcome: str, actor: str | None, quiet: bool, as_json: bool) -> None:
+    """Close a case with its outcome and tell the organisation.
+
+    The organisation who raised the case gets a short acknowledgement of the outcome over
+    [mail.smtp] (--quiet not to).
 
     \b
     Example:
@@ -760,9 +1130,13 @@ def cases_close(ref: str, outcome: str, actor: str | None) -> None:
     from mailflows.config import require_config
     from mailflows.route import open_register
 
-    with open_register(require_config(_config_path())) as register:
+    config = require_config(_config_path())
+    with open_register(config) as register, register.transaction():
         case = register.close_case(ref, actor=actor or _caseworker(), outcome=outcome)
-    click.echo(f"{case.ref} is closed at stage {case.stage}.")
+        queued, why_not = _tell_organisation(register, config, case.ref, quiet)
+    _changed(case, config, as_json, f"{case.ref} is closed at stage {case.stage}.")
+    _send_now(config, queued, why_not, err=as_json)
+    click.echo(f"Next: if it comes back, compact-docs cases reopen {case.ref} --reason ...", err=as_json)
 
 
 @cases.command("letter")
@@ -774,15 +1148,22 @@ def cases_close(ref: str, outcome: str, actor: str | None) -> None:
 @click.option("--policy-decision", default=None,
               help="The policy decision needed (stage 3); taken from the case when omitted.")
 @click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
-@click.option("--force", is_flag=True, help="Overwrite a letter that already exists.")
+@click.option("--organisation", default=None,
+              help="The organisation's name, for a case the router could not tell whose it was.")
+@click.option("--force", is_flag=True,
+              help="Write it anyway for a closed case or an unknown organisation; overwrite a letter.")
 @config_option
 def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
-                 asks: tuple[str, ...], force: bool) -> None:
+                 asks: tuple[str, ...], organisation: str | None, force: bool) -> None:
     """Write the escalation letter for a case's current stage (DOCX and/or PDF).
+
+    Refuses a closed case, and a case whose organisation is unknown, unless told (--force, or
+    --organisation NAME).
 
     \b
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
+      compact-docs cases letter BXC-2026-0009 --organisation "Bexley Age Well" --config compact.toml
     """
     from compact_docs.case_letter import write_case_letter
     from mailflows.config import require_config
@@ -792,16 +1173,60 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
     formats = ["docx", "pdf"] if fmt == "both" else [fmt]
     with open_register(config, readonly=True) as register:
         case = register.require_case(ref)
-        entry = config.organisation_named(case.organisation)
+        entry = config.organisation_named(organisation or case.organisation)
         result = write_case_letter(
             register, case.ref, out_dir, formats,
             commissioner=entry.commissioner if entry else None,
             commissioner_body=entry.commissioner_body if entry else None,
-            policy_decision=policy_decision, asks=asks, force=force)
+            policy_decision=policy_decision, asks=asks, force=force, organisation=organisation)
     for path in result.files:
         click.echo(str(path))
     for finding in result.report.findings:
         click.echo(f"  [{finding.severity}] {finding.code}: {finding.message}", err=True)
+
+
+# --- the Compact Working Group's report (issue 16) -----------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="First day of the period (default: the first day of the month 11 months ago).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="Last day of the period (default: today).")
+@click.option("--letters", "letters", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of letters whose manifest.jsonl lists the notices; repeat for more.")
+@click.option("--anonymise", is_flag=True,
+              help='Name organisations "Organisation A, B, ..." (for a public forum).')
+@click.option("-o", "--out", "out_dir", default="report", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+def report(start: Any, end: Any, letters: tuple[Path, ...], anonymise: bool, out_dir: Path) -> None:
+    """Write the Compact Working Group's report on disputes and notices.
+
+    report.html is one accessible page (charts as inline SVG, each with its finding in words and
+    the table of its numbers; no scripts, nothing fetched), report.pdf the same page as a tagged
+    PDF/UA-1, and report.json every figure shown. The period is the last 12 months unless --from
+    and --to say otherwise. Case deadlines come from the configuration's [cases.deadlines] table
+    (default: stage 1, 10 working days; stage 2, 20).
+
+    \b
+    Example:
+      compact-docs report --config compact.toml --letters letters/2026 -o report
+      compact-docs report --config compact.toml --from 2026-04-01 --to 2027-03-31 --anonymise -o public
+    """
+    from compact_docs.report import Period, read_stage_deadlines, report_from_register, today_in_london
+    from mailflows.config import require_config
+
+    config = require_config(_config_path())
+    last = end.date() if end is not None else today_in_london()
+    period = Period(start.date(), last) if start is not None else Period.last_months(12, last)
+    if period.start > period.end:
+        raise click.UsageError(f"--from {period.start} is after --to {period.end}")
+    made, files = report_from_register(
+        config.database_path, config.compact_profile, out_dir, letters=letters, period=period,
+        deadlines=read_stage_deadlines(config.source), anonymise=anonymise)
+    click.echo(f"Wrote {files.html}, {files.pdf} and {files.json}: {len(made.figures)} figures, "
+               f"{len(made.charts)} of them charts, {made.period.describe()}.")
 
 
 # --- doctor --------------------------------------------------------------------------------------

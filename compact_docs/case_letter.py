@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from compact_docs.errors import RegisterError
 from compact_docs.register import Case, CaseEvent, CaseRegister
 from compact_docs.renderer import FORMATS, RenderResult, render
 
@@ -65,9 +66,26 @@ def _tried(register: CaseRegister, case: Case, events: Sequence[CaseEvent]) -> l
     return tried
 
 
+def check_letter_wanted(case: Case, *, organisation: str | None = None, force: bool = False) -> None:
+    """Refuse a letter for a closed case, or for a case whose organisation is unknown, unless told.
+
+    RegisterError says how to go on: ``force`` writes it anyway, ``organisation`` names who it is for.
+    """
+    if force:
+        return
+    if case.status == "closed":
+        where = f"; it was merged into {case.merged_into}" if case.merged_into else ""
+        raise RegisterError(f"case {case.ref} is closed{where}: no letter written (--force to write it anyway, "
+                            f"or reopen it: compact-docs cases reopen {case.ref} --reason ...)")
+    if not (organisation or case.organisation):
+        raise RegisterError(f"case {case.ref} is from an unknown organisation ({case.sender or 'no address'}): "
+                            "name it with --organisation NAME (or --force to write it as it is)")
+
+
 def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | None = None,
                     commissioner_body: str | None = None, policy_decision: str | None = None,
-                    asks: Iterable[str] = (), on: date | None = None) -> dict[str, Any]:
+                    asks: Iterable[str] = (), on: date | None = None,
+                    organisation: str | None = None) -> dict[str, Any]:
     """The data of the escalation letter for a case at its current stage, from the register.
 
     The issue comes from the case's topic and first message, what was tried from its events; a
@@ -83,12 +101,12 @@ def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | Non
     if case.sender:
         name = first.sender_name if first and first.sender_name else case.sender
         contact = {"name": name, "email": case.sender}
-    organisation: dict[str, Any] = {
-        "name": case.organisation or f"Unknown organisation ({case.sender or 'no address'})",
+    writer: dict[str, Any] = {
+        "name": organisation or case.organisation or f"Unknown organisation ({case.sender or 'no address'})",
         "commissioned": bool(case.commissioned),
     }
     if contact:
-        organisation["contact"] = contact
+        writer["contact"] = contact
     party: dict[str, Any] = {"name": commissioner_body or "the commissioner"}
     if commissioner:
         party["contact"] = {"name": "Commissioning officer", "email": commissioner}
@@ -99,10 +117,10 @@ def escalation_data(register: CaseRegister, ref: str, *, commissioner: str | Non
         "stage": case.stage,
         "case_ref": case.ref,
         "date": (on or datetime.now(ZoneInfo(profile.timezone)).date()).isoformat(),
-        "organisation": organisation,
+        "organisation": writer,
         "commissioner": party,
         "issue": {"summary": case.topic or f"The dispute in case {case.ref}",
-                  "details": details or None, "raised_on": _day(case.opened).isoformat()},
+                  "details": details or None, "raised_on": _day(case.received or case.opened).isoformat()},
         "tried": _tried(register, case, events),
         "asks": [a for a in asks if a.strip()],
     }
@@ -130,9 +148,14 @@ def write_case_letter(register: CaseRegister, ref: str, out_dir: str | Path = ".
                       formats: Iterable[str] = FORMATS, *, commissioner: str | None = None,
                       commissioner_body: str | None = None, policy_decision: str | None = None,
                       asks: Iterable[str] = (), force: bool = False,
-                      on: date | None = None) -> RenderResult:
-    """Write the escalation letter for a case's current stage with the letters renderer."""
+                      on: date | None = None, organisation: str | None = None) -> RenderResult:
+    """Write the escalation letter for a case's current stage with the letters renderer.
+
+    A closed case, or one from an unknown organisation, is refused (RegisterError) unless
+    ``force`` is given or ``organisation`` names it.
+    """
+    check_letter_wanted(register.require_case(ref), organisation=organisation, force=force)
     data = escalation_data(register, ref, commissioner=commissioner,
                            commissioner_body=commissioner_body, policy_decision=policy_decision,
-                           asks=asks, on=on)
+                           asks=asks, on=on, organisation=organisation)
     return render(data, formats, out_dir, profile=register.profile, force=force, kind="escalation")

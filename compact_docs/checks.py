@@ -119,6 +119,11 @@ def _exception_reason(timing: NoticeTiming) -> tuple[bool, str | None]:
     return True, text
 
 
+def exceptional_circumstances(timing: NoticeTiming) -> tuple[bool, str | None]:
+    """(claimed, reason): whether a notice claims exceptional circumstances, and the reason it gives."""
+    return _exception_reason(timing)
+
+
 def _notice_period(
     out: _Findings,
     timing: NoticeTiming,

@@ -55,20 +55,29 @@ class Case:
     topic: str
     outcome: str | None
     message_ids: tuple[str, ...] = ()
+    owner: str | None = None
+    received: str | None = None
+    stage_since: str | None = None
+    merged_into: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The `cases list --json` object of this case."""
+        """The `cases list --json` object of this case (`due` and `overdue` are added by casework)."""
         return {
             "ref": self.ref, "stage": self.stage, "status": self.status,
             "organisation": self.organisation, "commissioned": self.commissioned,
             "opened": self.opened, "updated": self.updated, "topic": self.topic,
             "sender": self.sender, "outcome": self.outcome, "message_ids": list(self.message_ids),
+            "owner": self.owner, "received": self.received or self.opened,
+            "stage_since": self.stage_since or self.received or self.opened,
+            "merged_into": self.merged_into,
         }
 
 
 @dataclass(frozen=True)
 class CaseEvent:
-    """One entry of a case's history: opened, message joined, escalated, closed or a note."""
+    """One entry of a case's history: opened, message joined, escalated, closed, a note, a
+    correction of the router (``disposition`` the corrected one, ``previous`` the one before,
+    ``via`` 'command' or 'mailbox'), a merge, a reopening or an assignment."""
 
     at: str
     kind: str
@@ -76,11 +85,20 @@ class CaseEvent:
     actor: str
     reason: str
     message_id: str | None
+    disposition: str | None = None
+    previous: str | None = None
+    via: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """This event as plain data."""
-        return {"at": self.at, "kind": self.kind, "stage": self.stage, "actor": self.actor,
-                "reason": self.reason, "message_id": self.message_id}
+        """This event as plain data (`by` is who made it; a note's words are its `text`)."""
+        found: dict[str, Any] = {"at": self.at, "kind": self.kind, "stage": self.stage,
+                                 "by": self.actor, "actor": self.actor, "reason": self.reason,
+                                 "message_id": self.message_id}
+        if self.kind == "note":
+            found["text"] = self.reason
+        if self.kind == "correction":
+            found.update(disposition=self.disposition, previous=self.previous, via=self.via)
+        return found
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,10 @@ class RecordedMessage:
     source: str | None = None
     recorded: str = ""
     excerpt: str = ""
+    received: str | None = None
+    """When the message came: its Date header, or the server's INTERNALDATE when that is absurd."""
+    routed_disposition: str | None = None
+    """The router's own disposition, kept when a caseworker corrected ``disposition``."""
 
 
 class CaseRegister:
@@ -256,7 +278,8 @@ class CaseRegister:
                     commissioned=_bool(row["commissioned"]), sender=row["sender"],
                     stage=row["stage"], status=row["status"], opened=row["opened"],
                     updated=row["updated"], topic=row["topic"], outcome=row["outcome"],
-                    message_ids=ids)
+                    message_ids=ids, owner=row["owner"], received=row["received"],
+                    stage_since=row["stage_since"], merged_into=row["merged_into"])
 
     def case(self, ref: str) -> Case | None:
         """The case with this reference, or None."""
@@ -285,7 +308,8 @@ class CaseRegister:
     def events(self, ref: str) -> list[CaseEvent]:
         """The history of a case, oldest first."""
         rows = self.execute("SELECT * FROM events WHERE ref = ? ORDER BY id", (ref,)).fetchall()
-        return [CaseEvent(r["at"], r["kind"], r["stage"], r["actor"], r["reason"], r["message_id"])
+        return [CaseEvent(r["at"], r["kind"], r["stage"], r["actor"], r["reason"], r["message_id"],
+                          r["disposition"], r["previous"], r["via"])
                 for r in rows]
 
     def case_for_message_ids(self, message_ids: Sequence[str]) -> Case | None:
@@ -308,7 +332,8 @@ class CaseRegister:
             commissioned=_bool(row["commissioned"]), reasons=tuple(json.loads(row["reasons"])),
             subject=row["subject"], sender=row["sender"], sender_name=row["sender_name"],
             source=row["source"],
-            recorded=row["recorded"], excerpt=row["excerpt"],
+            recorded=row["recorded"], excerpt=row["excerpt"], received=row["received"],
+            routed_disposition=row["routed_disposition"],
         )
 
     def first_message(self, ref: str) -> RecordedMessage | None:
@@ -325,10 +350,14 @@ class CaseRegister:
         number = int(row[0]) + 1
         return f"{self.profile.case_prefix}-{year}-{number:04d}", number
 
-    def _event(self, ref: str, kind: str, stage: int, actor: str, reason: str,
-               message_id: str | None, at: str) -> None:
-        self.execute("INSERT INTO events (ref, at, kind, stage, actor, reason, message_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", (ref, at, kind, stage, actor, reason, message_id))
+    def add_event(self, ref: str, kind: str, stage: int, actor: str, reason: str,
+                  message_id: str | None, at: str, *, disposition: str | None = None,
+                  previous: str | None = None, via: str | None = None) -> None:
+        """Append one event to a case's history (inside the caller's transaction)."""
+        self.execute("INSERT INTO events (ref, at, kind, stage, actor, reason, message_id, disposition, "
+                     "previous, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (ref, at, kind, stage, actor, reason, message_id, disposition, previous, via))
+
 
     def _add_message_id(self, ref: str, message_id: str, direction: str, at: str, subject: str,
                         sender: str | None) -> None:
@@ -343,13 +372,18 @@ class CaseRegister:
 
     def open_case(self, *, organisation: str | None, commissioned: bool | None, stage: int,
                   topic: str, actor: str, reason: str, message_id: str | None = None,
-                  sender: str | None = None) -> Case:
+                  sender: str | None = None, received: str | None = None,
+                  check_entry: bool = True) -> Case:
         """Open a case at an entry stage of the profile and return it with its new reference.
 
         A case opens at a stage whose entry is 'commissioned' (only for a commissioned
         organisation) or 'any'; stages entered by escalation are reached with `escalate`.
+        A caseworker's correction (``check_entry`` false) may open one at any stage.
+        ``received`` is when its first message came (its time at the stage counts from then).
         """
         entry = self.profile.stage(stage).entry
+        if not check_entry:
+            entry = "any"
         if entry == "escalation":
             raise RegisterError(f"a case cannot open at stage {stage}: it is reached by escalation")
         if entry == "commissioned" and not commissioned:
@@ -360,23 +394,27 @@ class CaseRegister:
             ref, number = self._next_ref(year)
             self.execute(
                 "INSERT INTO cases (ref, year, number, organisation, commissioned, sender, stage, "
-                "status, opened, updated, topic) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                "status, opened, updated, topic, received, stage_since) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
                 (ref, year, number, organisation, None if commissioned is None else int(commissioned),
-                 sender, stage, at, at, topic))
-            self._event(ref, "opened", stage, actor, reason, message_id, at)
+                 sender, stage, at, at, topic, received or at, received or at))
+            self.add_event(ref, "opened", stage, actor, reason, message_id, at)
             if message_id:
                 self._add_message_id(ref, message_id, "in", at, topic, sender)
             return self.require_case(ref)
 
     def join_case(self, ref: str, message_id: str, *, actor: str, reason: str, subject: str = "",
-                  sender: str | None = None) -> Case:
-        """Add an incoming message to a case's history."""
+                  sender: str | None = None, received: str | None = None) -> Case:
+        """Add an incoming message to a case's history (an earlier ``received`` dates the case back)."""
         with self.transaction():
             case = self.require_case(ref)
             at = self.now()
             self._add_message_id(case.ref, message_id, "in", at, subject, sender)
-            self._event(case.ref, "message", case.stage, actor, reason, message_id, at)
+            self.add_event(case.ref, "message", case.stage, actor, reason, message_id, at)
             self.execute("UPDATE cases SET updated = ? WHERE ref = ?", (at, case.ref))
+            if received:
+                self.execute("UPDATE cases SET received = ? WHERE ref = ? AND (received IS NULL "
+                             "OR received > ?)", (received, case.ref, received))
             return self.require_case(case.ref)
 
     def add_outgoing(self, ref: str, message_id: str, subject: str = "") -> None:
@@ -385,8 +423,12 @@ class CaseRegister:
             case = self.require_case(ref)
             self._add_message_id(case.ref, message_id, "out", self.now(), subject, None)
 
-    def escalate(self, ref: str, *, actor: str, reason: str, message_id: str | None = None) -> Case:
-        """Move an open case up one stage, never past the profile's last stage."""
+    def escalate(self, ref: str, *, actor: str, reason: str, message_id: str | None = None,
+                 since: str | None = None) -> Case:
+        """Move an open case up one stage, never past the profile's last stage.
+
+        ``since`` is when the case reached the new stage (the asking message's date), else now.
+        """
         if not reason.strip():
             raise RegisterError("an escalation needs a reason")
         with self.transaction():
@@ -398,9 +440,9 @@ class CaseRegister:
                                     f"stage of {self.profile.short_name}'s dispute process")
             stage = case.stage + 1
             at = self.now()
-            self.execute("UPDATE cases SET stage = ?, updated = ? WHERE ref = ?",
-                         (stage, at, case.ref))
-            self._event(case.ref, "escalated", stage, actor, reason, message_id, at)
+            self.execute("UPDATE cases SET stage = ?, updated = ?, stage_since = ? WHERE ref = ?",
+                         (stage, at, since or at, case.ref))
+            self.add_event(case.ref, "escalated", stage, actor, reason, message_id, at)
             return self.require_case(case.ref)
 
     def close_case(self, ref: str, *, actor: str, outcome: str) -> Case:
@@ -414,7 +456,7 @@ class CaseRegister:
             at = self.now()
             self.execute("UPDATE cases SET status = 'closed', outcome = ?, updated = ? WHERE ref = ?",
                          (outcome, at, case.ref))
-            self._event(case.ref, "closed", case.stage, actor, outcome, None, at)
+            self.add_event(case.ref, "closed", case.stage, actor, outcome, None, at)
             return self.require_case(case.ref)
 
     def record_message(self, message: RecordedMessage) -> RecordedMessage:
@@ -426,16 +468,29 @@ class CaseRegister:
             at = self.now()
             self.execute(
                 "INSERT INTO messages (message_id, disposition, stage, case_ref, organisation, "
-                "commissioned, reasons, subject, sender, sender_name, source, excerpt, recorded) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "commissioned, reasons, subject, sender, sender_name, source, excerpt, recorded, "
+                "received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message.message_id, message.disposition, message.stage, message.case_ref,
                  message.organisation,
                  None if message.commissioned is None else int(message.commissioned),
                  json.dumps(list(message.reasons), ensure_ascii=False), message.subject,
-                 message.sender, message.sender_name, message.source, message.excerpt, at))
+                 message.sender, message.sender_name, message.source, message.excerpt, at,
+                 message.received or at))
             recorded = self.recorded_message(message.message_id)
             assert recorded is not None
             return recorded
+
+    def corrections(self) -> list[tuple[str, str]]:
+        """Every message a caseworker corrected, as (its subject and own words, the corrected
+        disposition), oldest first: what `mail train` learns from. A message corrected twice
+        counts once, with its latest disposition."""
+        rows = self.execute(
+            "SELECT m.subject, m.excerpt, e.disposition FROM events e JOIN messages m "
+            "ON m.message_id = e.message_id WHERE e.kind = 'correction' AND e.disposition IS NOT NULL "
+            "AND e.id = (SELECT MAX(id) FROM events WHERE kind = 'correction' "
+            "AND message_id = e.message_id) ORDER BY e.id").fetchall()
+        return [("\n\n".join(p for p in (r["subject"], r["excerpt"]) if p), r["disposition"])
+                for r in rows]
 
 
 _REF_SHAPE = r"{prefix}-\d{{4}}-\d{{4,}}"

@@ -122,6 +122,53 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE outbox ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE outbox ADD COLUMN given_up TEXT;
     """),
+    # The caseworker's workbench: owners, dates from the mail, corrections, merges. The events
+    # table is made again for its wider CHECK; nothing refers to it.
+    (4, "case owners, dates from the mail, corrections, merges and where each message is filed", """
+        ALTER TABLE cases ADD COLUMN owner TEXT;
+        ALTER TABLE cases ADD COLUMN received TEXT;
+        ALTER TABLE cases ADD COLUMN stage_since TEXT;
+        ALTER TABLE cases ADD COLUMN merged_into TEXT REFERENCES cases(ref);
+        UPDATE cases SET received = opened, stage_since = updated;
+        ALTER TABLE messages ADD COLUMN received TEXT;
+        ALTER TABLE messages ADD COLUMN routed_disposition TEXT;
+        UPDATE messages SET received = recorded;
+        CREATE TABLE events_4 (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL REFERENCES cases(ref),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'message', 'escalated', 'closed', 'note',
+                                               'correction', 'merged', 'reopened', 'assigned')),
+            stage INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            message_id TEXT,
+            disposition TEXT,
+            previous TEXT,
+            via TEXT
+        );
+        INSERT INTO events_4 (id, ref, at, kind, stage, actor, reason, message_id)
+            SELECT id, ref, at, kind, stage, actor, reason, message_id FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_4 RENAME TO events;
+        CREATE INDEX events_ref ON events(ref);
+        CREATE INDEX events_kind ON events(kind);
+        CREATE TABLE mailbox_placements (
+            message_id TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            placed TEXT NOT NULL,
+            placed_by TEXT NOT NULL DEFAULT 'router'
+        );
+        INSERT OR IGNORE INTO mailbox_placements (message_id, folder, placed)
+            SELECT message_id, destination, recorded FROM mailbox_journal ORDER BY recorded;
+        CREATE TABLE mailbox_folder_state (
+            folder TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            uidnext INTEGER NOT NULL,
+            highestmodseq INTEGER,
+            checked TEXT NOT NULL
+        );
+    """),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compact_docs.checks import Report, check_letter
+from compact_docs.checks import Report, check_letter, exceptional_circumstances
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
-from compact_docs.models import Letter
+from compact_docs.models import Letter, NoticeLetter
 from compact_docs.output import (
     letter_stem,
     prepare_folder,
@@ -237,6 +237,7 @@ class Renderer:
             "findings": [f.to_dict() for f in prepared.report.findings],
             "dates": {k: v.isoformat() for k, v in prepared.report.dates.items()},
             "archival": rendered.archival,
+            **notice_record(prepared.letter),
             "files": files,
             "compact_docs": __version__,
         }
@@ -247,6 +248,16 @@ class Renderer:
         """Check, lay out and write one letter (see `render`)."""
         prepared = self.prepare(data, kind)
         return self.write(self.lay_out(prepared, formats, archival), out_dir, force)
+
+
+def notice_record(letter: Letter) -> dict[str, Any]:
+    """What a notice's manifest record adds for the Compact Working Group's report: the decision's
+    action and whether shorter notice relied on exceptional circumstances (other kinds add nothing)."""
+    if not isinstance(letter, NoticeLetter):
+        return {}
+    claimed, _reason = exceptional_circumstances(letter.notice)
+    return {"notice": {"action": letter.decision.action, "delivery": letter.notice.delivery,
+                       "exceptional_circumstances": claimed}}
 
 
 def render_examples(out_dir: str | Path, formats: Iterable[str] = FORMATS, force: bool = False,

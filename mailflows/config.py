@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 import typing
 from functools import cached_property
@@ -101,6 +102,13 @@ class WatchSettings(_Section):
     acknowledgement_retry_minutes: float = Field(default=5.0, gt=0)
 
 
+class AcknowledgementSettings(_Section):
+    """What acknowledgements do beyond answering the sender: [mail.acknowledgements]."""
+
+    # Opt-in: an organisation may want BVSC's advice before its commissioner hears of it.
+    copy_commissioner: bool = False
+
+
 class MailSettings(_Section):
     """The [mail] table."""
 
@@ -108,6 +116,7 @@ class MailSettings(_Section):
     folders: Folders = Folders()
     smtp: SmtpSettings | None = None
     watch: WatchSettings = WatchSettings()
+    acknowledgements: AcknowledgementSettings = AcknowledgementSettings()
 
     @model_validator(mode="after")
     def _stage_folders_are_not_the_inbox(self) -> MailSettings:
@@ -158,6 +167,31 @@ class Phrases(_Section):
         return values
 
 
+class CasesSettings(_Section):
+    """The [cases] table: [cases.deadlines], working days a case may stay at a stage (BVSC's own
+    service standard, not the Compact's), keyed 'stage-1', 'stage-2'...; a stage left out of a
+    file keeps its default (stage-1 10, stage-2 20); 0 means no deadline for that stage."""
+
+    deadlines: dict[str, int] = {}
+
+    @field_validator("deadlines")
+    @classmethod
+    def _stages(cls, values: dict[str, int]) -> dict[str, int]:
+        for key, days in values.items():
+            if not re.fullmatch(r"stage-[1-9]", key):
+                raise ValueError(f"'{key}' is not a stage: use 'stage-1', 'stage-2'...")
+            if days < 0:
+                raise ValueError(f"{key}: a number of working days cannot be negative")
+        return values
+
+    def deadline_days(self) -> dict[int, int]:
+        """Working days per stage number, the defaults filled in, stages without a deadline left out."""
+        from compact_docs.case_deadlines import DEFAULT_DEADLINES
+
+        merged = {**{f"stage-{n}": d for n, d in DEFAULT_DEADLINES.items()}, **self.deadlines}
+        return {int(key.split("-")[1]): days for key, days in merged.items() if days > 0}
+
+
 class MailConfig(_Section):
     """A whole mail configuration; `folder` is where the file was, for relative paths."""
 
@@ -170,6 +204,7 @@ class MailConfig(_Section):
     mail: MailSettings = MailSettings()
     organisations: list[OrganisationEntry] = []
     phrases: Phrases = Phrases()
+    cases: CasesSettings = CasesSettings()
     max_text_chars: int = Field(default=200_000, ge=1_000)
     folder: Path = Path(".")
     source: str = "(defaults)"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -83,6 +84,18 @@ class FolderState:
 
 
 @dataclass(frozen=True)
+class FolderStatus:
+    """What STATUS reported about a folder (RFC 3501 section 6.3.10; HIGHESTMODSEQ from CONDSTORE,
+    RFC 7162 section 3.1.2.1, when the server has it)."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    messages: int
+    highestmodseq: int | None = None
+
+
+@dataclass(frozen=True)
 class CopiedMessages:
     """Messages of the selected folder that have a copy in ``folder``.
 
@@ -112,6 +125,8 @@ class FetchedMessage:
     raw: bytes
     flags: frozenset[bytes]
     truncated: bool = False
+    internaldate: datetime | None = None
+    """When the server took the message in (INTERNALDATE, RFC 3501 section 2.3.3), if it said."""
 
 
 class ImapConnection:
@@ -288,6 +303,36 @@ class ImapConnection:
             response = self.client.select_folder(name, readonly=True)
         return _folder_state(name, response)
 
+    def status(self, name: str) -> FolderStatus:
+        """STATUS of a folder that is not selected: UIDVALIDITY, UIDNEXT, MESSAGES, and
+        HIGHESTMODSEQ when the server offers CONDSTORE, so a caller can tell that nothing changed."""
+        items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
+        if self.has_capability("CONDSTORE"):
+            items.append("HIGHESTMODSEQ")
+        with self._errors(f"reading the status of folder {name!r}"):
+            found = self.client.folder_status(name, items)
+        modseq = found.get(b"HIGHESTMODSEQ")
+        return FolderStatus(name, int(found[b"UIDVALIDITY"]), int(found[b"UIDNEXT"]),
+                            int(found[b"MESSAGES"]), int(modseq) if modseq is not None else None)
+
+    def search_from(self, uid: int) -> list[int]:
+        """The UIDs of the selected folder from ``uid`` on, ascending (UID SEARCH UID n:*).
+
+        ``n:*`` always matches the last message, even one below ``n`` (RFC 3501 section 6.4.8):
+        those are left out.
+        """
+        with self._errors("searching the folder"):
+            return sorted(int(found) for found in self.client.search(["UID", f"{max(uid, 1)}:*"])
+                          if int(found) >= uid)
+
+    def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
+        """The header of each message (BODY.PEEK[HEADER]: never marks it read), by UID."""
+        if not uids:
+            return {}
+        with self._errors("reading message headers"):
+            data = self.client.fetch(sorted(set(uids)), ["BODY.PEEK[HEADER]"])
+        return {int(uid): bytes(item.get(b"BODY[HEADER]") or b"") for uid, item in data.items()}
+
     def search_all(self) -> list[int]:
         """The UIDs of every message in the selected folder, ascending (UID SEARCH ALL)."""
         with self._errors("searching the folder"):
@@ -316,7 +361,7 @@ class ImapConnection:
         for start in range(0, len(ordered), batch_size):
             batch = ordered[start : start + batch_size]
             with self._errors("reading message sizes"):
-                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS"])
+                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"])
             present = [uid for uid in batch if uid in described]
             # Chunks in UID order, each at most about batch_bytes, yielded before the next.
             for chunk in _chunks(present, described, size_cap, text_cap, batch_bytes):
@@ -330,7 +375,7 @@ class ImapConnection:
                         if uid in described and data.get(b"BODY[]") is not None:
                             found[uid] = FetchedMessage(
                                 uid, _size(described[uid]), bytes(data[b"BODY[]"]),
-                                _flags(described[uid]),
+                                _flags(described[uid]), internaldate=_internaldate(described[uid]),
                             )
                 if large:
                     for message in self._fetch_truncated(large, described, text_cap):
@@ -369,6 +414,7 @@ class ImapConnection:
                 raw=_stand_in(header, part, texts.get(uid, b"")),
                 flags=_flags(described[uid]),
                 truncated=True,
+                internaldate=_internaldate(described[uid]),
             )
 
     # -- moving ----------------------------------------------------------------------------
@@ -737,6 +783,14 @@ def _header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | No
 
 def _size(data: Mapping[bytes, Any]) -> int:
     return int(data.get(b"RFC822.SIZE", 0))
+
+
+def _internaldate(data: Mapping[bytes, Any]) -> datetime | None:
+    """INTERNALDATE as an aware datetime (IMAPClient gives local naive time unless told otherwise)."""
+    value = data.get(b"INTERNALDATE")
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.astimezone()
 
 
 def _flags(data: Mapping[bytes, Any]) -> frozenset[bytes]:

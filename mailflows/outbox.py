@@ -268,7 +268,8 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
 
     Due once per new case and once per escalation; never for automatic mail (RFC 3834), never
     to our own address, and at most the daily limit per address. For stage 1 the
-    commissioner named in the organisations directory is copied.
+    commissioner named in the organisations directory is copied only when
+    ``[mail.acknowledgements] copy_commissioner`` says so (the organisation may want advice first).
     """
     if decision.already_recorded or decision.action not in ACKNOWLEDGED_ACTIONS:
         return None, None
@@ -288,7 +289,8 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
         return None, (f"no acknowledgement: {outbox.daily_limit} already sent to {to} today "
                       "(the daily limit)")
     entry = config.organisation_named(decision.organisation)
-    if decision.stage == 1 and entry is not None and entry.commissioner:
+    if (config.mail.acknowledgements.copy_commissioner and decision.stage == 1 and entry is not None
+            and entry.commissioner):
         message["Cc"] = entry.commissioner
     return outbox.queue(message, decision.case_ref), None
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from mailflows.config import MailConfig
 from mailflows.facts import clean_subject, extract_facts, own_words
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
 from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.received import received_at, stamp
 
 ROUTING_ACTOR = "compact-docs routing rules"
 EXCERPT_CHARS = 2_000
@@ -143,11 +145,13 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
 
 
 def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegister,
-           source: str | None = None) -> RoutingDecision:
+           source: str | None = None, *, arrived: datetime | None = None) -> RoutingDecision:
     """Write a decision to the register in one transaction; returns it with its case reference.
 
     A case opens, the message joins its case, or the case moves up a stage, as the decision says;
     every message (ignored ones too) is kept, so routing it again is recognised and changes nothing.
+    Case dates come from the mail: the Date header, or ``arrived`` (the server's INTERNALDATE)
+    when that is missing or absurd, so a backlog routed today shows its true age.
     """
     with register.transaction():
         recorded = register.recorded_message(decision.message_id)
@@ -156,25 +160,27 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
         reason = decision.reasons[-1] if decision.reasons else ""
         case_ref = decision.case_ref
         sender = parsed.from_address
+        received = stamp(received_at(parsed.date, arrived, datetime.fromisoformat(register.now())))
         if decision.action == "open" and decision.stage is not None:
             case = register.open_case(
                 organisation=decision.organisation, commissioned=decision.commissioned,
                 stage=decision.stage, topic=clean_subject(parsed.subject) or "(no subject)",
-                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id, sender=sender)
+                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id, sender=sender,
+                received=received)
             case_ref = case.ref
         elif decision.action in ("join", "escalate") and case_ref is not None:
             register.join_case(case_ref, decision.message_id, actor=ROUTING_ACTOR,
                                reason=reason if decision.action == "join" else "reply joined the case",
-                               subject=parsed.subject, sender=sender)
+                               subject=parsed.subject, sender=sender, received=received)
             if decision.action == "escalate":
                 register.escalate(case_ref, actor=ROUTING_ACTOR, reason=reason,
-                                  message_id=decision.message_id)
+                                  message_id=decision.message_id, since=received)
         register.record_message(RecordedMessage(
             message_id=decision.message_id, disposition=decision.disposition, stage=decision.stage,
             case_ref=case_ref, organisation=decision.organisation,
             commissioned=decision.commissioned, reasons=decision.reasons,
             subject=parsed.subject, sender=sender, sender_name=parsed.from_name, source=source,
-            excerpt=own_words(parsed.text).strip()[:EXCERPT_CHARS]))
+            excerpt=own_words(parsed.text).strip()[:EXCERPT_CHARS], received=received))
     return replace(decision, case_ref=case_ref, source=source)
 
 

@@ -10,19 +10,22 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
+from compact_docs.case_deadlines import CaseDeadlines, overdue_line
 from compact_docs.errors import CompactError, MailError
 from compact_docs.register import CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
+from mailflows.corrections import MailboxCorrections, MailboxPlacements
 from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
+from mailflows.received import received_at, stamp
 from mailflows.route import RoutingDecision, classify, open_register, record
 
 log = logging.getLogger("mailflows.watch")
@@ -65,6 +68,8 @@ class WatchSummary:
     acknowledgements_queued: int = 0
     acknowledgements_sent: int = 0
     acknowledgements_waiting: int = 0
+    corrections: int = 0
+    """Messages a person moved into a stage folder, recorded as corrections."""
 
     def count(self, message: WatchedMessage) -> None:
         """Add one message to the tallies."""
@@ -82,7 +87,8 @@ class WatchSummary:
                 "resumed": self.resumed, "moved": self.moved, "reconnects": self.reconnects,
                 "acknowledgements_queued": self.acknowledgements_queued,
                 "acknowledgements_sent": self.acknowledgements_sent,
-                "acknowledgements_waiting": self.acknowledgements_waiting}
+                "acknowledgements_waiting": self.acknowledgements_waiting,
+                "corrections": self.corrections}
 
     def line(self) -> str:
         """One readable line: 'Routed 12 (stage-1 4, ...); 3 already recorded; ...'."""
@@ -95,6 +101,7 @@ class WatchSummary:
         parts.append(f"{self.reconnects} reconnect(s)")
         parts.append(f"acknowledgements: {self.acknowledgements_queued} queued, "
                      f"{self.acknowledgements_sent} sent, {self.acknowledgements_waiting} waiting")
+        parts.append(f"{self.corrections} correction(s) moved in the mailbox")
         return "; ".join(parts)
 
 
@@ -139,6 +146,7 @@ class MailboxWatcher:
         self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
         self._folders = destination_folders(config)
         self.parser = ParserPool()
+        self._overdue_logged: date | None = None
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -239,7 +247,19 @@ class MailboxWatcher:
                 break
             handled.update(fresh)
             self._route_uids(register, journal, outbox, state, fresh)
+        if not self.stop.is_set():
+            self.summary.corrections += len(MailboxCorrections(register, self.config, self.connection).check(state))
+            self._log_overdue(register)
         self._deliver(outbox)
+
+    def _log_overdue(self, register: CaseRegister) -> None:
+        """Once a day (and at start), one log line of the cases past their stage's deadline."""
+        deadlines = CaseDeadlines.for_profile(self.config.compact_profile, self.config.cases.deadline_days())
+        today = deadlines.today()
+        if self._overdue_logged == today:
+            return
+        self._overdue_logged = today
+        log.info("%s", overdue_line(deadlines, register.cases(status="open"), today))
 
     def _route_uids(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
                     state: FolderState, uids: Sequence[int]) -> None:
@@ -297,14 +317,14 @@ class MailboxWatcher:
         try:
             decision = classify(parsed, self.config, register)
             if not decision.already_recorded:
-                decision = record(decision, parsed, register, source)
+                decision = record(decision, parsed, register, source, arrived=message.internaldate)
                 if self.smtp is not None:
                     notes += self._acknowledge(register, outbox, decision, parsed)
         except Exception as exc:  # one bad message must not stop the mailbox
             register.execute("ROLLBACK TO route_one")
             log.warning("UID %d could not be routed (%s): it goes to needs-triage", message.uid, exc,
                         exc_info=not isinstance(exc, CompactError))
-            decision = self._triage(register, parsed, source, exc)
+            decision = self._triage(register, parsed, source, exc, message.internaldate)
         register.execute("RELEASE route_one")
         if message.truncated:
             notes.append(f"over the size cap ({message.size} bytes): read its header and the start "
@@ -312,6 +332,8 @@ class MailboxWatcher:
         folder = self.config.mail.folders.for_disposition(decision.disposition)
         journal.record(self.inbox, state.uidvalidity, message.uid, message_id=decision.message_id,
                        disposition=decision.disposition, destination=folder)
+        # Noted before the move: the router's own moves are never taken for a person's.
+        MailboxPlacements(register).place(decision.message_id, folder)
         return WatchedMessage(message.uid, decision, folder, notes=tuple(notes))
 
     def _acknowledge(self, register: CaseRegister, outbox: Outbox, decision: RoutingDecision,
@@ -329,12 +351,14 @@ class MailboxWatcher:
         return [f"acknowledgement queued for {', '.join(queued.recipients)}"]
 
     def _triage(self, register: CaseRegister, parsed: ParsedMessage, source: str,
-                exc: Exception) -> RoutingDecision:
+                exc: Exception, arrived: datetime | None = None) -> RoutingDecision:
         reason = f"could not be routed automatically ({type(exc).__name__}: {exc}); a caseworker decides"
+        received = received_at(parsed.date, arrived, datetime.fromisoformat(register.now()))
         recorded = register.record_message(RecordedMessage(
             message_id=parsed.message_id, disposition="needs-triage", stage=None, case_ref=None,
             organisation=None, commissioned=None, reasons=(reason,), subject=parsed.subject,
-            sender=parsed.from_address, sender_name=parsed.from_name, source=source))
+            sender=parsed.from_address, sender_name=parsed.from_name, source=source,
+            received=stamp(received)))
         return _decision(recorded, already_recorded=False)
 
     def _resumed(self, register: CaseRegister, entry: JournalEntry) -> WatchedMessage:

@@ -171,14 +171,16 @@ def test_cases_show_escalate_close(runner: CliRunner, routed: Path) -> None:
     ref = json.loads(run(runner, "cases", "list", "--json", "--config", routed))[1]["ref"]
     out = run(runner, "cases", "escalate", ref, "--reason", "Needs a policy decision on lettings",
               "--by", "Sam Caseworker", "--config", routed)
-    assert out.strip() == f"{ref} is now at stage 3, Policy decision."
+    assert out.splitlines()[0] == f"{ref} is now at stage 3, Policy decision."
+    assert out.splitlines()[-1] == f"Next: make the stage-3 letter: compact-docs cases letter {ref}"
     out = run(runner, "cases", "escalate", ref, "--reason", "again", "--config", routed, code=2)
     assert "already at stage 3" in out
     shown = json.loads(run(runner, "cases", "show", ref, "--json", "--config", routed))
     assert [e["kind"] for e in shown["events"]] == ["opened", "escalated"]
+    assert shown["events"][-1]["by"] == "Sam Caseworker"
     assert shown["events"][-1]["actor"] == "Sam Caseworker"
-    out = run(runner, "cases", "--config", routed, "close", ref, "--outcome", "Board agreed")
-    assert out.strip() == f"{ref} is closed at stage 3."
+    out = run(runner, "cases", "--config", routed, "close", ref, "--outcome", "Board agreed", "--quiet")
+    assert out.splitlines()[0] == f"{ref} is closed at stage 3."
     text = run(runner, "cases", "show", ref, "--config", routed)
     assert "outcome: Board agreed" in text and "(closed)" in text
     out = run(runner, "cases", "show", "BXC-1999-0001", "--config", routed, code=2)

@@ -182,11 +182,13 @@ def test_the_readme_example_configuration_loads_and_names_every_table() -> None:
 
 
 def test_an_unknown_table_or_key_is_named_in_configuration_words() -> None:
-    text = '[cases]\nx = 1\n[mail.foldres]\nstage-1 = "A"\n[mail.imap]\nhost = "h"\nusernme = "u"\n'
+    text = ('[casework]\nx = 1\n[cases.deadline]\nstage-1 = 3\n[mail.foldres]\nstage-1 = "A"\n'
+            '[mail.imap]\nhost = "h"\nusernme = "u"\n')
     with pytest.raises(ConfigError) as caught:
         parse_config(text, "compact.toml", MAIL)
     message = str(caught.value)
     assert "letter kind" not in message
-    assert "[cases] is not a table of a mail configuration" in message
+    assert "[casework] is not a table of a mail configuration" in message
+    assert "[cases.deadline] is not a table of [cases]" in message and "did you mean 'deadlines'?" in message
     assert "[mail.foldres] is not a table of [mail]" in message and "did you mean 'folders'?" in message
     assert "'usernme' is not a key of [mail.imap]" in message and "did you mean 'username'?" in message

@@ -24,6 +24,31 @@ THREADS = MAIL / "threads"
 MESSAGES = MAIL / "messages"
 
 
+def test_the_commissioner_is_copied_at_stage_1_only_when_the_configuration_opts_in(
+    tmp_path: Path, mail_user: MailUser, smtp_server: SmtpServer
+) -> None:
+    _append(mail_user, MESSAGES / "01-late-payment.eml", THREADS / "c1.eml")
+    path = write_config(tmp_path, mail_user, smtp_port=smtp_server.port)
+    path.write_text(path.read_text(encoding="utf-8") + "\n[mail.acknowledgements]\ncopy_commissioner = true\n",
+                    encoding="utf-8")
+    config = require_config(path)
+    assert config.mail.acknowledgements.copy_commissioner
+
+    _summary, seen = run_once(config)
+
+    by_reply = {m.message["In-Reply-To"]: m for m in smtp_server.received}
+    stages = {w.decision.stage for w in seen}
+    assert 1 in stages
+    for watched in seen:
+        mail = by_reply[watched.decision.message_id]
+        entry = config.organisation_named(watched.decision.organisation)
+        if watched.decision.stage == 1:
+            assert entry is not None and entry.commissioner
+            assert mail.message["Cc"] == entry.commissioner and entry.commissioner in mail.rcpt_tos
+        else:
+            assert mail.message["Cc"] is None
+
+
 def _append(user: MailUser, *paths: Path) -> None:
     for path in paths:
         user.append(path.read_bytes())
@@ -58,13 +83,8 @@ def test_acknowledgements_for_new_cases_and_escalations_only(
     for watched in acknowledged:
         mail = by_reply[watched.decision.message_id]
         assert f"[{watched.decision.case_ref}]" in mail.message["Subject"]
-        if watched.decision.stage == 1:  # the commissioner is copied at stage 1
-            entry = config.organisation_named(watched.decision.organisation)
-            assert entry is not None and entry.commissioner
-            assert mail.message["Cc"] == entry.commissioner
-            assert entry.commissioner in mail.rcpt_tos
-        else:
-            assert mail.message["Cc"] is None
+        # The commissioner is never copied unless the configuration opts in (see below).
+        assert mail.message["Cc"] is None
     # Each acknowledgement's Message-ID is on its case, so replies to it thread.
     with sqlite3.connect(config.database_path) as conn:
         outgoing = {row[0]: row[1] for row in conn.execute(

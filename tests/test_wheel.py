@@ -102,3 +102,10 @@ def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> Non
     out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
     assert {"letter.docx", "letter.html", "letter.css"} <= set(json.loads(out))
+
+
+def test_installed_wheel_writes_the_report(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "compact.toml").write_text('profile = "bexley"\n', encoding="utf-8")
+    result = _run(installed, "report", "--config", "compact.toml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.json", "report.pdf"]
