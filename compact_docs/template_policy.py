@@ -70,6 +70,21 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**"})
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Jinja's answer depends only on the object's type and the name: remembered, so a letter's
+        # hundreds of `b.text` cost a lookup each rather than a dozen isinstance checks.
+        key = (type(obj), attr)
+        safe = self._safe_attributes.get(key)
+        if safe is None:
+            if len(self._safe_attributes) > 10_000:
+                self._safe_attributes.clear()
+            safe = self._safe_attributes[key] = super().is_safe_attribute(obj, attr, value)
+        return safe
+
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         owner = obj.__name__ if isinstance(obj, type) else type(obj).__name__
         raise SecurityError(f"letter templates may not use {attribute!r} (of {owner})")
