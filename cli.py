@@ -21,7 +21,8 @@ class CompactGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CompactError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            hint = "; use --force to replace it" if getattr(exc, "existing", None) is not None else ""
+            click.echo(f"Error: {exc}{hint}", err=True)
             ctx.exit(exc.exit_code)
         except RecursionError:
             # Input nested past what the readers refuse themselves (a TOML file, say): bad input,
@@ -94,7 +95,7 @@ def check(kind: str, data: Path, profile: str | None, as_json: bool) -> None:
 @cli.command()
 @kind_argument
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a letter kind's data file.
+    """Print the JSON Schema of a letter kind's data file, with a description of every field.
 
     \b
     Example:
@@ -103,6 +104,27 @@ def schema(kind: str) -> None:
     from compact_docs.models import model_for
 
     _print_json(model_for(kind).model_json_schema())
+
+
+@cli.command()
+@kind_argument
+@click.option("--stage", type=click.IntRange(1, 3), default=2, show_default=True,
+              help="For an escalation: the dispute stage to start from.")
+def new(kind: str, stage: int) -> None:
+    """Print a commented starter data file for a letter kind.
+
+    Every field is there with a comment saying what it is and whether it is needed, filled in with
+    the bundled example (optional fields it leaves out are commented out). Save it, change the
+    values, check it, then write the letter.
+
+    \b
+    Example:
+      compact-docs new notice > notice.yaml
+      compact-docs check notice notice.yaml
+    """
+    from compact_docs.starter import starter_file
+
+    click.echo(starter_file(kind, stage), nl=False)
 
 
 @cli.group(cls=CompactGroup)
@@ -358,18 +380,23 @@ def templates_lint(folder: Path | None) -> None:
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A folder of templates that override the bundled ones by name.")
 @click.option("--archival", is_flag=True, help="Make PDF/A-3b PDFs with each letter's data attached.")
+@click.option("--dates", "date_locale", type=click.Choice(["en-GB", "en-US"]), default="en-GB", show_default=True,
+              help="How a date such as 01/04/2025 is read: day first (en-GB) or month first; ISO dates always work.")
 @click.option("--force", is_flag=True, help="Replace files that already exist.")
 def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Path | None,
           workers: int | None, calendar: bool, profile: str | None, templates: Path | None,
-          archival: bool, force: bool) -> None:
+          archival: bool, date_locale: str, force: bool) -> None:
     """Write one letter per row of a grants register: a mail merge that reports every row.
 
     ROWS is a CSV file whose headers are dotted field paths (organisation.name, notice.sent;
     list fields such as support separated by " | "), a YAML or JSON list, or JSON Lines. Values
-    shared by every row can come from --defaults. Each row is checked against the Compact; rows
-    with bad data or error findings are refused and reported, the rest are written. report.csv
-    and report.json in the output folder list every row. Exit 0 when every row was written, 1
-    when some were refused, 2 when ROWS itself cannot be read.
+    shared by every row can come from --defaults. Dates may be written 01/04/2025 (--dates) and
+    money £36,000.00. Each row is checked against the Compact; rows with bad data, error findings
+    or a reference another row has too are refused and reported (rows and columns as Excel shows
+    them), the rest are written. Running it again is a resume: a letter already made from the same
+    data is "already made", one made from other data is refused unless --force. report.csv and
+    report.json list every row of every run (each run's own report is kept in reports/). Exit 0
+    when no row was refused, 1 when some were, 2 when ROWS itself cannot be read.
 
     \b
     Example:
@@ -399,15 +426,20 @@ def batch(kind: str, rows: Path, out_dir: Path, output_format: str, defaults: Pa
     try:
         summary = run_batch(rows, kind, out_dir, formats=formats, defaults=defaults, workers=workers,
                             profile=profile, templates=templates, force=force, archival=archival,
-                            calendar=calendar, on_start=on_start, on_result=on_result)
+                            calendar=calendar, date_locale="en-US" if date_locale == "en-US" else "en-GB",
+                            on_start=on_start, on_result=on_result)
     finally:
         if progress is not None:
             progress.stop()
     for result in summary.results:
         if result.status == "refused":
-            click.echo(f"row {result.row}: refused: {result.reason}", err=True)
-    files = sum(len(r.files) for r in summary.results)
-    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files) to {out_dir}; "
+            lines = result.reason.splitlines() or [""]
+            click.echo(f"row {result.row}: refused: {lines[0]}", err=True)
+            for line in lines[1:]:
+                click.echo(f"    {line}", err=True)
+    files = sum(len(r.files) for r in summary.results if r.status == "written")
+    made = f", {summary.already_made} already made" if summary.already_made else ""
+    click.echo(f"{summary.written} of {len(summary.results)} rows written ({files} files){made} to {out_dir}; "
                f"report: {summary.report_csv}" + (f"; calendar: {summary.calendar}" if summary.calendar else ""))
     sys.exit(0 if summary.refused == 0 else 1)
 
@@ -1107,7 +1139,9 @@ def cases_escalate(ref: str, reason: str, actor: str | None, quiet: bool, as_jso
     stage = config.compact_profile.stage(case.stage)
     _changed(case, config, as_json, f"{case.ref} is now at stage {case.stage}, {stage.name}.")
     _send_now(config, queued, why_not, err=as_json)
-    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}", err=as_json)
+    to = (f" --to BODY (one or more of: {', '.join(stage.bodies)})"
+          if stage.entry == "escalation" and len(stage.bodies) > 1 else "")
+    click.echo(f"Next: make the stage-{case.stage} letter: compact-docs cases letter {case.ref}{to}", err=as_json)
 
 
 @cases.command("close")
@@ -1148,24 +1182,36 @@ def cases_close(ref: str, outcome: str, actor: str | None, quiet: bool, as_json:
 @click.option("--policy-decision", default=None,
               help="The policy decision needed (stage 3); taken from the case when omitted.")
 @click.option("--ask", "asks", multiple=True, help="What the organisation asks for (repeatable).")
+@click.option("--to", "referred_to", multiple=True,
+              help="Stage 3: the body that takes the policy decision, by profile id "
+                   "(bexley: vcs-governing-board, strategic-commissioning-board; repeat for both).")
+@click.option("--voice", type=click.Choice(["dispute-body", "organisation"]), default="dispute-body",
+              show_default=True,
+              help="dispute-body: BVSC's letter, quoting the organisation; organisation: a draft for the "
+                   "organisation to send itself.")
 @click.option("--organisation", default=None,
               help="The organisation's name, for a case the router could not tell whose it was.")
 @click.option("--force", is_flag=True,
               help="Write it anyway for a closed case or an unknown organisation; overwrite a letter.")
 @config_option
 def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
-                 asks: tuple[str, ...], organisation: str | None, force: bool) -> None:
+                 asks: tuple[str, ...], referred_to: tuple[str, ...], voice: str, organisation: str | None,
+                 force: bool) -> None:
     """Write the escalation letter for a case's current stage (DOCX and/or PDF).
 
-    Refuses a closed case, and a case whose organisation is unknown, unless told (--force, or
-    --organisation NAME).
+    The letter is BVSC's (the profile's dispute body), to the commissioner at stages 1 and 2 and to
+    the body named with --to at stage 3, quoting the organisation; --voice organisation makes the
+    organisation's own draft instead. Refuses a closed case, and a case whose organisation is
+    unknown, unless told (--force, or --organisation NAME).
 
     \b
     Example:
       compact-docs cases letter BXC-2026-0007 -o letters --config compact.toml
+      compact-docs cases letter BXC-2026-0007 --to strategic-commissioning-board --config compact.toml
       compact-docs cases letter BXC-2026-0009 --organisation "Bexley Age Well" --config compact.toml
     """
     from compact_docs.case_letter import write_case_letter
+    from compact_docs.errors import ComplianceError
     from mailflows.config import require_config
     from mailflows.route import open_register
 
@@ -1174,11 +1220,18 @@ def cases_letter(ref: str, out_dir: Path, fmt: str, policy_decision: str | None,
     with open_register(config, readonly=True) as register:
         case = register.require_case(ref)
         entry = config.organisation_named(organisation or case.organisation)
-        result = write_case_letter(
-            register, case.ref, out_dir, formats,
-            commissioner=entry.commissioner if entry else None,
-            commissioner_body=entry.commissioner_body if entry else None,
-            policy_decision=policy_decision, asks=asks, force=force, organisation=organisation)
+        try:
+            result = write_case_letter(
+                register, case.ref, out_dir, formats,
+                commissioner=entry.commissioner if entry else None,
+                commissioner_body=entry.commissioner_body if entry else None,
+                policy_decision=policy_decision, asks=asks, force=force, organisation=organisation,
+                voice="organisation" if voice == "organisation" else "dispute-body",
+                referred_to=referred_to)
+        except ComplianceError as exc:
+            if exc.report is not None:
+                _print_findings(exc.report)
+            raise
     for path in result.files:
         click.echo(str(path))
     for finding in result.report.findings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -170,41 +171,92 @@ def _notice_period(
 
 
 def _check_notice(letter: NoticeLetter, out: _Findings, dates: dict[str, date]) -> None:
-    profile = out.profile
-    rule = profile.notice
+    rule = out.profile.notice
     if letter.decision.action in rule.applies_to:
         _notice_period(out, letter.notice, rule.length, rule.unit, rule.clause, "funder", dates)
     else:
         dates.update(effective=letter.notice.effective)
-    if _blank(letter.decision.rationale):
-        out.add("RATIONALE", "error", rule.rationale_clause,
-                "The letter gives no rationale for the decision. The Compact asks for a clear "
-                "rationale for why the decision has been taken.")
-    elif len((letter.decision.rationale or "").split()) < 8:
-        out.add("RATIONALE", "warning", rule.rationale_clause,
-                "The rationale is very short. A clear rationale explains why the decision was "
-                "taken and what evidence it rests on.")
-    if letter.decision.action in profile.eia.applies_to:
-        if letter.eia is None:
-            out.add("EIA", "error", profile.eia.clause,
-                    f"No Equality Impact Assessment is given for a decision to "
-                    f"{letter.decision.action} funding. Assess the equalities impact before the "
-                    "decision is taken and give its reference and date.")
-        elif letter.eia.date > letter.decision.decided_on:
-            out.add("EIA", "warning", profile.eia.also_clause or profile.eia.clause,
-                    f"The Equality Impact Assessment ({letter.eia.reference}) is dated "
-                    f"{long_date(letter.eia.date)}, after the decision on "
-                    f"{long_date(letter.decision.decided_on)}; the Compact asks for it before the "
-                    "decision is taken.")
+    _rationale(out, letter)
+    _engagement(out, letter)
+    _eia(out, letter)
     _response(out, letter.response, letter.notice.sent.date(), letter.notice.effective,
               dates.get("notice_given"))
-    if letter.decision.action == "reduce" and letter.decision.new_annual_value is None:
-        out.add("DECISION", "warning", rule.clause,
-                "The decision reduces funding but does not give the new annual value.")
-    if letter.notice.sent.date() < letter.decision.decided_on:
-        out.add("DECISION", "warning", rule.clause,
-                "The notice is sent before the decision date; check the decision date.")
+    _new_value(out, letter)
+    _decision_before_notice(out, letter)
     _funding_term(out, letter.funding.start, letter.funding.end, letter.funding.strategic)
+
+
+def _rationale(out: _Findings, letter: NoticeLetter) -> None:
+    clause = out.profile.notice.rationale_clause
+    if _blank(letter.decision.rationale):
+        out.add("RATIONALE", "error", clause,
+                "The letter gives no rationale for the decision (decision.rationale). The Compact "
+                "asks for a clear rationale for why the decision has been taken.")
+    elif len((letter.decision.rationale or "").split()) < 8:
+        out.add("RATIONALE", "warning", clause,
+                "The rationale (decision.rationale) is very short. A clear rationale explains why "
+                "the decision was taken and what evidence it rests on.")
+
+
+def _engagement(out: _Findings, letter: NoticeLetter) -> None:
+    rule = out.profile.engagement
+    if rule is not None and _blank(letter.decision.engagement):
+        out.add("ENGAGEMENT", rule.severity, rule.clause,
+                "The letter does not say how the organisation was involved before the decision "
+                "(decision.engagement). The Compact asks that organisations have the opportunity "
+                "to respond before a decision is taken.")
+
+
+def _eia(out: _Findings, letter: NoticeLetter) -> None:
+    rule = out.profile.eia
+    if letter.decision.action not in rule.applies_to:
+        return
+    if letter.eia is None:
+        out.add("EIA", "error", rule.clause,
+                f"No Equality Impact Assessment is given (eia) for a decision to "
+                f"{letter.decision.action} funding. Assess the equalities impact before the "
+                "decision is taken and give its reference and date.")
+    elif letter.eia.date > letter.decision.decided_on:
+        also = f" and {out.profile.cite(rule.clause)}" if rule.also_clause else ""
+        out.add("EIA", "error", rule.also_clause or rule.clause,
+                f"The Equality Impact Assessment ({letter.eia.reference}) is dated "
+                f"{long_date(letter.eia.date)} (eia.date), after the decision on "
+                f"{long_date(letter.decision.decided_on)} (decision.decided_on): the letter would "
+                "say it was assessed before the decision. The Compact asks for the assessment "
+                f"before the decision is taken{also}; check the dates.")
+
+
+def _new_value(out: _Findings, letter: NoticeLetter) -> None:
+    decision, current = letter.decision, letter.funding.annual_value
+    clause = out.profile.notice.clause
+    if decision.action != "reduce":
+        return
+    if decision.new_annual_value is None:
+        out.add("DECISION", "warning", clause,
+                "The decision reduces funding but does not give the new annual value "
+                "(decision.new_annual_value).")
+    elif current is not None and decision.new_annual_value >= current:
+        out.add("DECISION", "error", clause,
+                f"The decision is a reduction, but the new annual value (decision.new_annual_value, "
+                f"{_pounds(decision.new_annual_value)}) is not less than the current value "
+                f"(funding.annual_value, {_pounds(current)}). Correct the amount, or use action "
+                "'vary' for a change that is not a reduction.")
+
+
+def _pounds(value: Decimal) -> str:
+    return f"£{value:,.2f}".replace(".00", "")
+
+
+def _decision_before_notice(out: _Findings, letter: NoticeLetter) -> None:
+    decided = letter.decision.decided_on
+    sent = to_london(letter.notice.sent).date()
+    dated = letter.date or sent
+    if sent < decided or dated < decided:
+        field, day = ("notice.sent", sent) if sent < decided else ("date", dated)
+        out.add("DECISION", "error", out.profile.notice.clause,
+                f"The decision is dated {long_date(decided)} (decision.decided_on), after the "
+                f"letter's date {long_date(day)} ({field}): notice is given once a decision is "
+                "made, so the letter cannot report a decision still to come. Check the dates.")
 
 
 def _response(out: _Findings, response: Any, sent: date, effective: date,
@@ -317,12 +369,15 @@ def _check_escalation(letter: EscalationLetter, out: _Findings, dates: dict[str,
         return
     stage = profile.stage(letter.stage)
     if stage.entry == "commissioned" and not letter.organisation.commissioned:
-        out.add("STAGE_ENTRY", "error", stage.clause,
+        out.add("STAGE_ENTRY", "error", stage.others_clause or stage.clause,
                 f"{letter.organisation.name} is not commissioned, so the Compact sends its dispute "
                 "straight to stage 2; stage 1 informal resolution is for commissioned organisations.")
     if stage.entry == "escalation" and _blank(letter.policy_decision):
         out.add("POLICY_DECISION", "error", stage.clause,
-                f"A stage {stage.number} referral must state the policy decision that is needed.")
+                f"A stage {stage.number} referral must state the policy decision that is needed "
+                "(policy_decision).")
+    if stage.entry == "escalation":
+        _referral(out, letter, stage.bodies, stage.clause)
     if stage.number > 1 and not letter.tried:
         needs = stage.number > 2 or letter.organisation.commissioned
         if needs:
@@ -332,6 +387,20 @@ def _check_escalation(letter: EscalationLetter, out: _Findings, dates: dict[str,
     if not letter.asks:
         out.add("ASKS", "warning", stage.clause,
                 "The letter does not say what the organisation is asking for.")
+
+
+def _referral(out: _Findings, letter: EscalationLetter, bodies: list[str], clause: str) -> None:
+    """A policy referral names the bodies it goes to, among those the stage allows."""
+    allowed = ", ".join(bodies)
+    unknown = [b for b in letter.referred_to if b not in bodies]
+    if unknown:
+        out.add("REFERRAL", "error", clause,
+                f"referred_to names {', '.join(unknown)}, which the Compact does not send a stage "
+                f"{letter.stage} referral to (one or more of: {allowed}).")
+    elif not letter.referred_to and len(bodies) > 1:
+        out.add("REFERRAL", "error", clause,
+                f"Say which body takes the policy decision (referred_to: one or more of {allowed}), so "
+                "the letter is addressed to it.")
 
 
 def _check_agreement(letter: AgreementLetter, out: _Findings, dates: dict[str, date]) -> None:

@@ -54,6 +54,12 @@ def letter_deadlines(letter: Letter) -> list[Deadline]:
     return found
 
 
+def deadline_record(deadline: Deadline) -> dict[str, str]:
+    """A deadline as the manifest and the batch report keep it (JSON)."""
+    return {"date": deadline.day.isoformat(), "summary": deadline.summary,
+            "description": deadline.description, "uid": deadline.uid}
+
+
 def write_calendar(deadlines: Iterable[Deadline], path: str | Path, name: str = "Compact deadlines") -> Path:
     """Write all-day events for the deadlines to an .ics file and return its path."""
     cal = Calendar()

@@ -43,6 +43,8 @@ class DisputeFacts:
     the sender was matched, parse problems) and lead the decision's reasons. `sender` is the
     message's From address and `sender_organisation` the directory's organisation for it (None
     when unknown); `organisation` is the case's organisation for a message that joins a case.
+    `sender_doubt` says why the From header cannot be trusted to name the sender (a forged
+    display name, defects): such a message goes to a person and never moves a case.
     """
 
     automatic: tuple[str, ...] = ()
@@ -57,6 +59,7 @@ class DisputeFacts:
     unreadable: str | None = None
     sender: str | None = None
     sender_organisation: str | None = None
+    sender_doubt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,10 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
         return StageDecision("ignored", None, "none", tuple(reasons))
     if facts.unreadable:
         reasons.append(f"the message could not be read ({facts.unreadable}): a person looks")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
+    if facts.sender_doubt:
+        reasons.append(f"the From header cannot be trusted ({facts.sender_doubt}): a person checks "
+                       "who sent it; it neither opens, joins nor escalates a case")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
     case = facts.case
     if case is not None:

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from compact_docs.data_files import MAX_DATA_FILE_BYTES, read_capped
 from compact_docs.errors import InvalidData
-from compact_docs.models import KINDS, MODELS, Letter, model_for
+from compact_docs.models import KINDS, MODELS, Letter, infer_kind, model_for
+from compact_docs.uk_input import DEFAULT_DATE_LOCALE, DateLocale
+from compact_docs.validation import describe_problems, describe_syntax_error
 from compact_docs.validation import describe_validation_error as describe_validation_error
 
 MAX_NESTING = 32
@@ -141,8 +143,9 @@ def parse_json(text: str, source: str, *, one_line: bool = False) -> Any:
     except RecursionError as exc:
         raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
     except json.JSONDecodeError as exc:
-        where = "" if one_line else f" (line {exc.lineno}, column {exc.colno})"
-        raise InvalidData(f"{source} is not valid JSON: {exc.msg}{where}") from exc
+        if one_line:
+            raise InvalidData(f"{source} is not valid JSON: {exc.msg}") from exc
+        raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
     except ValueError as exc:  # a number of more than 4,300 digits
         raise InvalidData(f"{source} is not valid JSON: {exc}".replace("\n", " ")) from exc
     return data
@@ -159,7 +162,9 @@ def parse_text(text: str, source: str) -> Any:
         raise InvalidData(f"{source}: {exc}") from exc
     except RecursionError as exc:
         raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a number of more than 4,300 digits
+    except yaml.YAMLError as exc:
+        raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
         raise InvalidData(f"{source}: not valid YAML or JSON: {exc}".replace("\n", " ")) from exc
     return data
 
@@ -175,37 +180,41 @@ def read_data_file(path: str | Path) -> Any:
     return parse_text(text, str(path))
 
 
-def build_letter(raw: Any, kind: str | None = None, source: str = "data") -> Letter:
-    """Validate plain data as a letter of `kind` (or of the data's own `kind` key)."""
+def build_letter(raw: Any, kind: str | None = None, source: str = "data",
+                 date_locale: DateLocale = DEFAULT_DATE_LOCALE) -> Letter:
+    """Validate plain data as a letter of `kind` (or of the data's own `kind` key, or the kind its
+    fields or file name say). Numeric dates are read day first (en-GB) unless `date_locale` says."""
     if not isinstance(raw, Mapping):
         raise InvalidData(f"{source}: expected a mapping of fields at the top level")
     data = dict(raw)
     data_kind = data.get("kind")
     if kind is None:
-        kind = data_kind if isinstance(data_kind, str) else None
+        kind = data_kind if isinstance(data_kind, str) else infer_kind(data, source)
         if kind is None:
-            raise InvalidData(f"{source}: kind: is required but missing (one of {', '.join(KINDS)})")
+            raise InvalidData(f"{source}: kind: is required but missing (one of {', '.join(KINDS)}): add "
+                              "'kind: notice' (for example) to the data, or pass the kind")
     if kind not in KINDS:
         raise InvalidData(f"{source}: kind: {kind!r} is not a letter kind (one of {', '.join(KINDS)})")
     if data_kind is not None and data_kind != kind:
         raise InvalidData(f"{source}: kind: the data is a {data_kind!r} letter, not {kind!r}")
     data["kind"] = kind
+    model = model_for(kind)
     try:
-        letter = model_for(kind).model_validate(data)
+        letter = model.model_validate(data, context={"date_locale": date_locale})
     except ValidationError as exc:
-        problems = describe_validation_error(exc)
-        raise InvalidData(f"{source}: " + "; ".join(problems)) from exc
+        raise InvalidData(problems=describe_problems(exc, model), source=source) from exc
     return letter  # type: ignore[return-value]
 
 
-def load_letter(source: str | Path | Mapping[str, Any], kind: str | None = None) -> Letter:
+def load_letter(source: str | Path | Mapping[str, Any], kind: str | None = None,
+                date_locale: DateLocale = DEFAULT_DATE_LOCALE) -> Letter:
     """Load a letter from a file path (YAML or JSON) or from a mapping already in memory.
 
     A relative profile path in a data file is read relative to that file's folder.
     """
     if isinstance(source, Mapping):
-        return build_letter(source, kind)
-    letter = build_letter(read_data_file(source), kind, str(source))
+        return build_letter(source, kind, date_locale=date_locale)
+    letter = build_letter(read_data_file(source), kind, str(source), date_locale)
     profile = Path(letter.profile)
     if not profile.is_absolute() and (profile.suffix == ".toml" or len(profile.parts) > 1):
         beside = Path(source).parent / profile
@@ -214,10 +223,10 @@ def load_letter(source: str | Path | Mapping[str, Any], kind: str | None = None)
     return letter
 
 
-def as_letter(data: Any, kind: str | None = None) -> Letter:
+def as_letter(data: Any, kind: str | None = None, date_locale: DateLocale = DEFAULT_DATE_LOCALE) -> Letter:
     """A validated letter from a path, a mapping or a letter model; InvalidData for anything else."""
     if isinstance(data, (str, Path, Mapping)):
-        return load_letter(data, kind)
+        return load_letter(data, kind, date_locale)
     if isinstance(data, tuple(MODELS.values())):
         return data  # type: ignore[return-value]
     raise InvalidData(f"expected letter data (a mapping of fields), not {type(data).__name__}")

@@ -120,7 +120,7 @@ def refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
         return
     for path in paths:
         if os.path.lexists(path):
-            raise OutputError(f"{path} already exists; use --force to replace it")
+            raise OutputError(f"{path} already exists", existing=path)
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -245,7 +245,7 @@ def _append_and_place(fd: int, manifest: Path, record: dict[str, Any],
                 done.unlink(missing_ok=True)
             os.ftruncate(fd, size)
             if isinstance(exc, FileExistsError):
-                raise OutputError(f"{path} already exists; use --force to replace it") from exc
+                raise OutputError(f"{path} already exists", existing=path) from exc
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

@@ -42,6 +42,9 @@ class NoticeRule(_Strict):
     exception_clause: str
     rationale_clause: str
     roll_off_weekend: bool = False
+    ask_clauses: dict[Action, str] = {}
+    """The clause a notice quotes under 'What we ask of you', by decision (default: the funding-end
+    plan's clause): planning for the end of funding fits an end, not a reduction."""
 
 
 class ServiceNoticeRule(_Strict):
@@ -71,8 +74,15 @@ class EiaRule(_Strict):
     also_clause: str | None = None
 
 
+class EngagementRule(_Strict):
+    """Involving the organisation before a decision: a notice that says nothing of it is a finding."""
+
+    clause: str
+    severity: Literal["error", "warning"] = "warning"
+
+
 class ResponseRule(_Strict):
-    """The organisation's opportunity to respond to a decision."""
+    """The organisation's opportunity to respond to a decision once notice is given (its window)."""
 
     clause: str
     min_days: int = Field(default=14, ge=0)
@@ -109,6 +119,8 @@ class DisputeStage(_Strict):
     name: str
     entry: Literal["commissioned", "any", "escalation"]
     clause: str
+    others_clause: str | None = None
+    """For a stage only some organisations enter: the clause that sends the others on."""
     summary: str
     next_steps: str
     bodies: list[str] = []
@@ -131,6 +143,13 @@ class Body(_Strict):
     role: str | None = None
     contact: str | None = None
     email: str | None = None
+    addressee: str | None = None
+    """Who a letter to the body is addressed to ('The Chair'), when it is not a named contact."""
+    care_of: str | None = None
+    """The id of the body whose office takes the body's post."""
+    of_organisation: bool = False
+    """The body belongs to the organisation in dispute (its governing board): its address is the
+    organisation's."""
 
 
 class Commitment(_Strict):
@@ -162,6 +181,7 @@ class Profile(_Strict):
     service_notice: ServiceNoticeRule
     deemed_service: DeemedServiceRule
     eia: EiaRule
+    engagement: EngagementRule | None = None
     response: ResponseRule
     consultation: ConsultationRule | None = None
     funding_term: FundingTermRule | None = None
@@ -180,6 +200,10 @@ class Profile(_Strict):
             self.response.clause, self.funding_end_plan.clause, self.dispute.clause,
         ]
         used += [s.clause for s in self.dispute.stages]
+        used += [s.others_clause for s in self.dispute.stages if s.others_clause]
+        used += list(self.notice.ask_clauses.values())
+        if self.engagement:
+            used.append(self.engagement.clause)
         if self.eia.also_clause:
             used.append(self.eia.also_clause)
         if self.funding_term:
@@ -196,6 +220,11 @@ class Profile(_Strict):
         if self.dispute.register_body not in body_ids:
             raise ValueError(f"dispute.register_body {self.dispute.register_body!r} is not in [[bodies]]")
         return self
+
+    def named(self, capital: bool = False) -> str:
+        """The Compact's name after 'the' is taken care of: 'the Bexley Compact' ('The ...' to open)."""
+        name = self.name[4:] if self.name.lower().startswith("the ") else self.name
+        return ("The " if capital else "the ") + name
 
     def cite(self, clause_id: str) -> str:
         """The citation text of a clause, such as 'Commitment 2, statutory undertaking 2'."""

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,17 @@ from compact_docs.register_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from compact_docs.register_schema import register_migration as register_migration
 
 BUSY_TIMEOUT_SECONDS = 30.0
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return (int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF) in _BUSY_CODES
+
 
 PRIVATE_MODE = 0o600
 """The file mode a new register is created with: it holds excerpts of people's email."""
@@ -196,10 +208,27 @@ class CaseRegister:
                     )
                 return
             if not in_memory:
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._use_wal()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path} is not a usable case register: {exc}") from exc
+
+    def _use_wal(self) -> None:
+        """Switch to write-ahead logging, waiting while another process holds the file.
+
+        Changing the journal mode needs the file to itself, and SQLite reports "database is
+        locked" at once (without its busy timeout) when another connection is writing, as a
+        second `mail route` creating the same new register is: so wait here instead.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise
+            _pause(0.02)
 
     def _version(self) -> int:
         row = self._conn.execute("PRAGMA user_version").fetchone()
@@ -249,13 +278,30 @@ class CaseRegister:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise RegisterError(f"the case register {self.path} is busy: {exc}") from exc
+            if _busy(exc):
+                raise RegisterError(f"the case register {self.path} is busy: {exc}") from exc
+            raise RegisterError(self._write_failed(exc)) from exc
         try:
             yield self
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._conn.execute("COMMIT")
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # a full disk, a failing one: nothing of the transaction stays
+            self._rollback()
+            raise RegisterError(self._write_failed(exc)) from exc
+
+    def _rollback(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error:  # SQLite has already rolled back after some failures
+            pass
+
+    def _write_failed(self, exc: sqlite3.Error) -> str:
+        return (f"cannot write the case register {self.path}: {exc} (the last change was not "
+                "recorded; free some space or mend the disk, then run the command again)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one SQL statement on the register (for modules that extend its schema)."""

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from compact_docs.errors import CompactError, TemplateError
 from compact_docs.letters import LetterContext
+from compact_docs.pdf_structure import finish_structure
 from compact_docs.render_fonts import font_face_css
 from compact_docs.template_folder import TemplateFile, TemplateFolder
 from compact_docs.template_policy import (
@@ -203,7 +204,7 @@ def write_pdf(html: str, archival: bool = False,
         with _unclosed_profile_ignored() if archival else contextlib.nullcontext():
             document = weasyprint.HTML(string=body, base_url=policy.base_url, url_fetcher=fetcher).render(
                 font_config=engine.font_config, stylesheets=sheets)
-            pdf = bytes(document.write_pdf(**options))
+            pdf = bytes(document.write_pdf(finisher=finish_structure(archival), **options))
             del document  # so that an archival PDF's profile can be collected inside the filter
     except Exception as exc:  # WeasyPrint raises many kinds; name it once, here
         raise TemplateError(f"WeasyPrint could not make the PDF: {exc}") from exc

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.checks import Report, check_letter, exceptional_circumstances
+from compact_docs.deadlines import deadline_record, letter_deadlines
 from compact_docs.errors import ComplianceError, InvalidData
 from compact_docs.letters import LetterContext, letter_context
 from compact_docs.loading import as_letter
@@ -26,6 +27,7 @@ from compact_docs.profile import Profile, load_profile
 from compact_docs.render_docx import DocxLetterTemplate
 from compact_docs.render_pdf import DataAttachment, HtmlLetterTemplate, write_pdf
 from compact_docs.template_folder import TemplateFile, TemplateFolder
+from compact_docs.uk_input import DEFAULT_DATE_LOCALE, DateLocale
 
 FORMATS: tuple[str, ...] = ("docx", "pdf")
 """The output formats, in the order files are written."""
@@ -88,11 +90,14 @@ class Renderer:
     """Loads and compiles each template once, then checks, lays out and writes many letters.
 
     `templates` is a folder whose files override the bundled templates by name; `profile` (a
-    name, a path or a Profile) overrides the profile each letter names.
+    name, a path or a Profile) overrides the profile each letter names; `date_locale` says how a
+    numeric date such as 01/04/2025 is read (en-GB, day first, by default; ISO dates always work).
     """
 
     def __init__(self, templates: str | Path | None = None,
-                 profile: str | Path | Profile | None = None) -> None:
+                 profile: str | Path | Profile | None = None,
+                 date_locale: DateLocale = DEFAULT_DATE_LOCALE) -> None:
+        self.date_locale = date_locale
         self.folder = TemplateFolder(templates)
         if profile is None or isinstance(profile, Profile):
             self.profile = profile
@@ -111,7 +116,7 @@ class Renderer:
         finds an error: nothing is laid out or written for such a letter.
         """
         source = source_sha256 = None
-        letter = as_letter(data, kind)  # first: it refuses an oversized file before reading it
+        letter = as_letter(data, kind, self.date_locale)  # first: it refuses an oversized file unread
         if isinstance(data, (str, Path)):
             source = str(data)
             try:
@@ -237,6 +242,7 @@ class Renderer:
             "findings": [f.to_dict() for f in prepared.report.findings],
             "dates": {k: v.isoformat() for k, v in prepared.report.dates.items()},
             "archival": rendered.archival,
+            "deadlines": [deadline_record(d) for d in letter_deadlines(prepared.letter)],
             **notice_record(prepared.letter),
             "files": files,
             "compact_docs": __version__,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,18 +22,67 @@ from compact_docs.models import model_for
 LIST_SEPARATOR = " | "
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet column of a 0-based index: 0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 @dataclass(frozen=True)
 class Row:
-    """One row of input: its 1-based number, where it came from, and its data (defaults merged).
+    """One row of input: its number, where it came from, and its data (defaults merged).
 
-    `problem` says why a row could not even be read as data (such as a CSV row with more cells
-    than headers); such a row is refused and reported, never dropped.
+    The number is the one a person sees: in a CSV file the row as Excel shows it (the header is
+    row 1, so the first data row is row 2), in a YAML or JSON list the item's place from 1.
+    `columns` maps a CSV file's field headers to their column letters. `problem` says why a row
+    could not even be read as data (such as a CSV row with more cells than headers); such a row is
+    refused and reported, never dropped.
     """
 
     number: int
     source: str
     data: Any
     problem: str | None = None
+    columns: Mapping[str, str] | None = None
+
+    def column_of(self, field: str) -> str | None:
+        """The CSV column letter a field's value came from ('notice.effective' -> 'I'), if any."""
+        if not self.columns or not field:
+            return None
+        path = re.sub(r"\[\d+\]", "", field)
+        while path:
+            if path in self.columns:
+                return self.columns[path]
+            path = path.rpartition(".")[0]
+        return None
+
+    def describe(self, problems: Iterable[tuple[str, str]]) -> str:
+        """Each problem on its own line, with the column it came from where the data is a CSV row:
+        'notice.effective (column I): is not a real date ...'."""
+        lines = []
+        for field, problem in problems:
+            column = self.column_of(field)
+            where = f"{field} (column {column})" if column else field
+            lines.append(f"{where}: {problem}" if where else problem)
+        return "\n".join(lines)
+
+    def reference(self) -> str:
+        """The letter's reference in the row's data (funding.reference or case_ref), or ''."""
+        data = self.data if isinstance(self.data, Mapping) else {}
+        funding = data.get("funding")
+        value = funding.get("reference") if isinstance(funding, Mapping) else data.get("case_ref")
+        return str(value).strip() if value is not None else ""
+
+    def organisation(self) -> str:
+        """The organisation's name in the row's data (organisation.name or body.name), or ''."""
+        data = self.data if isinstance(self.data, Mapping) else {}
+        party = data.get("organisation") or data.get("body")
+        value = party.get("name") if isinstance(party, Mapping) else None
+        return str(value).strip() if value is not None else ""
 
 
 def merge_defaults(defaults: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,6 +166,10 @@ MAX_CELL_CHARS = 200_000
 """The longest CSV cell a row may have (about 60 pages of a letter); a longer one refuses its row."""
 
 
+def _csv_columns(headers: Iterable[str]) -> dict[str, str]:
+    return {header.strip(): column_letter(index) for index, header in enumerate(headers)}
+
+
 def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | InvalidData]]:
     text = _read_text(path)
     # The csv module's own limit (131,072 characters a cell) would stop the whole file; cells are
@@ -131,7 +185,8 @@ def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | Inv
             if header in seen:
                 raise InvalidData(f"{path}: column {header!r} appears twice in the header row")
             seen.add(header)
-        for number, record in enumerate(reader, start=1):
+        # Excel's row numbers: the header is row 1, so the first record is row 2.
+        for number, record in enumerate(reader, start=2):
             cells = [v for v in record.values() if isinstance(v, str)]
             extra = record.get(None)
             if not any(v.strip() for v in cells) and not extra:
@@ -140,14 +195,13 @@ def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | Inv
             longest = max([*cells, *extra_cells], key=len, default="")
             if len(longest) > MAX_CELL_CHARS:
                 column = next((h for h, v in record.items() if v is longest), None) or "an extra"
-                yield number, InvalidData(
-                    f"row {number} (line {reader.line_num}): the {column} cell has {len(longest):,} "
-                    f"characters, more than a letter may hold ({MAX_CELL_CHARS:,})")
+                yield number, InvalidData(f"the {column} cell has {len(longest):,} characters, more than a "
+                                          f"letter may hold ({MAX_CELL_CHARS:,})")
                 continue
             if extra:
                 yield number, InvalidData(
-                    f"row {number} (line {reader.line_num}): {len(headers) + len(extra)} cells but "
-                    f"{len(headers)} column headers; quote any cell that contains a comma")
+                    f"{len(headers) + len(extra)} cells but {len(headers)} column headers; quote any "
+                    "cell that contains a comma")
                 continue
             try:
                 yield number, unflatten(record, kind, f"row {number}")
@@ -201,7 +255,9 @@ def read_rows(
     base = load_defaults(defaults)
     suffix = path.suffix.lower()
     items: Iterator[tuple[int, Any]]
+    columns: dict[str, str] | None = None
     if suffix == ".csv":
+        columns = _csv_columns(_csv_headers(path))
         items = _csv_rows(path, kind)
     elif suffix in (".jsonl", ".ndjson"):
         items = _jsonl_rows(path)
@@ -217,7 +273,15 @@ def read_rows(
                           ".json or .jsonl")
     for number, item in items:
         if isinstance(item, InvalidData):
-            yield Row(number=number, source=str(path), data=None, problem=str(item))
+            yield Row(number=number, source=str(path), data=None, problem=str(item), columns=columns)
             continue
         data = merge_defaults(base, item) if isinstance(item, Mapping) else item
-        yield Row(number=number, source=str(path), data=data)
+        yield Row(number=number, source=str(path), data=data, columns=columns)
+
+
+def _csv_headers(path: Path) -> list[str]:
+    try:
+        first = next(csv.reader(io.StringIO(_read_text(path), newline="")), [])
+    except csv.Error:
+        return []
+    return first

@@ -1,13 +1,16 @@
-"""Linting letter templates: Jinja syntax errors with file and line (DOCX: paragraph), unknown names,
-and what the template policy refuses (sandboxed names, files and URLs WeasyPrint may not read)."""
+"""Linting letter templates: Jinja syntax errors with file and line (DOCX: paragraph), names and
+attributes the letter context does not have (with a guess at what was meant), and what the
+template policy refuses (sandboxed names, files and URLs WeasyPrint may not read)."""
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import types
 import typing
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
@@ -64,21 +67,84 @@ def _submodel(annotation: object) -> type[BaseModel] | None:
     return None
 
 
-def _provides(kind: str, chain: list[str]) -> bool:
-    """Whether a kind's model has the attribute chain `letter.a.b...` (lists end the check)."""
-    model: type[BaseModel] | None = model_for(kind)
-    for attr in chain:
-        if model is None:
-            return True
-        fields = _model_fields(model)
-        if attr not in fields:
-            return False
-        model = _submodel(fields[attr])
-    return True
+DATE_KEYS = ("notice_given", "earliest_effective", "effective", "funding_end", "beneficiary_notice",
+             "beneficiary_notice_latest")
+"""The keys `dates` can have (a template may write `dates.effective`)."""
 
 
-def _letter_chains(ast: nodes.Template) -> list[tuple[list[str], int]]:
-    """Every outermost `letter.a.b` chain in a template, with its line."""
+def _context_types() -> dict[str, object]:
+    from compact_docs.checks import Report
+    from compact_docs.profile import Profile
+
+    text = ("kind", "title", "sender", "reference", "organisation", "footer", "running_header",
+            "layout", "lang", "subject")
+    found: dict[str, object] = dict.fromkeys(text, str)
+    found.update(blocks=list, letter="letter", profile=Profile, report=Report, letter_date=date,
+                 stage=int, dates=dict)
+    return found
+
+
+def _public(kind: object) -> set[str]:
+    return {name for name in dir(kind) if not name.startswith("_")}
+
+
+def _attributes(current: object, kind: str) -> tuple[set[str], dict[str, object]]:
+    """The attribute names a value of `current` has, and the type behind each one known."""
+    if current == "letter":
+        current = model_for(kind)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        fields = _model_fields(current)
+        return set(fields) | _public(current), fields
+    if current is dict:
+        return set(DATE_KEYS) | _public(dict), dict.fromkeys(DATE_KEYS, date)
+    if isinstance(current, type):
+        hints = typing.get_type_hints(current) if hasattr(current, "__dataclass_fields__") else {}
+        return _public(current) | set(hints), dict(hints)
+    return set(), {}
+
+
+def _chain_problem(name: str, chain: list[str], kind: str) -> tuple[int, list[str]] | None:
+    """Where a chain such as `organisation.name` goes wrong for a kind: (index, close names)."""
+    current: object = _context_types()[name]
+    for index, attr in enumerate(chain):
+        names, types_ = _attributes(current, kind)
+        if not names:
+            return None           # a list item, a string's method result...: not followed
+        if attr not in names:
+            return index, difflib.get_close_matches(attr, sorted(names), n=1, cutoff=0.7)
+        annotation = types_.get(attr)
+        inner = _submodel(annotation) if annotation is not None else None
+        current = inner if inner is not None else (annotation if isinstance(annotation, type) else None)
+        if current is None:
+            return None
+    return None
+
+
+def _chain_message(name: str, chain: list[str], kinds: tuple[str, ...]) -> str | None:
+    """None when every kind a template serves has the chain; else the problem, with a guess."""
+    problems = {kind: _chain_problem(name, chain, kind) for kind in kinds}
+    if any(problem is None for problem in problems.values()):
+        return None
+    dotted = ".".join([name, *chain])
+    index, close = next(p for p in problems.values() if p is not None)
+    guess = None
+    if name != "letter" and any(_chain_problem("letter", [name, *chain], k) is None for k in kinds):
+        guess = ".".join(["letter", name, *chain])
+    elif close:
+        guess = ".".join([name, *chain[:index], close[0], *chain[index + 1:]])
+    if name == "letter":
+        message = f"uses '{dotted}', which the {' or '.join(kinds)} letter data does not have"
+    else:
+        kind_of = _context_types()[name]
+        what = getattr(kind_of, "__name__", str(kind_of))
+        message = f"uses '{dotted}', but '{name}' (a {what}) has no '{chain[index]}'"
+    return message + (f"; did you mean `{guess}`?" if guess else "")
+
+
+def _context_chains(ast: nodes.Template) -> list[tuple[str, list[str], int]]:
+    """Every outermost `name.a.b` chain on a context name the template does not set itself."""
+    assigned = {node.name for node in ast.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    context = set(_context_types()) - assigned
     inner: set[int] = set()
     chains = []
     for node in ast.find_all(nodes.Getattr):
@@ -90,8 +156,8 @@ def _letter_chains(ast: nodes.Template) -> list[tuple[list[str], int]]:
             inner.add(id(current))
             attrs.append(current.attr)
             current = current.node
-        if isinstance(current, nodes.Name) and current.name == "letter":
-            chains.append((list(reversed(attrs)), node.lineno))
+        if isinstance(current, nodes.Name) and current.name in context:
+            chains.append((current.name, list(reversed(attrs)), node.lineno))
     return chains
 
 
@@ -206,12 +272,10 @@ def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintPr
                 template.name, source.where(_name_lines(ast, name)),
                 f"uses '{name}', which no letter context provides (names: "
                 f"{', '.join(CONTEXT_NAMES)})"))
-        for chain, line in _letter_chains(ast):
-            if not any(_provides(kind, chain) for kind in kinds):
-                dotted = ".".join(["letter", *chain])
-                problems.append(LintProblem(
-                    template.name, source.where(line),
-                    f"uses '{dotted}', which the {' or '.join(kinds)} letter data does not have"))
+        for name, chain, line in _context_chains(ast):
+            message = _chain_message(name, chain, kinds)
+            if message is not None:
+                problems.append(LintProblem(template.name, source.where(line), message))
         for name in sorted(n for n in meta.find_referenced_templates(ast) if n):
             try:
                 found = folder.find(name)

@@ -30,7 +30,7 @@ def acknowledgement_text(decision: RoutingDecision, profile: Profile) -> str:
         body = [
             greeting,
             "We have received it and a caseworker will read it and reply. It has not been "
-            "recorded as a dispute under the " + profile.name + " yet.",
+            "recorded as a dispute under " + profile.named() + " yet.",
         ]
         if decision.case_ref:
             body.append(f"It concerns case {decision.case_ref}, which is closed; the caseworker "
@@ -47,7 +47,7 @@ def acknowledgement_text(decision: RoutingDecision, profile: Profile) -> str:
             status = f"We have added your message to case {decision.case_ref}, at stage {stage.number}"
         body = [
             greeting,
-            f"{status} of the {profile.name}'s conflict-resolution process: {stage.name} "
+            f"{status} of {profile.named()}'s conflict-resolution process: {stage.name} "
             f"({profile.cite(stage.clause)}).",
             stage.summary,
             "What happens next: " + stage.next_steps,

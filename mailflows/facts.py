@@ -105,6 +105,12 @@ def extract_facts(parsed: ParsedMessage, config: MailConfig,
                             commissioned=commissioned, notes=tuple(notes))
     case, link, case_notes = find_case(parsed, config, register)
     notes += case_notes
+    if parsed.sender_doubt:  # never on a case by its own say-so: a person decides
+        if case is not None:
+            notes.append(f"names case {case.ref} ({link})")
+        return DisputeFacts(organisation=organisation, commissioned=commissioned, notes=tuple(notes),
+                            sender=parsed.from_address, sender_organisation=organisation,
+                            sender_doubt=parsed.sender_doubt)
     # A full stop after the subject keeps a phrase from running on from the subject into the body.
     text = f"{parsed.subject}.\n{own_words(parsed.text)}"
     signals = config.signals

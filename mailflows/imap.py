@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import ProtocolError
 
 from compact_docs.errors import MailError
 
@@ -35,15 +36,26 @@ DEFAULT_TEXT_CAP = 64 * 1024  # bytes of the first text part read from a message
 DEFAULT_BATCH_SIZE = 200  # UIDs per FETCH round
 DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # at most this much message data per FETCH command
 DEFAULT_IDLE_RENEW = 9 * 60.0  # seconds; RFC 2177 asks for a new IDLE at least every 29 minutes
+SIZE_MARGIN = 64 * 1024  # bytes a message may exceed its declared RFC822.SIZE by (line-end quirks)
+MAX_SKIPPED = 256 * 1024 * 1024  # bytes of an oversized item read past (and dropped) before hanging up
 _CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"RECENT", b"FETCH"})
 _DELETED = b"\\Deleted"
 _COPYUID = re.compile(rb"(\d+) ([\d:,]+) ([\d:,]+)")  # the COPYUID code's arguments
+_UID_IN_LINE = re.compile(rb"\bUID (\d+)")
+_UNEXPECTED = re.compile(r"(unexpected (?:tagged )?response)\s*:.*", re.DOTALL)
 
 
 class Disconnected(MailError):
     """Raised when the server cannot be reached or drops the session (BYE, EOF, reset, timeout).
 
     Reconnecting later may succeed: the watcher reconnects with backoff and catches up.
+    """
+
+
+class MalformedResponse(MailError):
+    """Raised when the server's answer to a command cannot be parsed; the session stays usable.
+
+    The text never quotes the answer, which may hold other messages' content.
     """
 
 
@@ -117,7 +129,9 @@ class FetchedMessage:
     ``raw`` is the whole message, or, when the message was over the size cap (``truncated``),
     a stand-in message made of its header and the start of its first text part, so a parser
     sees the sender, subject, threading headers and the opening of the text. ``size`` is
-    always the full size on the server (RFC822.SIZE).
+    always the full size on the server (RFC822.SIZE). ``unreadable`` says why a message could
+    not be read at all (a malformed answer, more bytes than the server declared); its ``raw``
+    is empty and it is for a person to look at.
     """
 
     uid: int
@@ -127,6 +141,7 @@ class FetchedMessage:
     truncated: bool = False
     internaldate: datetime | None = None
     """When the server took the message in (INTERNALDATE, RFC 3501 section 2.3.3), if it said."""
+    unreadable: str | None = None
 
 
 class ImapConnection:
@@ -154,6 +169,8 @@ class ImapConnection:
         self._secret_forms: list[str] = []
         self._idling = False
         self._selected: FolderState | None = None
+        self._literal_limit = DEFAULT_SIZE_CAP + SIZE_MARGIN
+        self._cut: dict[int | None, int] = {}  # UID (if known) -> size of a literal cut short
 
     # -- connecting ------------------------------------------------------------------------
 
@@ -189,6 +206,7 @@ class ImapConnection:
         self._secret_forms = secret.forms(account.username)
         with self._errors(f"connecting to {account.host}:{account.effective_port}"):
             self._client = self._create_client()
+        self._bound_literals(self._client)
         try:
             with self._errors("securing the connection with STARTTLS"):
                 if account.security == "starttls":
@@ -204,6 +222,50 @@ class ImapConnection:
             self.close()
             raise
         return self
+
+    def _bound_literals(self, client: IMAPClient) -> None:
+        """Keep at most ``_literal_limit`` bytes of any literal (RFC 3501 section 4.3) the server sends.
+
+        imaplib reads a literal whole, whatever size the server announces; past the limit the
+        rest is read in small pieces and dropped, so the session stays in step and memory stays
+        bounded (IMAPClient then refuses the answer, and ``_fetch_each`` sets the message aside).
+        An item over MAX_SKIPPED beyond the limit ends the session instead.
+        """
+        imap = getattr(client, "_imap", None)
+        read = getattr(imap, "read", None)
+        if imap is None or read is None:
+            return
+
+        def bounded_read(size: int) -> bytes:
+            limit = self._literal_limit
+            if size <= limit:
+                return bytes(read(size))
+            # imaplib matched the line announcing the literal just now: whose it is, if it says.
+            line = getattr(getattr(imap, "mo", None), "string", b"")
+            found = _UID_IN_LINE.search(line) if isinstance(line, bytes) else None
+            self._cut[int(found.group(1)) if found else None] = size
+            if size - limit > MAX_SKIPPED:
+                raise imaplib.IMAP4.abort(f"the server sent a {size:,}-byte item where at most "
+                                          f"{limit:,} were expected")
+            kept = bytes(read(limit))
+            left = size - limit
+            while left:
+                skipped = read(min(left, 64 * 1024))
+                if not skipped:
+                    raise imaplib.IMAP4.abort("the server closed the connection")
+                left -= len(skipped)
+            return kept
+
+        imap.read = bounded_read
+
+    @contextmanager
+    def _literals_up_to(self, limit: int) -> Iterator[None]:
+        """While inside, keep at most ``limit`` bytes of each literal the server sends."""
+        previous, self._literal_limit = self._literal_limit, max(limit, 1)
+        try:
+            yield
+        finally:
+            self._literal_limit = previous
 
     def logout(self) -> None:
         """End the session politely (DONE if idling, then LOGOUT); a lost session is just closed."""
@@ -356,39 +418,94 @@ class ImapConnection:
         ``batch_bytes``. A larger message is read as ``BODY.PEEK[HEADER]`` plus the first
         ``text_cap`` bytes of its first text part (found from BODYSTRUCTURE), so memory stays
         small whatever arrives. A UID that no longer exists (expunged meanwhile) is skipped.
+        A message whose answer cannot be parsed, or that comes longer than its declared size
+        allows (at most that much of it is kept), is yielded ``unreadable``; the others are
+        read as usual.
         """
         ordered = sorted(dict.fromkeys(uids))
         for start in range(0, len(ordered), batch_size):
             batch = ordered[start : start + batch_size]
-            with self._errors("reading message sizes"):
-                described = self.client.fetch(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"])
-            present = [uid for uid in batch if uid in described]
+            described, unreadable = self._fetch_each(batch, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"],
+                                                     "reading message sizes", size_cap + SIZE_MARGIN)
+            for uid, item in described.items():
+                if _declared_size(item) is None:
+                    unreadable[uid] = "the server gave no usable RFC822.SIZE"
+            present = [uid for uid in batch if uid in described and uid not in unreadable]
+            listed = {uid: described.get(uid, {}) for uid in batch if uid in described or uid in unreadable}
             # Chunks in UID order, each at most about batch_bytes, yielded before the next.
-            for chunk in _chunks(present, described, size_cap, text_cap, batch_bytes):
+            for chunk in _chunks(list(listed), listed, size_cap, text_cap, batch_bytes):
                 found: dict[int, FetchedMessage] = {}
-                small = [uid for uid in chunk if _size(described[uid]) <= size_cap]
-                large = [uid for uid in chunk if _size(described[uid]) > size_cap]
+                small = [uid for uid in chunk if uid in present and _size(described[uid]) <= size_cap]
+                large = [uid for uid in chunk if uid in present and _size(described[uid]) > size_cap]
                 if small:
-                    with self._errors("fetching messages"):
-                        bodies = self.client.fetch(small, ["BODY.PEEK[]"])
-                    for uid, data in bodies.items():
-                        if uid in described and data.get(b"BODY[]") is not None:
-                            found[uid] = FetchedMessage(
-                                uid, _size(described[uid]), bytes(data[b"BODY[]"]),
-                                _flags(described[uid]), internaldate=_internaldate(described[uid]),
-                            )
+                    found.update(self._fetch_whole(small, described, unreadable))
                 if large:
-                    for message in self._fetch_truncated(large, described, text_cap):
+                    for message in self._fetch_truncated(large, described, text_cap, size_cap, unreadable):
                         found[message.uid] = message
                 for uid in chunk:
-                    if uid in found:
+                    if uid in unreadable:
+                        yield FetchedMessage(uid, _size(listed[uid]), b"", _flags(listed[uid]),
+                                             internaldate=_internaldate(listed[uid]), unreadable=unreadable[uid])
+                    elif uid in found:
                         yield found.pop(uid)
 
+    def _fetch_each(self, uids: list[int], items: list[str], action: str, limit: int,
+                    declared: Mapping[int, int] | None = None) -> tuple[dict[int, Any], dict[int, str]]:
+        """FETCH ``items`` of ``uids``, keeping literals to ``limit`` bytes; and the UIDs whose
+        answer could not be read, with why.
+
+        One malformed answer spoils the parse of the whole response, so the UIDs are fetched
+        again without the one at fault (when a literal cut short names its UID), or in halves
+        until it is found; the rest are read as usual. ``declared`` gives the sizes the server
+        declared, for the reasons.
+        """
+        self._cut = {}
+        try:
+            with self._literals_up_to(limit), self._errors(action):
+                return dict(self.client.fetch(uids, items)), {}
+        except MalformedResponse as exc:
+            bad = {uid: (f"the server declared {declared[uid]:,} bytes but sent {size:,}"
+                         if declared and uid in declared else
+                         f"the server sent {size:,} bytes where at most {limit:,} were expected")
+                   for uid, size in self._cut.items() if uid is not None and uid in uids}
+            if bad:
+                others = [uid for uid in uids if uid not in bad]
+                found, more = self._fetch_each(others, items, action, limit, declared) if others else ({}, {})
+                return found, {**bad, **more}
+            if len(uids) == 1:
+                return {}, {uids[0]: str(exc)}
+        half = len(uids) // 2
+        first, first_bad = self._fetch_each(uids[:half], items, action, limit, declared)
+        second, second_bad = self._fetch_each(uids[half:], items, action, limit, declared)
+        return {**first, **second}, {**first_bad, **second_bad}
+
+    def _fetch_whole(self, uids: list[int], described: dict[int, Any],
+                     unreadable: dict[int, str]) -> dict[int, FetchedMessage]:
+        """Fetch messages whole; one longer than its declared size (plus a margin) is set aside."""
+        allowed = {uid: _allowed(_size(described[uid])) for uid in uids}
+        bodies, bad = self._fetch_each(uids, ["BODY.PEEK[]"], "fetching messages", max(allowed.values()) + 1,
+                                       {uid: _size(described[uid]) for uid in uids})
+        unreadable.update(bad)
+        found: dict[int, FetchedMessage] = {}
+        for uid, data in bodies.items():
+            body = data.get(b"BODY[]") if uid in allowed else None
+            if body is None:
+                continue
+            if len(body) > allowed[uid]:
+                unreadable[uid] = (f"the server declared {_size(described[uid]):,} bytes but sent more "
+                                   f"than {allowed[uid]:,}")
+                continue
+            found[uid] = FetchedMessage(uid, _size(described[uid]), bytes(body), _flags(described[uid]),
+                                        internaldate=_internaldate(described[uid]))
+        return found
+
     def _fetch_truncated(
-        self, uids: list[int], described: dict[int, Any], text_cap: int
+        self, uids: list[int], described: dict[int, Any], text_cap: int, size_cap: int,
+        unreadable: dict[int, str],
     ) -> Iterator[FetchedMessage]:
-        with self._errors("fetching message headers"):
-            heads = self.client.fetch(uids, ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"])
+        heads, bad = self._fetch_each(uids, ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"],
+                                      "fetching message headers", size_cap + SIZE_MARGIN)
+        unreadable.update(bad)
         by_section: dict[str, list[int]] = {}
         parts: dict[int, _TextPart | None] = {}
         for uid in uids:
@@ -400,13 +517,16 @@ class ImapConnection:
                 by_section.setdefault(part.section, []).append(uid)
         texts: dict[int, bytes] = {}
         for section, group in by_section.items():
-            with self._errors("fetching the start of message texts"):
-                fetched = self.client.fetch(group, [f"BODY.PEEK[{section}]<0.{text_cap}>"])
+            fetched, bad = self._fetch_each(group, [f"BODY.PEEK[{section}]<0.{text_cap}>"],
+                                            "fetching the start of message texts", text_cap + SIZE_MARGIN)
+            unreadable.update(bad)
             key = f"BODY[{section}]<0>".encode()
             for uid, data in fetched.items():
                 if key in data and data[key] is not None:
                     texts[uid] = bytes(data[key])
         for uid, part in parts.items():
+            if uid in unreadable:
+                continue
             header = bytes(heads[uid].get(b"BODY[HEADER]") or b"")
             yield FetchedMessage(
                 uid=uid,
@@ -605,6 +725,10 @@ class ImapConnection:
             yield
         except MailError:
             raise
+        except ProtocolError as exc:  # its text may quote the answer, other messages included
+            raise MalformedResponse(
+                f"IMAP {host}: the server's answer could not be read while {action} "
+                f"({type(exc).__name__}; not shown, as it may quote a message)") from exc
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise MailError(self._scrub(
@@ -726,6 +850,9 @@ def _chunks(
 
 
 def _folder_state(name: str, response: Mapping[bytes, Any]) -> FolderState:
+    if not isinstance(response.get(b"UIDVALIDITY"), int | bytes | str):
+        raise MailError(f"IMAP: the server selected {name!r} without a UIDVALIDITY (RFC 3501 "
+                        "section 6.3.1 requires one): its UIDs cannot be trusted, so nothing was read")
     return FolderState(
         name=name,
         uidvalidity=int(response[b"UIDVALIDITY"]),
@@ -782,7 +909,20 @@ def _header_search(name: str, value: str) -> tuple[bytes | list[bytes], str | No
 
 
 def _size(data: Mapping[bytes, Any]) -> int:
-    return int(data.get(b"RFC822.SIZE", 0))
+    return _declared_size(data) or 0
+
+
+def _declared_size(data: Mapping[bytes, Any]) -> int | None:
+    """RFC822.SIZE as a number, or None when the server gave none or nonsense."""
+    value = data.get(b"RFC822.SIZE")
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    return int(value) if isinstance(value, bytes) and value.isdigit() else None
+
+
+def _allowed(declared: int) -> int:
+    """The most bytes of a message kept for its declared size: a margin for line-end quirks."""
+    return declared + max(SIZE_MARGIN, declared // 4)
 
 
 def _internaldate(data: Mapping[bytes, Any]) -> datetime | None:
@@ -820,7 +960,9 @@ def _describe(exc: BaseException) -> str:
     text = str(exc)
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]
-    return text or type(exc).__name__
+    # imaplib quotes what it could not make sense of, which may be a line of a message: not shown.
+    text = _UNEXPECTED.sub(r"\1 (not shown, as it may quote a message)", text)
+    return (text[:300] + "...") if len(text) > 300 else text or type(exc).__name__
 
 
 def _peer_closed(sock: socket.socket) -> bool:

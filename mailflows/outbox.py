@@ -106,9 +106,12 @@ class Outbox:
         self.retry_after = retry_after
 
     def queued_today(self, address: str) -> int:
-        """How many acknowledgements were queued for this address today."""
-        row = self.register.execute("SELECT COUNT(*) FROM outbox WHERE recipient = ? AND day = ?",
-                                    (address.lower(), self.register.now()[:10])).fetchone()
+        """How many acknowledgements were queued today with this address among their recipients
+        (To or Cc: a copied commissioner counts as much as the sender)."""
+        row = self.register.execute(
+            "SELECT COUNT(*) FROM outbox WHERE day = ? AND EXISTS (SELECT 1 FROM "
+            "json_each(outbox.recipients) WHERE lower(json_each.value) = ?)",
+            (self.register.now()[:10], address.strip().lower())).fetchone()
         return int(row[0])
 
     def queue(self, message: EmailMessage, case_ref: str | None) -> QueuedAcknowledgement:
@@ -120,13 +123,16 @@ class Outbox:
             raise MailError("an acknowledgement needs a recipient")
         now = self.register.now()
         message_id = str(message["Message-ID"])
+        # A non-ASCII address has no valid 7-bit form (RFC 2047 words are not allowed in one):
+        # such a message is kept in UTF-8 (RFC 6532) and needs a server offering SMTPUTF8.
+        international = not all(address.isascii() for address in (*recipients, str(message["From"])))
+        content = message.as_bytes(policy=email.policy.SMTPUTF8 if international else email.policy.SMTP)
         with self.register.transaction():
             self.register.execute(
                 "INSERT INTO outbox (message_id, in_reply_to, case_ref, recipient, recipients, content, "
                 "queued, day, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message_id, str(message.get("In-Reply-To", "")), case_ref, recipients[0].lower(),
-                 json.dumps(recipients), message.as_bytes(policy=email.policy.SMTP), now, now[:10],
-                 now))
+                 json.dumps(recipients), content, now, now[:10], now))
             if case_ref:
                 self.register.add_outgoing(case_ref, message_id, str(message["Subject"]))
         found = self.by_message_id(message_id)
@@ -264,12 +270,16 @@ def _queued(row: sqlite3.Row) -> QueuedAcknowledgement:
 
 def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailConfig,
                 outbox: Outbox) -> tuple[QueuedAcknowledgement | None, str | None]:
-    """Queue the acknowledgement a freshly routed message is due, if any; say why when none is.
+    """Queue the acknowledgement a freshly routed message is due, if any; say why when none is,
+    or what was left out of the one queued.
 
     Due once per new case and once per escalation; never for automatic mail (RFC 3834), never
-    to our own address, and at most the daily limit per address. For stage 1 the
+    for a message whose From header is in doubt, never to our own address. It goes to
+    `decision.acknowledge_to` (see `mailflows.route.acknowledgement_recipient`); for stage 1 the
     commissioner named in the organisations directory is copied only when
     ``[mail.acknowledgements] copy_commissioner`` says so (the organisation may want advice first).
+    Every recipient counts against the daily limit per address: the sender over it gets nothing,
+    a commissioner over it is not copied.
     """
     if decision.already_recorded or decision.action not in ACKNOWLEDGED_ACTIONS:
         return None, None
@@ -288,11 +298,19 @@ def acknowledge(decision: RoutingDecision, parsed: ParsedMessage, config: MailCo
     if outbox.queued_today(to) >= outbox.daily_limit:
         return None, (f"no acknowledgement: {outbox.daily_limit} already sent to {to} today "
                       "(the daily limit)")
+    note = None
     entry = config.organisation_named(decision.organisation)
     if (config.mail.acknowledgements.copy_commissioner and decision.stage == 1 and entry is not None
             and entry.commissioner):
-        message["Cc"] = entry.commissioner
-    return outbox.queue(message, decision.case_ref), None
+        copy = entry.commissioner.strip().lower()
+        if copy in (to, smtp.sender.strip().lower()):
+            pass  # its recipient already, or ourselves
+        elif outbox.queued_today(copy) >= outbox.daily_limit:
+            note = (f"{entry.commissioner} not copied: {outbox.daily_limit} already sent to it today "
+                    "(the daily limit)")
+        else:
+            message["Cc"] = entry.commissioner
+    return outbox.queue(message, decision.case_ref), note
 
 
 def deliver(outbox: Outbox, account: SmtpAccount, *, environ: Mapping[str, str] | None = None,

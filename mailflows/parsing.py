@@ -12,18 +12,31 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
+from email.feedparser import FeedParser
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.policy import EmailPolicy
-from email.utils import getaddresses
+from email.policy import Compat32, EmailPolicy
 from html.parser import HTMLParser
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mailflows.sender import read_mailbox, read_sender
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
 """How much body text the classifier sees at most; the rest of a message is never decoded."""
 
 MAX_HEADER_CHARS = 4_000
+MAX_HEADER_VALUE_CHARS = 8_192
+"""How much of one header's raw value is read at all: the email package's header parsers take
+time and memory that grow with the square of a value's length (RFC 2047 words, long phrases)."""
+MAX_VALUES_PER_HEADER = 100
+"""How many values of one header (Received, say) are decoded; a message may repeat one endlessly."""
+MAX_MIME_PARTS = 1_000
+"""A message of more parts is read as its header and a plain-text body: each part costs time."""
+MAX_MIME_DEPTH = 64
+"""Nor are MIME parts nested deeper than this read: every line is checked against each level."""
+_KEEP_END = frozenset({"references", "in-reply-to"})  # the newest Message-IDs come last
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 _MSGID = re.compile(r"<[^<>\s]+>")
 _FOLD = re.compile(r"\r?\n[ \t]*")
 _T = TypeVar("_T")
@@ -33,8 +46,9 @@ _T = TypeVar("_T")
 class ParsedMessage:
     """What the classifier needs from one message, all decoded to plain text.
 
-    `return_path` is None when the header is absent and '' when it is empty (`<>`), as bounces
-    have it. `problems` lists every fallback the parser needed, for the caseworker.
+    `from_address` is the address inside <...> of the From header, never one shown in its
+    display name. `return_path` is None when the header is absent and '' when it is empty (`<>`),
+    as bounces have it. `problems` lists every fallback the parser needed, for the caseworker.
     """
 
     message_id: str
@@ -56,6 +70,9 @@ class ParsedMessage:
     problems: tuple[str, ...] = ()
     truncated: bool = False
     size: int = 0
+    sender_doubt: str | None = None
+    """Why the From header cannot be trusted to name the sender (None when it can): see
+    `mailflows.sender.read_mailbox`. Such a message is never escalated or acknowledged."""
 
     def header(self, name: str) -> str | None:
         """The first value of a header (decoded), or None."""
@@ -98,6 +115,28 @@ def _safe(call: Callable[[], _T], default: _T) -> _T:
         return call()
     except Exception:
         return default
+
+
+def bound_header_value(name: str, value: str, limit: int = MAX_HEADER_VALUE_CHARS) -> str:
+    """A raw header value cut to ``limit`` characters, before anything parses it.
+
+    The start is kept (an RFC 2047 word cut in two is dropped whole), except for References
+    and In-Reply-To, whose newest Message-IDs are at the end.
+    """
+    if len(value) <= limit:
+        return value
+    notes: list[str] | None = getattr(_headers_seen, "cut", None)
+    if notes is not None:
+        notes.append(f"header {name}: {len(value):,} characters, cut to {limit:,} before it was read")
+    if name.lower() in _KEEP_END:
+        tail = value[-limit:]
+        start = tail.find("<")
+        return tail[start:] if start >= 0 else tail
+    head = value[:limit]
+    start = head.rfind("=?")
+    if start >= 0 and not _ENCODED_WORD.match(head, start):
+        head = head[:start]
+    return head.rstrip("\r\n")
 
 
 def _raw_items(msg: Message) -> list[tuple[str, str]]:
@@ -290,12 +329,19 @@ _POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "subject"})
 
 
 class _Reader:
-    """Reads one parsed tree, collecting the fallbacks it needed."""
+    """Reads one parsed tree, collecting the fallbacks it needed.
 
-    def __init__(self, msg: Message, problems: list[str], max_text: int) -> None:
+    With ``body_as_text`` (only the header could be parsed) the whole body is read as plain text.
+    """
+
+    def __init__(self, msg: Message, problems: list[str], max_text: int, *, body_as_text: bool = False) -> None:
         self.msg = msg
         self.problems = problems
         self.max_text = max_text
+        self.body_as_text = body_as_text
+        self.raw: dict[str, list[str]] = {}
+        for key, value in _raw_items(msg):  # read once: a message may have many thousands
+            self.raw.setdefault(key.lower(), []).append(value)
 
     def values(self, name: str) -> list[str]:
         """Every value of a header, decoded, falling back to the raw value when policy parsing fails."""
@@ -308,29 +354,36 @@ class _Reader:
                 if not any("\ufffd" in v for v in values):
                     return values
                 # An unknown charset in an encoded word: the raw route guesses Windows-1252.
-        raw = [v for k, v in _raw_items(self.msg) if k.lower() == name.lower()]
-        return [_decode_raw_header(v) for v in raw]
+        return [_decode_raw_header(v) for v in self.raw.get(name.lower(), [])]
 
     def raw_values(self, name: str) -> list[str]:
         """Raw header values (for Message-IDs, which are never encoded words)."""
-        raw = [v for k, v in _raw_items(self.msg) if k.lower() == name.lower()]
-        return [_unfold(decode_bytes(v.encode("utf-8", "surrogateescape"))) for v in raw]
+        raw = [decode_bytes(v.encode("utf-8", "surrogateescape")) for v in self.raw.get(name.lower(), [])]
+        if name.lower() in _KEEP_END:  # bounded already, from the end: the newest IDs are last
+            return [" ".join(_FOLD.sub(" ", v).split()) for v in raw]
+        return [_unfold(v) for v in raw]
 
     def all_headers(self) -> dict[str, tuple[str, ...]]:
         """Every header, decoded. Address and text headers go through the policy's parsers;
         the rest (Received, DKIM, List-*, Auto-Submitted ...) only need RFC 2047 decoding, and
         parsing them as structured headers was most of the time spent on a message."""
         grouped: dict[str, list[str]] = {}
-        for key, value in _raw_items(self.msg):
-            name = key.lower()
-            if name in grouped or len(grouped) < 200:
-                grouped.setdefault(name, []).append(value)
+        for name, values in self.raw.items():
+            if len(grouped) < 200:
+                grouped[name] = values[:MAX_VALUES_PER_HEADER]
         return {name: tuple(self.values(name)) if name in _POLICY_HEADERS
                 else tuple(_decode_raw_header(v) for v in raw)
                 for name, raw in grouped.items()}
 
     def body(self) -> tuple[str, bool, tuple[str, ...], tuple[str, ...], bool]:
         """Body text, whether it came from HTML only, attachments, part types, and truncation."""
+        if self.body_as_text:
+            nothing: object = ""
+            payload = _safe(lambda: self.msg.get_payload(), nothing)
+            body = payload if isinstance(payload, str) else ""
+            text = decode_bytes(body[: self.max_text * 2].encode("utf-8", "surrogateescape"))
+            ctype = _content_type(self.msg)
+            return (text[: self.max_text], False, (), (ctype,), len(text) > self.max_text)
         plain: list[str] = []
         html: list[str] = []
         attachments: list[str] = []
@@ -372,6 +425,10 @@ class _RememberingPolicy(EmailPolicy):
     makes parsing about three times faster with exactly the same results.
     """
 
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        return name, bound_header_value(name, value)
+
     def header_fetch_parse(self, name: str, value: str) -> Any:
         if hasattr(value, "name"):
             return value
@@ -385,20 +442,70 @@ class _RememberingPolicy(EmailPolicy):
         return found
 
 
+class _BoundedCompat32(Compat32):
+    """email.policy.compat32 (the fallback parser's policy), with header values bounded too."""
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        return name, bound_header_value(name, value)
+
+
 _headers_seen = threading.local()
 _POLICY = _RememberingPolicy()
+_COMPAT32 = _BoundedCompat32()
 
 
-def _parse_tree(raw: bytes, problems: list[str]) -> Message | None:
+class _TooManyParts(Exception):
+    """Raised by the parser at a message's MAX_MIME_PARTS + 1st part, or MAX_MIME_DEPTH + 1st level."""
+
+
+if TYPE_CHECKING:
+    _FeedParser = FeedParser[Message]
+else:
+    _FeedParser = FeedParser
+
+
+class _BoundedFeedParser(_FeedParser):
+    """email's FeedParser, stopping at too many MIME parts or too deep a nesting of them."""
+
+    _parts = 0
+
+    def _new_message(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_MIME_PARTS:
+            raise _TooManyParts(f"more than {MAX_MIME_PARTS:,} MIME parts")
+        if len(getattr(self, "_msgstack", ())) >= MAX_MIME_DEPTH:
+            raise _TooManyParts(f"MIME parts nested more than {MAX_MIME_DEPTH} deep")
+        getattr(super(), "_new_message")()  # noqa: B009 - private to email.feedparser, not in its stubs
+
+
+def _feed(raw: bytes, parse_policy: Any) -> Message:
+    """Parse bytes as BytesParser does (ASCII with surrogate escapes), with the parts bounded."""
+    parser = _BoundedFeedParser(policy=parse_policy)
+    parser.feed(raw.decode("ascii", "surrogateescape"))
+    return parser.close()
+
+
+def _parse_tree(raw: bytes, problems: list[str]) -> tuple[Message | None, bool]:
+    """The message's tree, and whether only its header could be parsed (then the body is text)."""
     try:
-        return BytesParser(policy=_POLICY).parsebytes(raw)
+        return _feed(raw, _POLICY), False
+    except _TooManyParts as exc:
+        problems.append(f"parser: {exc}; read its header, and its body as plain text")
+    except RecursionError:  # MIME parts nested deeper than the parser goes: compat32 fails too
+        problems.append("parser: its MIME parts nest too deep; read its header, and its body as plain text")
     except Exception as exc:
         problems.append(f"parser: {type(exc).__name__} with the default policy; used compat32")
-    try:
-        return BytesParser(policy=policy.compat32).parsebytes(raw)
+        try:
+            return _feed(raw, _COMPAT32), False
+        except Exception as exc:
+            problems.append(f"parser: {type(exc).__name__} with compat32; read its header, and its "
+                            "body as plain text")
+    try:  # the header alone never nests
+        return BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True), True
     except Exception as exc:
-        problems.append(f"parser: {type(exc).__name__} with compat32; read as plain text")
-    return None
+        problems.append(f"parser: {type(exc).__name__} reading the header; read as plain text")
+    return None, False
 
 
 def _first_id(values: list[str]) -> str | None:
@@ -411,30 +518,24 @@ def _first_id(values: list[str]) -> str | None:
     return None
 
 
-def _address(values: list[str]) -> tuple[str, str | None]:
-    empty: list[tuple[str, str]] = []
-    pairs = _safe(lambda: getaddresses(values), empty)
-    for name, addr in pairs:
-        if addr and "@" in addr:
-            return name.strip(), addr.strip().lower()
-    return (pairs[0][0].strip() if pairs else ""), None
-
-
 def parse_message(raw: bytes, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ParsedMessage:
     """Parse raw message bytes; never raises, and records each fallback it needed in `problems`."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("parse_message takes the raw bytes of a message")
     raw = bytes(raw)
     _headers_seen.entries = {}
+    _headers_seen.cut = []
     try:
         return _parse(raw, max_text_chars)
     finally:
         _headers_seen.entries = None
+        _headers_seen.cut = None
 
 
 def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
     problems: list[str] = []
-    msg = _parse_tree(raw, problems)
+    msg, header_only = _parse_tree(raw, problems)
+    problems += _headers_seen.cut
     if msg is None:
         text = decode_bytes(raw[: max_text_chars * 2])[:max_text_chars]
         return ParsedMessage(
@@ -443,14 +544,23 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
             references=(), date=None, content_type="text/plain", part_types=("text/plain",),
             text=text, html_only=False, attachments=(), problems=tuple(problems),
             truncated=len(raw) > max_text_chars, size=len(raw))
-    reader = _Reader(msg, problems, max_text_chars)
+    reader = _Reader(msg, problems, max_text_chars, body_as_text=header_only)
     defects: list[object] = _safe(lambda: list(msg.defects), [])
     if defects:
         problems.append("defects: " + ", ".join(sorted({type(d).__name__ for d in defects})))
     headers = reader.all_headers()
     mid = _first_id(reader.raw_values("message-id"))
-    from_name, from_address = _address(list(headers.get("from", ())))
-    _, reply_to = _address(list(headers.get("reply-to", ())))
+    sender = read_sender(reader.raw.get("from", []))
+    doubts = list(sender.doubts)
+    if any(note.lower().startswith("header from:") for note in _headers_seen.cut):
+        doubts.append("the header was too long and was cut")
+    reply_to = None
+    for value in reader.raw.get("reply-to", [])[:1]:
+        mailbox = read_mailbox(value)
+        if mailbox.doubts:
+            problems.append(f"Reply-To ignored: {'; '.join(mailbox.doubts)}")
+        else:
+            reply_to = mailbox.address
     return_path_values = reader.raw_values("return-path")
     return_path: str | None = None
     if return_path_values:
@@ -461,8 +571,8 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
         message_id=mid or message_identity(raw),
         message_id_generated=mid is None,
         subject=subjects[0] if subjects else "",
-        from_name=from_name,
-        from_address=from_address,
+        from_name=sender.name[:MAX_HEADER_CHARS],
+        from_address=sender.address,
         reply_to=reply_to,
         return_path=return_path,
         in_reply_to=tuple(_MSGID.findall(" ".join(reader.raw_values("in-reply-to")))),
@@ -477,4 +587,5 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
         problems=tuple(dict.fromkeys(problems)),
         truncated=truncated,
         size=len(raw),
+        sender_doubt="; ".join(doubts) or None,
     )

@@ -74,44 +74,84 @@ def _from_record(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDec
         acknowledge=False, already_recorded=True, subject=parsed.subject, source=recorded.source)
 
 
+def excerpt(parsed: ParsedMessage) -> str:
+    """The start of a message's own words, as the register keeps it for a case's letters."""
+    return own_words(parsed.text).strip()[:EXCERPT_CHARS]
+
+
+def _plain(text: str | None) -> str:
+    return " ".join((text or "").split()).lower()
+
+
+def same_content(recorded: RecordedMessage, parsed: ParsedMessage) -> bool:
+    """Whether a message is a re-delivery of a recorded one: the same sender, subject and words.
+
+    Transport changes (another Received, Return-Path or Delivered-To, a re-encoded body, other
+    line ends) do not count; another subject or other words make it another message.
+    """
+    return (_plain(recorded.sender) == _plain(parsed.from_address)
+            and _plain(recorded.subject) == _plain(parsed.subject)
+            and _plain(recorded.excerpt) == _plain(excerpt(parsed)))
+
+
 def content_identity(parsed: ParsedMessage) -> str:
     """A stable identity for a message from its content: '<sha256@compact-docs>'.
 
-    The SHA-256 covers every header, the text and the attachments' names as parsed, so the same
-    bytes always give the same identity (a re-run recognises the message) and a different message
-    a different one. It is how a message is known whose Message-ID another sender already used.
+    The SHA-256 covers the sender, the subject, the text and the attachments' names as parsed
+    (whitespace aside), so a re-delivery of the message always gives the same identity and a
+    different message a different one. It is how a message is known whose Message-ID was
+    already used for another message.
     """
-    content = json.dumps({"headers": sorted(parsed.headers.items()),
-                          "text": parsed.text.replace("\r\n", "\n"),
-                          "attachments": parsed.attachments, "parts": parsed.part_types},
+    content = json.dumps({"sender": parsed.from_address, "subject": _plain(parsed.subject),
+                          "text": " ".join(parsed.text.split()), "attachments": parsed.attachments},
                          ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     return f"<{digest}@compact-docs>"
-
-
-def _reused_by(recorded: RecordedMessage, parsed: ParsedMessage) -> bool:
-    """Whether a recorded Message-ID now arrives from a different sender (both known)."""
-    return (recorded.sender is not None and parsed.from_address is not None
-            and recorded.sender.lower() != parsed.from_address.lower())
 
 
 def message_identity_in(parsed: ParsedMessage,
                         register: CaseRegister | None) -> tuple[str, RecordedMessage | None, str | None]:
     """The identity a message is recorded under, its earlier routing if any, and why it differs.
 
-    Normally that is its Message-ID. When the register already holds that Message-ID from a
-    different sender (a broken mailer, or a spoof), the message is a new one, known by its
-    content identity; the third value then says so, for the decision's reasons.
+    Normally that is its Message-ID, and a message whose Message-ID is recorded is a
+    re-delivery when its content is the same (`same_content`). When the register holds that
+    Message-ID for a different message (a web form that sends every message with one ID, a
+    broken mailer, a spoof), the message is a new one, known by its content identity; the third
+    value then says so, for the decision's reasons.
     """
     if register is None:
         return parsed.message_id, None, None
     recorded = register.recorded_message(parsed.message_id)
-    if recorded is None or not _reused_by(recorded, parsed):
+    if recorded is None or same_content(recorded, parsed):
         return parsed.message_id, recorded, None
     identity = content_identity(parsed)
-    why = (f"Message-ID {parsed.message_id} was reused by a different sender (first recorded "
-           f"from {recorded.sender}): a new message, identified as {identity}")
+    if recorded.sender and parsed.from_address and recorded.sender.lower() != parsed.from_address.lower():
+        how = f"reused by a different sender (first recorded from {recorded.sender})"
+    else:
+        how = f"already used for a different message (another subject or text, recorded at {recorded.recorded})"
+    why = f"Message-ID {parsed.message_id} was {how}: a new message, identified as {identity}"
     return identity, register.recorded_message(identity), why
+
+
+def acknowledgement_recipient(parsed: ParsedMessage, config: MailConfig) -> tuple[str | None, str | None]:
+    """Whom an acknowledgement of a message may reach, and why not its Reply-To when that is set.
+
+    The sender's own address (the one inside <...> of From), or its Reply-To only when both
+    belong to the same organisation of the directory: an acknowledgement is never aimed at an
+    address a stranger chose. Nobody when the From header cannot be trusted.
+    """
+    if parsed.sender_doubt or not parsed.from_address:
+        return None, None
+    reply_to = parsed.reply_to
+    if not reply_to or reply_to == parsed.from_address:
+        return parsed.from_address, None
+    sender = config.organisation_for(parsed.from_address)
+    replies = config.organisation_for(reply_to)
+    if sender is not None and replies is not None and sender[0].name == replies[0].name:
+        return reply_to, None
+    whose = f"{sender[0].name}'s addresses" if sender is not None else "a known organisation"
+    return parsed.from_address, (f"Reply-To {reply_to} is not one of {whose}: an acknowledgement "
+                                 f"would go to the sender, {parsed.from_address}")
 
 
 def classify(parsed: ParsedMessage, config: MailConfig | None = None,
@@ -123,8 +163,10 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
         return _from_record(recorded, parsed)
     facts = extract_facts(parsed, config, register)
     decision = decide_stage(config.compact_profile, facts)
-    reply_to = parsed.reply_to or parsed.from_address
+    reply_to, reply_note = acknowledgement_recipient(parsed, config)
     reasons = decision.reasons
+    if reply_note is not None and decision.disposition != "ignored":
+        reasons = (reply_note, *reasons)
     if parsed.message_id_generated:
         reasons = (*reasons, f"no usable Message-ID: identified as {parsed.message_id}")
     if reused is not None:
@@ -180,7 +222,7 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
             case_ref=case_ref, organisation=decision.organisation,
             commissioned=decision.commissioned, reasons=decision.reasons,
             subject=parsed.subject, sender=sender, sender_name=parsed.from_name, source=source,
-            excerpt=own_words(parsed.text).strip()[:EXCERPT_CHARS], received=received))
+            excerpt=excerpt(parsed), received=received))
     return replace(decision, case_ref=case_ref, source=source)
 
 

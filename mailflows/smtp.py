@@ -157,8 +157,10 @@ class SmtpConnection:
         for a null return path (RFC 3834 section 3.3). The message is sent when the server
         accepts at least one recipient: the others, refused, are returned with the server's
         reply (``{"x@example.org": "550 no such user"}``), empty when every one was accepted.
-        Raises SmtpRefused when the sender, every recipient or the content is refused, and
-        Disconnected when the session is lost (a 421 reply too).
+        A non-ASCII address is sent with SMTPUTF8 (RFC 6531) when the server offers it.
+        Raises SmtpRefused when the sender, every recipient or the content is refused (or a
+        non-ASCII address meets a server without SMTPUTF8: permanent), and Disconnected when the
+        session is lost (a 421 reply too).
         """
         smtp = self._connected()
         host = self.account.host
@@ -177,6 +179,13 @@ class SmtpConnection:
                     self._scrub(f"SMTP {host} refused every recipient: {_listed(replies)}"),
                     permanent=all(500 <= code < 600 for code, _text in exc.recipients.values()),
                     replies=replies,
+                ) from exc
+            except smtplib.SMTPNotSupportedError as exc:  # a non-ASCII address without SMTPUTF8
+                wanted = [a for a in (*(recipients or ()), str(message.get("From", ""))) if not a.isascii()]
+                raise SmtpRefused(
+                    f"SMTP {host} does not offer SMTPUTF8 (RFC 6531), which the non-ASCII address "
+                    f"{', '.join(wanted) or 'of this message'} needs: not sent",
+                    permanent=True,
                 ) from exc
             except smtplib.SMTPResponseException as exc:
                 if exc.smtp_code == 421:

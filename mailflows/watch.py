@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import ssl
@@ -26,14 +27,15 @@ from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
 from mailflows.received import received_at, stamp
-from mailflows.route import RoutingDecision, classify, open_register, record
+from mailflows.route import RoutingDecision, classify, excerpt, open_register, record
 
 log = logging.getLogger("mailflows.watch")
 
 STOP_POLL_SECONDS = 0.5
 """How often a waiting watcher looks at its stop flag (IDLE itself sends nothing meanwhile)."""
 ONCE_RECONNECTS = 3
-"""How many lost connections `--once` rides out before it gives up."""
+"""How many lost connections in a row, with no message routed or moved in between, `--once`
+rides out before it gives up."""
 _NEW_MAIL = frozenset({b"EXISTS", b"RECENT"})
 
 
@@ -147,6 +149,10 @@ class MailboxWatcher:
         self._folders = destination_folders(config)
         self.parser = ParserPool()
         self._overdue_logged: date | None = None
+        self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
+        self._unreported: dict[tuple[int, int], WatchedMessage] = {}
+        """Messages recorded by this run and not yet reported, by (UIDVALIDITY, UID): a lost
+        connection may have come between their move and the report."""
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -159,6 +165,7 @@ class MailboxWatcher:
         """
         delay = 1.0
         failures = 0
+        progress_at_failure = 0
         with open_register(self.config) as register:
             journal = MailboxJournal(register)
             outbox = Outbox(register, daily_limit=self.settings.acknowledgements_per_address_per_day,
@@ -167,8 +174,8 @@ class MailboxWatcher:
                 while not self.stop.is_set():
                     try:
                         state = self._connect(journal)
-                        failures, delay = 0, 1.0
                         self.catch_up(register, journal, outbox, state)
+                        failures, delay = 0, 1.0  # caught up: whatever failed before is over
                         if once:
                             break
                         log.info("waiting for new mail in %s (IDLE)", self.inbox)
@@ -176,10 +183,17 @@ class MailboxWatcher:
                             self._wait_for_mail()
                             self.catch_up(register, journal, outbox, state)
                     except Disconnected as exc:
+                        # A login is no sign the trouble is over (a server may drop every session
+                        # at the same command): only messages routed or moved since the last
+                        # failure make this one a new failure rather than the same again.
+                        if self._progress > progress_at_failure:
+                            failures, delay = 0, 1.0
+                        progress_at_failure = self._progress
                         failures += 1
                         self.summary.reconnects += 1
                         if once and failures > ONCE_RECONNECTS:
-                            raise
+                            raise MailError(f"{exc} (giving up: the connection failed {failures} times in a "
+                                            "row with no message routed or moved in between)") from exc
                         log.warning("connection lost or refused (%s); reconnecting in %.0f s", exc, delay)
                         self.stop.wait(delay)
                         delay = min(delay * 2, self.settings.reconnect_max_seconds)
@@ -241,7 +255,8 @@ class MailboxWatcher:
             uids = self.connection.search_all()
             settled = journal.reconcile(self.inbox, state.uidvalidity, uids)
             if settled:
-                log.info("%d message(s) moved by an earlier run are noted as moved", len(settled))
+                self._progress += len(settled)
+                self._report_settled(register, journal, state, settled)
             fresh = [uid for uid in uids if uid not in handled]
             if not fresh:
                 break
@@ -294,20 +309,54 @@ class MailboxWatcher:
         with register.transaction():  # recorded first: nothing is moved before this commits
             for message, one in zip(fetched, parsed, strict=True):
                 done[message.uid] = self._route(register, journal, outbox, state, message, one)
+        self._progress += len(fetched)
+        for uid in done:
+            self._unreported[(state.uidvalidity, uid)] = done[uid]
         for uid, entry in known.items():
-            done[uid] = self._resumed(register, entry)
+            # Recorded by this run before a lost connection, or by an earlier run that stopped.
+            done[uid] = self._unreported.get((state.uidvalidity, uid)) or self._resumed(register, entry)
         ordered = [done[uid] for uid in uids if uid in done]
         by_folder: dict[str, list[int]] = {}
         for watched in ordered:
             by_folder.setdefault(watched.folder, []).append(watched.uid)
-        for folder, group in by_folder.items():
-            journal.move(self.connection, state, folder, group, known)
-            self.summary.moved += len(group)
-        for watched in ordered:  # reported once filed, so a line never names a move not made
+        moved: set[int] = set()
+        try:
+            for folder, group in by_folder.items():
+                journal.move(self.connection, state, folder, group, known)
+                self.summary.moved += len(group)
+                self._progress += len(group)
+                moved.update(group)
+        finally:  # reported once filed, so a line never names a move not made; a drop half-way
+            # through leaves the rest to be reported when the next session finds them moved
+            self._report(state, [watched for watched in ordered if watched.uid in moved])
+
+    def _report(self, state: FolderState, filed: Sequence[WatchedMessage]) -> None:
+        """Count, log and hand on messages now in their folders."""
+        for watched in filed:
+            self._unreported.pop((state.uidvalidity, watched.uid), None)
             self.summary.count(watched)
             _log_message(watched)
             if self.on_message is not None:
                 self.on_message(watched)
+
+    def _report_settled(self, register: CaseRegister, journal: MailboxJournal, state: FolderState,
+                        settled: Sequence[int]) -> None:
+        """Report messages found moved that no report named yet: moved just before a lost
+        connection (this run), or by an earlier run that stopped before noting it."""
+        entries = journal.entries(self.inbox, state.uidvalidity, settled)
+        filed = []
+        for uid in sorted(settled):
+            watched = self._unreported.get((state.uidvalidity, uid))
+            if watched is not None:
+                self.summary.moved += 1  # by this run, whose connection was lost before the answer
+            elif uid in entries:
+                watched = self._resumed(register, entries[uid])
+            if watched is not None:
+                filed.append(watched)
+        earlier = sum(1 for w in filed if w.resumed)
+        if earlier:
+            log.info("%d message(s) moved by an earlier run are noted as moved", earlier)
+        self._report(state, filed)
 
     def _route(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
                state: FolderState, message: FetchedMessage, parsed: ParsedMessage) -> WatchedMessage:
@@ -315,11 +364,14 @@ class MailboxWatcher:
         notes: list[str] = []
         register.execute("SAVEPOINT route_one")
         try:
-            decision = classify(parsed, self.config, register)
-            if not decision.already_recorded:
-                decision = record(decision, parsed, register, source, arrived=message.internaldate)
-                if self.smtp is not None:
-                    notes += self._acknowledge(register, outbox, decision, parsed)
+            if message.unreadable is not None:
+                decision = self._set_aside(register, state, message, source)
+            else:
+                decision = classify(parsed, self.config, register)
+                if not decision.already_recorded:
+                    decision = record(decision, parsed, register, source, arrived=message.internaldate)
+                    if self.smtp is not None:
+                        notes += self._acknowledge(register, outbox, decision, parsed)
         except Exception as exc:  # one bad message must not stop the mailbox
             register.execute("ROLLBACK TO route_one")
             log.warning("UID %d could not be routed (%s): it goes to needs-triage", message.uid, exc,
@@ -348,7 +400,7 @@ class MailboxWatcher:
         if queued is None:
             return [why_not] if why_not else []
         self.summary.acknowledgements_queued += 1
-        return [f"acknowledgement queued for {', '.join(queued.recipients)}"]
+        return [f"acknowledgement queued for {', '.join(queued.recipients)}", *([why_not] if why_not else [])]
 
     def _triage(self, register: CaseRegister, parsed: ParsedMessage, source: str,
                 exc: Exception, arrived: datetime | None = None) -> RoutingDecision:
@@ -358,7 +410,20 @@ class MailboxWatcher:
             message_id=parsed.message_id, disposition="needs-triage", stage=None, case_ref=None,
             organisation=None, commissioned=None, reasons=(reason,), subject=parsed.subject,
             sender=parsed.from_address, sender_name=parsed.from_name, source=source,
-            received=stamp(received)))
+            excerpt=excerpt(parsed), received=stamp(received)))
+        return _decision(recorded, already_recorded=False)
+
+    def _set_aside(self, register: CaseRegister, state: FolderState, message: FetchedMessage,
+                   source: str) -> RoutingDecision:
+        """Record a message that could not be read at all for a person, under an identity of its own."""
+        where = hashlib.sha256(f"{self.account.host}/{self.inbox}".encode()).hexdigest()[:12]
+        identity = f"<unreadable.{state.uidvalidity}.{message.uid}.{where}@compact-docs>"
+        log.warning("UID %d could not be read (%s): it goes to needs-triage", message.uid, message.unreadable)
+        received = received_at(None, message.internaldate, datetime.fromisoformat(register.now()))
+        recorded = register.record_message(RecordedMessage(
+            message_id=identity, disposition="needs-triage", stage=None, case_ref=None, organisation=None,
+            commissioned=None, source=source, received=stamp(received),
+            reasons=(f"could not be read ({message.unreadable}): set aside for a person",)))
         return _decision(recorded, already_recorded=False)
 
     def _resumed(self, register: CaseRegister, entry: JournalEntry) -> WatchedMessage:

@@ -3,7 +3,12 @@
     python templates/build_docx.py
 
 The template lays out a letter's blocks (see compact_docs/letters/blocks.py) with Word styles, a
-running header from the second page on, and a footer with 'Page X of Y' fields.
+running header from the second page on, and a footer with 'Page X of Y' fields. It looks like the
+PDF (templates/letter.css): the letterhead over a rule, then the address, the date and references
+and the salutation, each set apart. All spacing is in the styles, never empty paragraphs, so an
+officer who edits the letter keeps the look: a block's lines share a style with "space between
+paragraphs of the same style" turned off (contextual spacing), so only its last line has the space
+below it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,50 @@ HERE = Path(__file__).resolve().parent
 TEAL = RGBColor(0x00, 0x4F, 0x6E)
 GREY = RGBColor(0x4A, 0x4A, 0x4A)
 FONT = "Liberation Sans"
+BLOCK_GAP = Pt(17)
+"""The space under an address, the references and a signature: 6 mm, as in letter.css."""
+RULE = "004F6E"
+HEADER_FILL = "004F6E"
+LABEL_FILL = "EEF3F6"
+BORDER = "9AA9B1"
+
+
+def _contextual(style) -> None:  # type: ignore[no-untyped-def]
+    """Word's 'Don't add space between paragraphs of the same style': a block's lines sit together
+    and only the last one keeps the space after it."""
+    ppr = style.element.get_or_add_pPr()
+    ppr.append(OxmlElement("w:contextualSpacing"))
+
+
+def _bottom_rule(style) -> None:  # type: ignore[no-untyped-def]
+    """A 2 pt teal rule under the paragraph, like the PDF's letterhead."""
+    ppr = style.element.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "16"), ("w:space", "8"), ("w:color", RULE)):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def _shade(cell, fill: str) -> None:  # type: ignore[no-untyped-def]
+    properties = cell._tc.get_or_add_tcPr()
+    shading = OxmlElement("w:shd")
+    for key, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", fill)):
+        shading.set(qn(key), value)
+    properties.append(shading)
+
+
+def _borders(table) -> None:  # type: ignore[no-untyped-def]
+    """Thin grey-blue cell borders, as in the PDF, instead of Table Grid's black."""
+    properties = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        line = OxmlElement(f"w:{edge}")
+        for key, value in (("w:val", "single"), ("w:sz", "4"), ("w:space", "0"), ("w:color", BORDER)):
+            line.set(qn(key), value)
+        borders.append(line)
+    properties.append(borders)
 
 
 def _font(style, size: float, bold: bool = False, colour: RGBColor | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -43,9 +92,9 @@ def _font(style, size: float, bold: bool = False, colour: RGBColor | None = None
 def _styles(doc) -> None:  # type: ignore[no-untyped-def]
     styles = doc.styles
     normal = styles["Normal"]
-    _font(normal, 11)
+    _font(normal, 10.5)
     normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.15
+    normal.paragraph_format.line_spacing = 1.2
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "en-GB")
     normal.element.get_or_add_rPr().append(lang)
@@ -57,7 +106,7 @@ def _styles(doc) -> None:  # type: ignore[no-untyped-def]
         style.paragraph_format.space_before = Pt(before)
         style.paragraph_format.space_after = Pt(4)
         style.paragraph_format.keep_with_next = True
-    _font(styles["List Bullet"], 11)
+    _font(styles["List Bullet"], 10.5)
     styles["List Bullet"].paragraph_format.space_after = Pt(3)
 
     letterhead = styles.add_style("Letterhead", WD_STYLE_TYPE.PARAGRAPH)
@@ -68,9 +117,23 @@ def _styles(doc) -> None:  # type: ignore[no-untyped-def]
     detail.base_style = normal
     _font(detail, 9, colour=GREY)
     detail.paragraph_format.space_after = Pt(0)
+    ruled = styles.add_style("Letterhead Rule", WD_STYLE_TYPE.PARAGRAPH)
+    ruled.base_style = detail
+    _font(ruled, 9, colour=GREY)
+    ruled.paragraph_format.space_after = Pt(23)
+    _bottom_rule(ruled)
     address = styles.add_style("Address", WD_STYLE_TYPE.PARAGRAPH)
     address.base_style = normal
-    address.paragraph_format.space_after = Pt(0)
+    address.paragraph_format.space_after = BLOCK_GAP
+    _contextual(address)
+    refs = styles.add_style("References", WD_STYLE_TYPE.PARAGRAPH)
+    refs.base_style = normal
+    refs.paragraph_format.space_after = BLOCK_GAP
+    _contextual(refs)
+    closing = styles.add_style("Closing", WD_STYLE_TYPE.PARAGRAPH)
+    closing.base_style = normal
+    closing.paragraph_format.space_before = BLOCK_GAP
+    closing.paragraph_format.keep_with_next = True
     cell = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
     cell.base_style = normal
     _font(cell, 10)
@@ -78,11 +141,15 @@ def _styles(doc) -> None:  # type: ignore[no-untyped-def]
     cell.paragraph_format.line_spacing = 1.0
     sign = styles.add_style("Signature Name", WD_STYLE_TYPE.PARAGRAPH)
     sign.base_style = normal
-    sign.paragraph_format.space_before = Pt(36)
+    _font(sign, 10.5, bold=True)
+    sign.paragraph_format.space_before = Pt(40)
     sign.paragraph_format.space_after = Pt(0)
+    sign.paragraph_format.keep_with_next = True
     sign_detail = styles.add_style("Signature Detail", WD_STYLE_TYPE.PARAGRAPH)
     sign_detail.base_style = normal
-    sign_detail.paragraph_format.space_after = Pt(0)
+    sign_detail.paragraph_format.space_after = Pt(14)
+    sign_detail.paragraph_format.keep_with_next = True
+    _contextual(sign_detail)
     small = styles.add_style("Running Text", WD_STYLE_TYPE.PARAGRAPH)
     small.base_style = normal
     _font(small, 8, colour=GREY)
@@ -164,7 +231,11 @@ def build(target: Path) -> None:
     tag('{%p if b.type == "letterhead" %}')
     tag("{{ b.text }}", "Letterhead")
     tag("{%p for line in b.items %}")
+    tag("{%p if loop.last %}")
+    tag("{{ line }}", "Letterhead Rule")
+    tag("{%p else %}")
     tag("{{ line }}", "Letterhead Detail")
+    tag("{%p endif %}")
     tag("{%p endfor %}")
     tag('{%p elif b.type == "address" %}')
     tag("{%p for line in b.items %}")
@@ -172,12 +243,10 @@ def build(target: Path) -> None:
     tag("{%p endfor %}")
     tag('{%p elif b.type == "references" %}')
     tag("{%p for row in b.rows %}")
-    paragraph = doc.add_paragraph(style="Address")
+    paragraph = doc.add_paragraph(style="References")
     paragraph.add_run("{{ row[0] }}:").bold = True
     paragraph.add_run('{{ " " }}{{ row[1] }}')
     tag("{%p endfor %}")
-    tag("{%p if true %}", "Address")
-    tag("{%p endif %}")
     tag('{%p elif b.type == "heading" and b.level == 1 %}')
     tag("{{ b.text }}", "Heading 1")
     tag('{%p elif b.type == "heading" and b.level == 2 %}')
@@ -198,8 +267,10 @@ def build(target: Path) -> None:
     facts.alignment = WD_TABLE_ALIGNMENT.LEFT
     _cell_text(facts.cell(0, 0), "{%tr for row in b.rows %}")
     _cell_text(facts.cell(1, 0), "{{ row[0] }}", bold=True)
+    _shade(facts.cell(1, 0), LABEL_FILL)
     _cell_text(facts.cell(1, 1), "{{ row[1] }}")
     _cell_text(facts.cell(2, 0), "{%tr endfor %}")
+    _borders(facts)
     for row in facts.rows:
         row.cells[0].width, row.cells[1].width = Cm(5.2), Cm(11.4)
     tag('{%p elif b.type == "table" %}')
@@ -207,7 +278,10 @@ def build(target: Path) -> None:
     grid.style = doc.styles["Table Grid"]
     _cell_text(grid.cell(0, 0), "{%tc for h in b.header %}")
     _cell_text(grid.cell(0, 1), "{{ h }}", bold=True)
+    grid.cell(0, 1).paragraphs[0].runs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    _shade(grid.cell(0, 1), HEADER_FILL)
     _cell_text(grid.cell(0, 2), "{%tc endfor %}")
+    _borders(grid)
     _repeat_header_row(grid.rows[0])
     _cell_text(grid.cell(1, 0), "{%tr for row in b.rows %}")
     _cell_text(grid.cell(2, 0), "{%tc for c in row %}")
@@ -215,7 +289,7 @@ def build(target: Path) -> None:
     _cell_text(grid.cell(2, 2), "{%tc endfor %}")
     _cell_text(grid.cell(3, 0), "{%tr endfor %}")
     tag('{%p elif b.type == "signature" %}')
-    tag("{{ b.text }}")
+    tag("{{ b.text }}", "Closing")
     tag("{%p for line in b.items %}")
     tag("{%p if loop.first %}")
     tag("{{ line }}", "Signature Name")

@@ -485,6 +485,7 @@ class ReceivedMail:
     raw: bytes
     message: EmailMessage
     login: str | None
+    smtputf8: bool = False
 
 
 class _RecordingHandler:
@@ -505,6 +506,7 @@ class _RecordingHandler:
                 raw=raw,
                 message=parsed,
                 login=auth.login.decode() if isinstance(auth, LoginPassword) else None,
+                smtputf8=bool(envelope.smtp_utf8),
             )
         )
         return "250 Message accepted for delivery"
@@ -532,10 +534,13 @@ class SmtpServer:
 
 @pytest.fixture
 def start_smtp(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:
-    """Start aiosmtpd servers: ``start_smtp("none" | "starttls" | "tls")``; all stop at the end."""
+    """Start aiosmtpd servers: ``start_smtp("none" | "starttls" | "tls")``; all stop at the end.
+
+    ``smtputf8=True`` offers SMTPUTF8 (RFC 6531), for non-ASCII addresses.
+    """
     controllers: list[Controller] = []
 
-    def start(security: str = "none") -> SmtpServer:
+    def start(security: str = "none", smtputf8: bool = False) -> SmtpServer:
         handler = _RecordingHandler()
         server = SmtpServer("127.0.0.1", free_port(), handler)
         options: dict[str, Any] = {}
@@ -566,6 +571,7 @@ def start_smtp(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:
             port=server.port,
             authenticator=authenticate,
             auth_require_tls=security == "starttls",
+            enable_SMTPUTF8=smtputf8,
             **options,
         )
         controller.start()

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The system packages the tests need, on Debian or Ubuntu: Dovecot (the real IMAP server the mail
 # tests talk to), Pango (WeasyPrint's text layout), HarfBuzz subsetting (fast PDF fonts), Poppler's
-# pdftotext, git and openssl. Run as root, or as a user with sudo. Elsewhere it says what to install;
+# pdftotext, git, openssl, and LibreOffice Writer without its GUI (a test opens every DOCX in it). Run as root, or as a user with sudo. Elsewhere it says what to install;
 # the tests that need Dovecot then skip with the reason (under CI=true they fail instead).
 set -eu
-PACKAGES="dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils git openssl"
+PACKAGES="dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils git openssl libreoffice-writer-nogui"
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "tests/system-packages.sh: no apt-get here; install the equivalents of: $PACKAGES" >&2
     exit 0

@@ -60,45 +60,105 @@ def test_mixed_good_and_bad_rows(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["batch", "notice", str(DATA / "mixed.csv"), "--defaults",
                                       str(DEFAULTS), "-o", str(out), "--format", "docx", "--workers", "1"])
     assert result.exit_code == 1, result.output
-    assert "2 of 5 rows written" in result.output
+    assert "1 of 6 rows written" in result.output
     rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text(encoding="utf-8"))))
-    assert [r["row"] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert [r["status"] for r in rows] == ["written", "refused", "refused", "written", "refused"]
+    # rows as Excel shows them: the header is row 1
+    assert [r["row"] for r in rows] == ["2", "3", "4", "5", "6", "7"]
+    assert [r["status"] for r in rows] == ["refused"] * 5 + ["written"]
     by_row = {r["row"]: r for r in rows}
-    assert by_row["1"]["status"] == "written"
-    assert by_row["2"]["status"] == "refused"
-    assert "notice.effective: is not a real date" in by_row["2"]["reason"]
-    assert by_row["3"]["status"] == "refused"
-    assert "NOTICE_PERIOD" in by_row["3"]["reason"] and "NOTICE_PERIOD" in by_row["3"]["findings"]
-    # Row 4 has the same reference and organisation as row 1: a unique name, not an overwrite.
-    assert by_row["4"]["status"] == "written"
-    assert by_row["4"]["files"] == "lbb-gr-2024-017_bexley-age-well_notice-2.docx"
-    assert by_row["5"]["status"] == "refused"
-    assert "organisation.name: is required but missing" in by_row["5"]["reason"]
-    assert "row 2: refused" in result.output
-    written = sorted(p.name for p in out.glob("*.docx"))
-    assert written == ["lbb-gr-2024-017_bexley-age-well_notice-2.docx",
-                       "lbb-gr-2024-017_bexley-age-well_notice.docx"]
-    assert "Extra support for the second site" in docx_text(out / written[0])
+    # Rows 2 and 5 share a reference: both refused, each naming the other, never a guess.
+    for row in ("2", "5"):
+        assert ("funding.reference (column D): 'LBB-GR-2024-017' is on rows 2 and 5 of this batch"
+                in by_row[row]["reason"])
+    assert "notice.effective (column I): is not a real date" in by_row["3"]["reason"]
+    assert "NOTICE_PERIOD" in by_row["4"]["reason"] and "NOTICE_PERIOD" in by_row["4"]["findings"]
+    assert "organisation.name (column A): is required but missing" in by_row["6"]["reason"]
+    # refused rows whose data was read still say whose they are
+    assert (by_row["3"]["organisation"], by_row["3"]["reference"]) == ("Crayford Community Larder",
+                                                                        "LBB-FSF-2025-004")
+    assert by_row["6"]["reference"] == "LBB-WS-2025-001"
+    assert "row 3: refused" in result.output
+    assert [p.name for p in out.glob("*.docx")] == ["lbb-ws-2025-003_welling-warm-space_notice.docx"]
 
 
-def test_existing_files_are_refused_unless_forced(tmp_path: Path) -> None:
+def test_a_uk_excel_export_makes_letters_with_the_right_dates(tmp_path: Path) -> None:
+    """dd/mm/yyyy dates, £ and thousands separators, as a UK Excel 'CSV UTF-8' export writes them."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "\ufefforganisation.name,organisation.contact.name,funding.programme,funding.reference,"
+        "funding.annual_value,funding.start,funding.end,decision.new_annual_value,notice.sent,notice.effective\n"
+        "Welling Youth FC,Jack Hill,Youth Activities Grant,LBB-YA-2024-011,\"£36,000.00\",01/04/2024,"
+        "31/03/2027,\"25,200\",23/12/2025 09:00,30/03/2026\n"
+        "Sidcup Stitchers,Ann Bell,Craft Club,LBB-CC-2024-012,\"£1,500\",01/04/2024,31/03/2027,1050,"
+        "23/12/2025 09:00,31/02/2026\n", encoding="utf-8")
+    defaults = tmp_path / "defaults.yaml"
+    text = DEFAULTS.read_text(encoding="utf-8").replace("delivery: email", "delivery: first-class-post")
+    defaults.write_text(text.replace("decided_on: 2026-11-20", "decided_on: 2025-12-01")
+                        .replace("date: 2026-11-12", "date: 2025-11-12")
+                        .replace("deadline: 2027-01-15", "deadline: 2026-02-13"), encoding="utf-8")
+    summary = run_batch(register, "notice", tmp_path / "out", formats=("docx", "pdf"), defaults=defaults,
+                        workers=1)
+    first, second = summary.results
+    assert first.status == "written", first.reason
+    # posted Tue 23 Dec 2025, first class: given Mon 29 Dec (25, 26 Dec are bank holidays)
+    text = pdf_text(tmp_path / "out" / first.files[1])
+    flat = " ".join(text.split())
+    assert "Monday 29 December 2025" in flat and "Sunday 29 March 2026" in flat
+    assert "£36,000 a year" in flat and "£25,200 a year" in flat
+    assert "Youth Activities Grant grant" not in flat
+    assert second.status == "refused" and second.row == 3
+    assert "notice.effective (column J): is not a real date" in second.reason
+    assert "31/02/2026" in second.reason
+
+
+def test_existing_files_are_already_made_or_refused_unless_forced(tmp_path: Path) -> None:
     first = list(generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",),
                                 defaults=DEFAULTS, workers=1))
     assert all(r.status == "written" for r in first)
     again = list(generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",),
                                 defaults=DEFAULTS, workers=1))
-    assert all(r.status == "refused" and "already exists; use --force" in r.reason for r in again)
-    forced = list(generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",),
+    assert [r.status for r in again] == ["already-made"] * 3
+    assert again[0].files == first[0].files
+    changed = tmp_path / "changed.csv"
+    changed.write_text((DATA / "register.csv").read_text(encoding="utf-8").replace("38400", "38000"),
+                       encoding="utf-8")
+    other = list(generate_batch(changed, "notice", tmp_path, formats=("docx",), defaults=DEFAULTS, workers=1))
+    assert [r.status for r in other] == ["refused", "already-made", "already-made"]
+    assert "already exists, made from other data" in other[0].reason and "--force" in other[0].reason
+    forced = list(generate_batch(changed, "notice", tmp_path, formats=("docx",),
                                  defaults=DEFAULTS, workers=1, force=True))
     assert all(r.status == "written" for r in forced)
+
+
+def test_a_rerun_after_fixing_one_row_is_a_resume(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    bad = (DATA / "register.csv").read_text(encoding="utf-8").replace("2024-04-01,2027-03-31,7840",
+                                                                      "2024-04-01,2027-03-31,78x40")
+    rows = tmp_path / "register.csv"
+    rows.write_text(bad, encoding="utf-8")
+    args = ["batch", "notice", str(rows), "--defaults", str(DEFAULTS), "-o", str(out), "--format", "docx",
+            "--workers", "1", "--calendar"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1 and "2 of 3 rows written" in first.output
+    rows.write_text(bad.replace("78x40", "7840"), encoding="utf-8")
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0, second.output
+    assert "1 of 3 rows written (1 files), 2 already made" in second.output
+    report = json.loads((out / "report.json").read_text())
+    assert [r["status"] for r in report["results"]] == ["already-made", "already-made", "written"]
+    assert len(report["runs"]) == 2 and report["refused"] == 0
+    runs = sorted((out / "reports").glob("run-*.json"))
+    assert len(runs) == 2                                         # every run's own report is kept
+    assert json.loads(runs[0].read_text())["refused"] == 1
+    cal = Calendar.from_ical((out / "deadlines.ics").read_bytes())
+    assert len(list(cal.walk("VEVENT"))) == 6                     # every letter in the folder
 
 
 def test_batch_output_matches_the_single_letter_path(tmp_path: Path) -> None:
     """Two worker processes, DOCX and PDF: the same text as `render` makes for the same row."""
     results = list(generate_batch(DATA / "register.csv", "notice", tmp_path / "batch",
                                   defaults=DEFAULTS, workers=2))
-    assert [r.row for r in results] == [1, 2, 3]
+    assert [r.row for r in results] == [2, 3, 4]
     rows = list(read_rows(DATA / "register.csv", "notice", DEFAULTS))
     for row, result in zip(rows, results, strict=True):
         single = render(row.data, out_dir=tmp_path / f"single-{row.number}", kind="notice")
@@ -202,7 +262,7 @@ def test_a_far_future_date_refuses_only_its_row(tmp_path: Path) -> None:
     results = list(generate_batch(path, "notice", tmp_path / "out", formats=("docx",), defaults=DEFAULTS,
                                   workers=1))
     assert [r.status for r in results] == ["written", "written", "refused"]
-    assert "notice.sent: must be a year between 1900 and 2200" in results[2].reason
+    assert "notice.sent (column M): must be a year between 1900 and 2200" in results[2].reason
 
 
 def test_a_csv_row_with_extra_cells_is_refused_and_the_rest_written(tmp_path: Path) -> None:
@@ -214,6 +274,21 @@ def test_a_csv_row_with_extra_cells_is_refused_and_the_rest_written(tmp_path: Pa
                                   workers=1))
     assert [r.status for r in results] == ["written", "written", "written", "refused"]
     assert "13 cells but 12 column headers" in results[3].reason
+
+
+def test_month_first_dates_with_en_us(tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "organisation.name,organisation.contact.name,funding.programme,funding.reference,funding.annual_value,"
+        "funding.start,funding.end,decision.new_annual_value\n"
+        "Welling Youth FC,Jack Hill,Youth Activities,LBB-YA-2024-011,36000,04/01/2024,03/31/2027,25200\n",
+        encoding="utf-8")
+    args = ["batch", "notice", str(register), "--defaults", str(DEFAULTS), "-o", str(tmp_path / "out"),
+            "--format", "docx", "--workers", "1"]
+    assert CliRunner().invoke(cli, args).exit_code == 1           # 31st month: refused, day first
+    result = CliRunner().invoke(cli, [*args, "--dates", "en-US"])
+    assert result.exit_code == 0, result.output
+    assert "1 April 2024 to 31 March 2027" in docx_text(next((tmp_path / "out").glob("*.docx")))
 
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile" / "letters"

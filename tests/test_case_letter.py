@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 
 from compact_docs.case_letter import escalation_data, write_case_letter
-from compact_docs.errors import RegisterError
+from compact_docs.errors import ComplianceError, RegisterError
 from compact_docs.loading import load_letter
 from compact_docs.models import EscalationLetter
 from compact_docs.register import CaseRegister
@@ -62,10 +62,23 @@ def test_stage_3_letter_data_has_history_and_policy_decision(register: CaseRegis
     assert letter.stage == 3
     assert [a.action for a in letter.tried] == ["Stage 1, Informal resolution",
                                                  "Stage 2, Raised with BVSC"]
-    assert letter.tried[0].outcome is not None and "still not resolved" in letter.tried[0].outcome
+    # what was tried is reported in BVSC's voice, never the organisation's email pasted in
+    assert letter.tried[0].outcome == ("Not resolved; on 24 November 2026 Bexley Age Well asked for it "
+                                       "to go to stage 2")
+    assert all("take it to the next stage" not in (a.outcome or "") for a in letter.tried)
     assert letter.policy_decision is not None
+    assert letter.policy_decision.startswith("Bexley Age Well wrote to BVSC: \u201c")
     assert "only the Strategic Commissioning Board" in letter.policy_decision
     assert letter.asks == ["A proportionate return"]
+
+
+def test_the_organisations_draft_speaks_as_we(register: CaseRegister) -> None:
+    route_thread(register, "a1.eml", "a2.eml", "a3.eml")
+    letter = letter_of(escalation_data(register, "BXC-2026-0001", voice="organisation"))
+    assert letter.voice == "organisation"
+    assert letter.tried[0].outcome == "Not resolved; on 24 November 2026 we asked for it to go to stage 2"
+    assert letter.issue.quoted_from is None
+    assert letter.policy_decision is not None and letter.policy_decision.startswith("Thank you")
 
 
 def test_a_persons_escalation_reason_is_the_policy_decision(register: CaseRegister) -> None:
@@ -82,6 +95,8 @@ def test_commissioned_case_opened_at_stage_2_says_informal_was_tried(register: C
     letter = letter_of(escalation_data(register, "BXC-2026-0001"))
     assert letter.stage == 2
     assert [a.action for a in letter.tried] == ["Informal resolution with the commissioner"]
+    assert letter.tried[0].outcome == ("Not resolved, as Bexley Age Well told BVSC when it raised the "
+                                       "dispute")
 
 
 def test_write_case_letter_uses_the_renderer(register: CaseRegister, tmp_path: Path) -> None:
@@ -92,6 +107,60 @@ def test_write_case_letter_uses_the_renderer(register: CaseRegister, tmp_path: P
     assert [p.name for p in result.files] == ["bxc-2026-0001_bexley-age-well_escalation-stage-2.docx"]
     text = "\n".join(p.text for p in Document(str(result.files[0])).paragraphs)
     assert "BXC-2026-0001" in text and "A senior officer to review the monitoring" in text
+
+
+def _docx_lines(path: Path) -> list[str]:
+    document = Document(str(path))
+    lines = [p.text for p in document.paragraphs]
+    lines += [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return lines
+
+
+def test_a_case_letter_is_bvscs_letter_quoting_the_organisation(register: CaseRegister,
+                                                                 tmp_path: Path) -> None:
+    route_thread(register, "a1.eml", "a2.eml")
+    result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx", "pdf"],
+                               commissioner="commissioning@bexley.example",
+                               commissioner_body="London Borough of Bexley")
+    lines = _docx_lines(next(p for p in result.files if p.suffix == ".docx"))
+    text = "\n".join(lines)
+    assert lines[0] == "Bexley Voluntary Service Council"                 # BVSC's letterhead
+    assert "London Borough of Bexley" in text and "Dear Commissioning officer," in text
+    assert "We are writing on behalf of Bexley Age Well" in text
+    assert "Bexley Age Well's email to BVSC said:" in text
+    assert "\u201cThe monthly monitoring returns for Community Connect" in text
+    assert "Jattinder Rai" in lines and "Jo Smith" not in lines[-6:-1]      # BVSC signs
+    assert any(line.startswith("Copy to: Jo Smith") for line in lines)
+    assert "as the organisation said" not in text
+    from pypdf import PdfReader
+
+    pdf = " ".join(PdfReader(str(next(p for p in result.files if p.suffix == ".pdf"))).pages[0]
+                   .extract_text().split())
+    assert "We are writing on behalf of Bexley Age Well" in pdf
+
+
+def test_the_organisations_draft_is_its_own_letter_to_bvsc(register: CaseRegister, tmp_path: Path) -> None:
+    route_thread(register, "a1.eml", "a2.eml")
+    result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx"],
+                               commissioner_body="London Borough of Bexley", voice="organisation")
+    lines = _docx_lines(result.files[0])
+    assert lines[0] == "Bexley Age Well"
+    assert "Dear Jattinder Rai," in lines
+    assert "We are writing to raise a dispute with London Borough of Bexley" in "\n".join(lines)
+
+
+def test_a_stage_3_case_letter_goes_to_the_body_named(register: CaseRegister, tmp_path: Path) -> None:
+    route_thread(register, "a1.eml", "a2.eml", "a3.eml")
+    with pytest.raises(ComplianceError) as refused:
+        write_case_letter(register, "BXC-2026-0001", tmp_path / "none", ["docx"])
+    assert {f.code for f in refused.value.report.errors} == {"REFERRAL"}  # type: ignore[attr-defined]
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+    result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx"],
+                               referred_to=["vcs-governing-board", "strategic-commissioning-board"])
+    lines = _docx_lines(result.files[0])
+    assert "The Chair, governing board of Bexley Age Well" in lines
+    assert "The Chair, Strategic Commissioning Board" in lines
+    assert "Dear Chairs," in lines
 
 
 def test_unknown_case(register: CaseRegister) -> None:

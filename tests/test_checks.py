@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,12 +124,81 @@ def test_national_profile_does_not_require_eia_for_variation(example: Example) -
     assert report.profile == "national"
 
 
-def test_eia_after_decision_is_a_warning(example: Example) -> None:
+def test_eia_after_decision_is_an_error_citing_both_clauses(example: Example) -> None:
     data = example("notice")
     data["eia"]["date"] = "2026-11-25"
     report = check(data)
-    assert codes(report, "warning") == {"EIA"}
-    assert report.compliant
+    assert codes(report, "error") == {"EIA"}
+    assert not report.compliant
+    finding = report.errors[0]
+    assert finding.clause == "Commitment 2, statutory undertaking 5"
+    assert "Commitment 4, statutory undertaking 2" in finding.message
+    assert "eia.date" in finding.message and "decision.decided_on" in finding.message
+
+
+def test_decision_after_the_notice_is_sent_is_an_error(example: Example) -> None:
+    data = example("notice")
+    data["decision"]["decided_on"] = "2026-12-10"     # notice sent 30 November
+    report = check(data)
+    assert codes(report, "error") == {"DECISION"}
+    finding = report.errors[0]
+    assert finding.clause == "Commitment 2, statutory undertaking 2"
+    assert "decision.decided_on" in finding.message and "notice.sent" in finding.message
+
+
+def test_letter_dated_before_the_decision_is_an_error(example: Example) -> None:
+    data = example("notice")
+    data["date"] = "2026-11-18"                      # decided 20 November, sent 30 November
+    report = check(data)
+    assert codes(report, "error") == {"DECISION"}
+    assert "(date)" in report.errors[0].message
+
+
+@pytest.mark.parametrize("new_value", ["40,000", "£36,000.00"])
+def test_a_reduction_to_no_less_than_the_current_value_is_an_error(example: Example,
+                                                                     new_value: str) -> None:
+    data = example("notice")
+    data["funding"]["annual_value"] = 36000
+    data["decision"].update(action="reduce", new_annual_value=new_value)
+    report = check(data)
+    assert codes(report, "error") == {"DECISION"}
+    message = report.errors[0].message
+    assert "decision.new_annual_value" in message and "funding.annual_value" in message
+    assert report.errors[0].clause == "Commitment 2, statutory undertaking 2"
+
+
+def test_a_real_reduction_is_compliant(example: Example) -> None:
+    data = example("notice")
+    data["decision"].update(action="reduce", new_annual_value="£33,600.00")
+    assert check(data).findings == []
+
+
+def test_missing_engagement_is_a_warning_by_default(example: Example) -> None:
+    data = example("notice")
+    del data["decision"]["engagement"]
+    report = check(data)
+    assert codes(report) == {"ENGAGEMENT"}
+    finding = report.findings[0]
+    assert finding.severity == "warning" and report.compliant
+    assert finding.clause == "Commitment 2, statutory undertaking 5"
+    assert "decision.engagement" in finding.message
+
+
+def test_the_profile_sets_the_engagement_severity(example: Example, tmp_path: Path) -> None:
+    bundled = (Path(__file__).resolve().parent.parent / "compact_docs/profiles/bexley.toml").read_text()
+    strict = tmp_path / "strict.toml"
+    strict.write_text(bundled.replace('id = "bexley"', 'id = "strict"').replace(
+        'clause = "c2.statutory.5"\nseverity = "warning"', 'clause = "c2.statutory.5"\nseverity = "error"'))
+    data = example("notice")
+    del data["decision"]["engagement"]
+    report = check(data, profile=strict)
+    assert codes(report, "error") == {"ENGAGEMENT"} and not report.compliant
+
+
+def test_the_rationale_finding_names_the_field(example: Example) -> None:
+    data = example("notice")
+    data["decision"]["rationale"] = None
+    assert "decision.rationale" in check(data).errors[0].message
 
 
 def test_response_opportunity(example: Example) -> None:
@@ -138,6 +208,9 @@ def test_response_opportunity(example: Example) -> None:
     assert codes(report) == {"RESPONSE_OPPORTUNITY"}
     assert report.compliant
     assert report.findings[0].severity == "warning"
+    # the right to respond after the decision is the notice's response window, not statutory 5
+    assert report.findings[0].clause == ("the notice's response window "
+                                         "(Commitment 2, statutory undertaking 2)")
     data["response"] = {"channel": "commissioning@bexley.example"}
     assert "a deadline" in check(data).findings[0].message
     data["response"] = {"channel": "x@y.example", "deadline": "2027-04-01"}
@@ -216,7 +289,7 @@ def test_stage_1_from_non_commissioned_organisation(example: Example) -> None:
     data["organisation"]["commissioned"] = False
     report = check(data)
     assert codes(report, "error") == {"STAGE_ENTRY"}
-    assert report.findings[0].clause == "Conflict Resolution, stage 1"
+    assert report.findings[0].clause == "Conflict Resolution, stage 1.2"
 
 
 def test_stage_2_from_non_commissioned_needs_nothing_tried(example: Example) -> None:

@@ -172,7 +172,8 @@ def test_cases_show_escalate_close(runner: CliRunner, routed: Path) -> None:
     out = run(runner, "cases", "escalate", ref, "--reason", "Needs a policy decision on lettings",
               "--by", "Sam Caseworker", "--config", routed)
     assert out.splitlines()[0] == f"{ref} is now at stage 3, Policy decision."
-    assert out.splitlines()[-1] == f"Next: make the stage-3 letter: compact-docs cases letter {ref}"
+    assert out.splitlines()[-1] == (f"Next: make the stage-3 letter: compact-docs cases letter {ref} "
+                                    "--to BODY (one or more of: vcs-governing-board, strategic-commissioning-board)")
     out = run(runner, "cases", "escalate", ref, "--reason", "again", "--config", routed, code=2)
     assert "already at stage 3" in out
     shown = json.loads(run(runner, "cases", "show", ref, "--json", "--config", routed))

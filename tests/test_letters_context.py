@@ -111,7 +111,7 @@ def test_funding_end_plan_has_every_section_and_dated_milestones(example: Exampl
 @pytest.mark.parametrize(("stage", "addressed_to", "says"), [
     (1, "Alex Officer, Commissioning Manager", "raise an issue with you informally"),
     (2, "Jattinder Rai, Chief Executive", "ask BVSC to take it up"),
-    (3, "Strategic Commissioning Board", "for a policy decision"),
+    (3, "The Chair, Strategic Commissioning Board", "for a policy decision"),
 ])
 def test_escalation_stages_are_addressed_and_worded_for_their_stage(
     example: Example, stage: int, addressed_to: str, says: str
@@ -125,7 +125,10 @@ def test_escalation_stages_are_addressed_and_worded_for_their_stage(
     assert context.stage == stage
     if stage == 3:
         assert "The policy decision needed" in text
-        assert "c/o Bexley Voluntary Service Council" in address.items
+        assert address.items == ("The Chair, Strategic Commissioning Board",
+                                 "c/o Director of Integrated Commissioning, London Borough of Bexley "
+                                 "and South East London ICS")
+        assert "Dear Chair," in text
     if stage > 1:
         assert "Copy to:" in text
 
@@ -134,8 +137,8 @@ def test_non_commissioned_stage_2_says_why_it_skips_stage_1(example: Example) ->
     data = example("escalation-stage-2")
     data["organisation"]["commissioned"] = False
     text = context_of(data).text()
-    assert "is not commissioned by London Borough of Bexley, the Compact brings our dispute " \
-           "straight to stage 2" in text
+    assert "is not commissioned by London Borough of Bexley, the Compact brings the dispute " \
+           "straight to stage 2 (Conflict Resolution, stage 1.2)" in text
 
 
 def test_agreement_quotes_the_sectors_undertakings_from_the_profile(example: Example) -> None:
@@ -164,3 +167,97 @@ def test_national_profile_uses_its_own_dispute_route(example: Example) -> None:
 
 def test_clean_drops_control_characters_and_collapses_space() -> None:
     assert clean("a\x07b\x0c  c\n\td\x00") == "ab c d"
+
+
+def test_a_programme_named_for_its_instrument_is_not_doubled(example: Example) -> None:
+    data = example("notice")
+    data["funding"]["programme"] = "Youth Activities Grant"
+    context = context_of(data)
+    assert context.title == "Notice of the end of funding: Youth Activities Grant, Bexley Age Well"
+    assert "Grant grant" not in context.text() and "the Youth Activities Grant (" in context.text()
+
+
+def test_a_reduction_letter_says_until_when_the_current_rate_is_paid(example: Example) -> None:
+    data = example("notice")
+    data["decision"].update(action="reduce", new_annual_value=33600,
+                            summary="The Community Connect grant is reduced by 30%.")
+    text = context_of(data).text()
+    assert "Paid at the current rate until Sunday 28 February 2027" in text
+    assert "Last day of funding" not in text and "The last day of funding" not in text
+    assert "reduce the Community Connect grant to £33,600 a year" in text
+    # its own ask: notice of any change to services, not a plan for the end of funding
+    assert "If the reduction means changing your services" in text
+    assert "three-months' notice about any changes to service provision" in text
+    assert "Plan for the end of funding" not in text
+
+
+def test_an_ending_letter_asks_for_a_plan_for_the_end_of_funding(example: Example) -> None:
+    assert "Plan for the end of funding" in context_of(example("notice")).text()
+
+
+def test_the_notice_and_the_funding_end_plan_agree_on_the_last_day(example: Example) -> None:
+    notice = context_of(example("notice")).text()
+    plan = context_of(example("funding-end-plan")).text()
+    assert "Last day of funding Sunday 28 February 2027" in notice
+    assert "Last day of funding Sunday 28 February 2027" in plan
+    assert "The last day of funding is Sunday 28 February 2027" in plan
+    assert "Funding ends Monday 1 March 2027" not in plan
+
+
+def test_stage_1_quotes_only_what_applies_to_a_commissioned_organisation(example: Example) -> None:
+    text = context_of(example("escalation-stage-1")).text()
+    assert "resolve the issue informally" in text
+    assert "Non-commissioned" not in text
+
+
+def test_stage_2_says_stage_3_is_only_for_a_policy_decision(example: Example) -> None:
+    text = context_of(example("escalation-stage-2")).text()
+    assert "we will take it to stage 3" not in text
+    assert ("The Compact takes a dispute on to stage 3 (Policy decision) only if a policy decision is "
+            "required (Conflict Resolution, stage 3)") in text
+
+
+def test_stage_3_to_the_organisations_own_board_uses_its_address(example: Example) -> None:
+    data = example("escalation-stage-3")
+    data["referred_to"] = ["vcs-governing-board"]
+    context = context_of(data)
+    address = next(b for b in context.blocks if b.type == "address")
+    assert address.items == ("The Chair, governing board of Bexley Age Well", "12 Station Road",
+                             "Sidcup", "DA15 7EX")
+    assert "Dear Chair," in context.text()
+    assert "to the governing board of Bexley Age Well for a policy decision" in context.text()
+
+
+def test_stage_3_to_both_bodies(example: Example) -> None:
+    data = example("escalation-stage-3")
+    data["referred_to"] = ["vcs-governing-board", "strategic-commissioning-board"]
+    text = context_of(data).text()
+    assert "Dear Chairs," in text
+    assert ("to the governing board of Bexley Age Well and the Strategic Commissioning Board for a "
+            "policy decision") in text
+
+
+def test_stage_3_without_a_named_body_is_refused(example: Example) -> None:
+    from compact_docs.checks import check
+
+    data = example("escalation-stage-3")
+    del data["referred_to"]
+    report = check(data)
+    assert {f.code for f in report.errors} == {"REFERRAL"}
+    assert report.errors[0].clause == "Conflict Resolution, stage 3"
+    data["referred_to"] = ["cabinet"]
+    assert "cabinet" in check(data).errors[0].message
+
+
+def test_bvscs_voice_signs_for_bvsc_and_copies_the_organisation(example: Example) -> None:
+    data = example("escalation-stage-2")
+    data["voice"] = "dispute-body"
+    data["issue"]["quoted_from"] = "Bexley Age Well's email to BVSC"
+    context = context_of(data)
+    text = context.text()
+    assert context.blocks[0].text == "Bexley Voluntary Service Council"
+    assert context.blocks[-2].items == ("Jattinder Rai", "Chief Executive", "Bexley Voluntary Service Council")
+    assert "We are writing on behalf of Bexley Age Well" in text
+    assert "Bexley Age Well's email to BVSC said:" in text
+    assert "What Bexley Age Well is asking for" in text
+    assert "Copy to: Jo Smith, Chief Executive (jo.smith@agewell.example), Bexley Age Well" in text

@@ -13,14 +13,17 @@ from weasyprint.text import line_break
 from weasyprint.text.fonts import FontConfiguration
 
 from compact_docs import line_memo
+from compact_docs.pdf_structure import finish_structure
 from compact_docs.render_pdf import pdf_engine, write_pdf
 from compact_docs.renderer import Renderer
 from compact_docs.template_policy import FetchPolicy, default_fetch_policy
 
 
 def plain_pdf(html: str) -> bytes:
-    """The design's naive path: a fresh WeasyPrint document for the letter's HTML."""
-    return bytes(weasyprint.HTML(string=html, base_url=".").write_pdf(pdf_variant="pdf/ua-1"))
+    """The design's naive path: a fresh WeasyPrint document for the letter's HTML (with the same
+    structure finisher, which gives header cells their /Scope)."""
+    return bytes(weasyprint.HTML(string=html, base_url=".").write_pdf(
+        pdf_variant="pdf/ua-1", finisher=finish_structure(archival=False)))
 
 
 @pytest.fixture(scope="module")

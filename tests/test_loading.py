@@ -86,7 +86,8 @@ def test_wrong_type(example: Example) -> None:
 def test_misspelt_field(example: Example) -> None:
     data = example("notice")
     data["eai"] = data.pop("eia")
-    assert "eai: is not a field of this letter kind" in _error(data)
+    message = _error(data)
+    assert "eai: is not a field here (check the spelling); did you mean `eia`?" in message
 
 
 def test_blank_required_text(example: Example) -> None:
@@ -127,6 +128,78 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes("kind: notice\nfunder: {name: Caf\xe9}\n".encode("latin-1"))
     with pytest.raises(InvalidData, match="not UTF-8"):
         load_letter(path)
+
+
+def test_invalid_data_lists_each_problem_on_its_own_line_and_as_pairs(example: Example) -> None:
+    data = example("notice")
+    data["decision"]["rationle"] = data["decision"].pop("rationale")
+    data["organisation"]["charity_number"] = 1098765
+    data["organisation"]["contact"]["email"] = "jack@wellingyouthfc"
+    data["notice"]["effective"] = "31/02/2027"
+    with pytest.raises(InvalidData) as info:
+        load_letter(data)
+    error = info.value
+    fields = [field for field, _ in error.problems]
+    assert sorted(fields) == ["decision.rationle", "notice.effective", "organisation.charity_number",
+                              "organisation.contact.email"]
+    lines = str(error).splitlines()
+    assert lines[0] == "data: 4 problems:" and len(lines) == 5
+    problems = dict(error.problems)
+    assert problems["decision.rationle"].endswith("did you mean `rationale`?")
+    assert 'put it in quotes: "1098765"' in problems["organisation.charity_number"]
+    assert "no real domain" in problems["organisation.contact.email"]
+    assert "is not a real date" in problems["notice.effective"]
+
+
+def test_uk_dates_and_money_read_as_a_spreadsheet_writes_them(example: Example) -> None:
+    data = example("notice")
+    data["funding"].update(annual_value="£48,000.00", start="01/04/2024", end="31/03/2027")
+    data["notice"].update(sent="30/11/2026 10:00", effective="1 March 2027")
+    letter = load_letter(data)
+    assert isinstance(letter, NoticeLetter)
+    assert str(letter.funding.annual_value) == "48000.00"
+    assert letter.funding.start is not None and letter.funding.start.isoformat() == "2024-04-01"
+    assert letter.notice.sent.isoformat() == "2026-11-30T10:00:00"
+    assert letter.notice.effective.isoformat() == "2027-03-01"
+    us_data = example("notice")
+    us_data["funding"]["start"] = "04/01/2024"
+    us = load_letter(us_data, date_locale="en-US")
+    assert isinstance(us, NoticeLetter)
+    assert us.funding.start is not None and us.funding.start.isoformat() == "2024-04-01"
+    data["funding"]["annual_value"] = "£48,00"
+    assert "commas only between thousands" in _error(data)
+
+
+def test_a_notice_without_a_named_signatory_is_a_field_error(example: Example) -> None:
+    data = example("notice")
+    del data["funder"]["signatory"]
+    with pytest.raises(InvalidData) as info:
+        load_letter(data)
+    assert [field for field, _ in info.value.problems] == ["funder.signatory"]
+    assert "signed by a named person" in str(info.value)
+
+
+def test_yaml_syntax_errors_in_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "notice.yaml"
+    path.write_text("kind: notice\nfunder:\n  name: Bexley: the council\n", encoding="utf-8")
+    with pytest.raises(InvalidData) as info:
+        load_letter(path)
+    message = str(info.value)
+    assert "line 3, column" in message and "must be in quotes" in message
+    assert "<unicode string>" not in message
+
+
+def test_the_kind_comes_from_the_fields_or_the_file_name(example: Example, tmp_path: Path) -> None:
+    data = example("notice")
+    del data["kind"]
+    assert load_letter(data).kind == "notice"                     # the fields fit only a notice
+    data["decision"]["rationle"] = data["decision"].pop("rationale")
+    path = tmp_path / "notice-bexley-age-well.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InvalidData, match="did you mean `rationale`"):  # validated as a notice
+        load_letter(path)
+    with pytest.raises(InvalidData, match="kind: is required but missing"):
+        load_letter({"organisation": {"name": "A"}})
 
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile" / "letters"

@@ -48,6 +48,8 @@ def test_stage_1_acknowledgement(register: CaseRegister) -> None:
     assert "opened case BXC-2026-0001 at stage 1" in body
     assert "try to resolve the issue informally with its commissioner first" in body
     assert "Conflict Resolution, stage 1" in body
+    assert "of the Bexley Compact's conflict-resolution process" in " ".join(body.split())
+    assert "the The" not in body
     # Our own acknowledgement is automatic mail by our own rules, so two robots never loop.
     reparsed = parse_message(ack.as_bytes())
     assert automatic_reasons(reparsed)

@@ -261,10 +261,11 @@ def test_a_reused_message_id_from_another_sender_is_a_new_message(register: Case
     assert counts(register.path) == before
 
 
-def test_the_same_sender_reusing_its_message_id_is_still_recognised(register: CaseRegister) -> None:
+def test_a_re_delivery_through_another_relay_is_still_recognised(register: CaseRegister) -> None:
     raw = (MAIL / "messages" / "01-late-payment.eml").read_bytes()
     route_message(raw, CONFIG, register)
-    resent = raw.replace(b"Invoice INV-0931 not paid", b"Invoice INV-0931 still not paid")
+    resent = (b"Received: from relay2.example by mx.bvsc.example; Tue, 17 Nov 2026 10:00:00 +0000\r\n"
+              b"Delivered-To: disputes@bvsc.example\r\n" + raw).replace(b"\r\n", b"\n")
     assert route_message(resent, CONFIG, register).already_recorded
 
 

@@ -254,7 +254,7 @@ def test_manifest_records_what_was_made_from_what(tmp_path: Path) -> None:
     assert len(record["templates"][0]["sha256"]) == 64
     assert record["data"]["source"] == str(LETTERS / "warned-notice.yaml")
     assert len(record["data"]["source_sha256"]) == 64
-    assert {f["code"] for f in record["findings"]} == {"RESPONSE_OPPORTUNITY", "FUNDING_TERM"}
+    assert {f["code"] for f in record["findings"]} == {"RESPONSE_OPPORTUNITY", "FUNDING_TERM", "ENGAGEMENT"}
     assert record["dates"]["notice_given"] == "2026-12-29"
     assert record["files"][0]["name"] == "lbb-gr-2025-002_bexley-age-well_notice.docx"
     assert record["made"].endswith("+00:00")
@@ -291,3 +291,18 @@ def test_letter_data_json_is_canonical(example: Callable[[str], dict[str, Any]])
     letter = compact_docs.load_letter(example("notice"))
     assert letter_data_json(letter) == letter_data_json(compact_docs.load_letter(example("notice")))
     assert json.loads(letter_data_json(letter))["kind"] == "notice"
+
+
+def test_render_from_python_needs_no_kind_when_the_file_says_it(example: Callable[[str], dict[str, Any]],
+                                                               tmp_path: Path) -> None:
+    data = example("notice")
+    del data["kind"]
+    path = tmp_path / "notice.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = compact_docs.render(str(path), formats=("docx",), out_dir=tmp_path / "out")
+    assert [p.name for p in result.files] == ["lbb-gr-2024-017_bexley-age-well_notice.docx"]
+    # a parameter says it too; an existing file is an OutputError that names it, without CLI advice
+    with pytest.raises(OutputError) as info:
+        compact_docs.render(str(path), formats=("docx",), out_dir=tmp_path / "out", kind="notice")
+    assert info.value.existing == (tmp_path / "out" / result.files[0].name).resolve()
+    assert "--force" not in str(info.value) and "already exists" in str(info.value)

@@ -160,3 +160,50 @@ def test_control_characters_never_break_the_files(tmp_path: Path) -> None:
     # The directional override is dropped too: the letter reads as its file name does.
     assert "Bexley Age Well" in "\n".join(p.text for p in document.paragraphs)
     assert len(document.core_properties.title) <= 255
+
+
+def _notice_with(change: str) -> dict[str, object]:
+    import yaml
+
+    data: dict[str, object] = yaml.safe_load((EXAMPLES / "notice.yaml").read_text(encoding="utf-8"))
+    decision, funding, funder = data["decision"], data["funding"], data["funder"]
+    assert isinstance(decision, dict) and isinstance(funding, dict) and isinstance(funder, dict)
+    if change == "eia-after-decision":
+        data["eia"] = {**data["eia"], "date": "2026-12-20"}  # type: ignore[dict-item]
+        decision["decided_on"] = "2026-11-25"
+    elif change == "decision-after-notice":
+        decision["decided_on"] = "2027-01-10"
+    elif change == "reduction-to-more":
+        funding["annual_value"] = "36,000"
+        decision.update(action="reduce", new_annual_value="£40,000")
+    elif change == "no-signatory":
+        del funder["signatory"]
+    elif change == "email-without-a-domain":
+        data["organisation"]["contact"]["email"] = "jack@wellingyouthfc"  # type: ignore[index]
+    return data
+
+
+@pytest.mark.parametrize(("change", "code", "says"), [
+    ("eia-after-decision", 1, "EIA (Commitment 2, statutory undertaking 5)"),
+    ("decision-after-notice", 1, "DECISION (Commitment 2, statutory undertaking 2)"),
+    ("reduction-to-more", 1, "decision.new_annual_value"),
+    ("no-signatory", 2, "funder.signatory: is required"),
+    ("email-without-a-domain", 2, "organisation.contact.email: has no real domain"),
+])
+def test_a_notice_that_contradicts_itself_is_refused_with_nothing_written(
+        runner: CliRunner, tmp_path: Path, change: str, code: int, says: str) -> None:
+    data = tmp_path / "notice.yaml"
+    data.write_text(json.dumps(_notice_with(change), default=str), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["notice", str(data), "-o", str(out)])
+    assert result.exit_code == code, result.output
+    assert says in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_the_cli_says_use_force_for_a_file_that_exists(runner: CliRunner, tmp_path: Path) -> None:
+    args = ["notice", str(EXAMPLES / "notice.yaml"), "-o", str(tmp_path), "--format", "docx"]
+    assert runner.invoke(cli, args).exit_code == 0
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 2
+    assert again.stderr.strip().endswith("already exists; use --force to replace it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -99,10 +100,7 @@ def test_stints_follow_escalations_corrections_closing_and_reopening() -> None:
 
 
 def test_a_case_counts_from_when_its_first_message_came() -> None:
-    class Received(Case):
-        received: str = "2026-02-20"
-
-    case = Received(**{k: getattr(_case(), k) for k in Case.__dataclass_fields__})
+    case = dataclasses.replace(_case(), received="2026-02-20")
     history = case_history(case, [_event("2026-03-02", "opened", 2)])
     assert history.received == date(2026, 2, 20) and history.stints[0].start == date(2026, 2, 20)
 

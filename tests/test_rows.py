@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parent / "data" / "batch"
 
 def test_csv_dotted_headers_lists_and_defaults() -> None:
     rows = list(read_rows(DATA / "register.csv", "notice", DATA / "defaults.yaml"))
-    assert [r.number for r in rows] == [1, 2, 3]
+    assert [r.number for r in rows] == [2, 3, 4]  # as Excel shows them: the header is row 1
     second = load_letter(rows[1].data, "notice")
     assert isinstance(second, NoticeLetter)
     assert second.organisation.address == ["The Old Library", "3 Crayford Road", "Crayford", "DA1 4AB"]

@@ -96,3 +96,29 @@ def test_an_unknown_filter_is_reported_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "notice.html").write_text("<p>\n{{ organisation | nosuchfilter }}</p>\n", encoding="utf-8")
     problems = [str(p) for p in lint_folder(tmp_path)]
     assert any("notice.html: line 2" in p and "No filter named 'nosuchfilter'" in p for p in problems), problems
+
+
+def test_lint_checks_attributes_against_the_letter_context(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / "notice.html").write_text(
+        "<p>{{ organisation.name }}</p>\n"
+        "<p>{{ letter.organisation.nmae }}</p>\n"
+        "<p>{{ profile.short_nam }} {{ letter_date.year }} {{ dates.effective }} {{ title.upper() }}</p>\n"
+        "<p>{{ report.compliant }}</p>\n", encoding="utf-8")
+    problems = [str(p) for p in lint_folder(tmp_path)]
+    assert problems == [
+        "notice.html: line 1: uses 'organisation.name', but 'organisation' (a str) has no 'name'; "
+        "did you mean `letter.organisation.name`?",
+        "notice.html: line 2: uses 'letter.organisation.nmae', which the notice letter data does not "
+        "have; did you mean `letter.organisation.name`?",
+        "notice.html: line 3: uses 'profile.short_nam', but 'profile' (a Profile) has no "
+        "'short_nam'; did you mean `profile.short_name`?",
+    ]
+    result = runner.invoke(cli, ["templates", "lint", str(tmp_path)])
+    assert result.exit_code == 1 and "did you mean `letter.organisation.name`?" in result.output
+
+
+def test_a_name_the_template_sets_itself_is_its_own(tmp_path: Path) -> None:
+    (tmp_path / "notice.html").write_text(
+        "{% set organisation = letter.organisation %}<p>{{ organisation.name }}</p>\n"
+        "{% for b in blocks %}{{ b.text }}{% endfor %}\n", encoding="utf-8")
+    assert lint_folder(tmp_path) == []

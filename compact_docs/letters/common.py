@@ -7,7 +7,7 @@ from typing import Literal
 
 from compact_docs.dates import deemed_given, describe_period, long_date, to_london
 from compact_docs.letters.blocks import Block, bullets, clean, facts, heading, para
-from compact_docs.models import Organisation, Party, Person
+from compact_docs.models import Funding, Organisation, Party, Person
 from compact_docs.profile import Profile
 
 INSTRUMENT_WORDS = {
@@ -27,8 +27,29 @@ DELIVERY_WORDS = {
 
 def the_compact(profile: Profile, capital: bool = False) -> str:
     """The Compact's name after 'the' is taken care of: 'the Bexley Compact' ('The ...' to open)."""
-    name = profile.name[4:] if profile.name.lower().startswith("the ") else profile.name
-    return ("The " if capital else "the ") + name
+    return profile.named(capital)
+
+
+def funding_name(funding: Funding) -> str:
+    """'Community Connect grant'; 'Youth Activities Grant' when the name already ends with its
+    instrument (never 'Youth Activities Grant grant')."""
+    word = INSTRUMENT_WORDS[funding.instrument]
+    name = clean(funding.programme)
+    return name if name.lower().endswith(word.lower()) else f"{name} {word}"
+
+
+def last_funded_day(effective: date) -> date:
+    """The one rule for the last day of funding, in a notice and in a funding-end plan alike: the
+    day before the end (or the change) takes effect."""
+    return date.fromordinal(effective.toordinal() - 1)
+
+
+UNTIL_LABELS = {
+    "end": "Last day of funding",
+    "reduce": "Paid at the current rate until",
+    "vary": "The current terms apply until",
+}
+"""The label of the notice's row for the day before the change, by decision."""
 
 
 def letterhead(party: Party) -> Block:
@@ -154,9 +175,10 @@ def notice_dates(
     unit: Literal["months", "weeks", "days"],
     clause_id: str,
     dates: dict[str, date],
-    final_day: bool,
+    until_label: str = "",
 ) -> Block:
-    """The key dates of a notice: sent, counts as given, minimum notice, earliest and actual date."""
+    """The key dates of a notice: sent, counts as given, minimum notice, earliest and actual date,
+    and (with `until_label`) the last day before the change, by the one rule of `last_funded_day`."""
     local = to_london(sent)
     given = dates.get("notice_given") or deemed_given(
         sent, delivery, profile.deemed_service, profile.jurisdiction)  # type: ignore[arg-type]
@@ -171,6 +193,6 @@ def notice_dates(
     if earliest is not None:
         rows.append(("Earliest date the change can take effect", long_date(earliest)))
     rows.append(("Date the change takes effect", long_date(effective)))
-    if final_day:
-        rows.append(("Last day of funding", long_date(date.fromordinal(effective.toordinal() - 1))))
+    if until_label:
+        rows.append((until_label, long_date(last_funded_day(effective))))
     return facts(rows)

@@ -19,8 +19,9 @@ from compact_docs.letters.blocks import (
     table,
 )
 from compact_docs.letters.common import (
-    INSTRUMENT_WORDS,
     contact_and_formats,
+    funding_name,
+    last_funded_day,
     letterhead,
     person_line,
     quote,
@@ -34,7 +35,8 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
                              profile: Profile) -> LetterContext:
     """The blocks of a funding-end plan, a structured document rather than a letter."""
     org, funder, funding = letter.organisation, letter.funder, letter.funding
-    what = f"{funding.programme} {INSTRUMENT_WORDS[funding.instrument]}"
+    what = funding_name(funding)
+    last_day = last_funded_day(letter.funding_end)
     made_on = letter.date or date.today()
     contact = org.contact or org.signatory
     title = f"Funding-end plan: {what}, {org.name}"
@@ -48,7 +50,8 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
             ("Funder", funder.name),
             ("Funding", f"{what}, reference {funding.reference}"),
             ("Annual value", money(funding.annual_value)),
-            ("Funding ends", long_date(letter.funding_end)),
+            ("Last day of funding", long_date(last_day)),
+            ("The end takes effect", long_date(letter.funding_end)),
             ("Plan dated", short_date(made_on)),
             ("Plan contact", person_line(contact) if contact else ""),
         ]),
@@ -125,7 +128,8 @@ def funding_end_plan_context(letter: FundingEndPlan, report: Report,
         rows = [[short_date(m.date), m.action, m.owner or ""]
                 for m in sorted(letter.milestones, key=lambda m: m.date)]
         blocks.append(table(["Date", "Action", "Owner"], rows))
-    blocks.append(para(f"Funding ends on {long_date(letter.funding_end)}."))
+    blocks.append(para(f"The last day of funding is {long_date(last_day)} (the end takes effect "
+                       f"on {long_date(letter.funding_end)})."))
 
     blocks += contact_and_formats(contact, org, noun="plan")
 

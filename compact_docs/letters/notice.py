@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from compact_docs.checks import Report
 from compact_docs.dates import describe_period, long_date
 from compact_docs.letters.blocks import (
@@ -19,10 +17,12 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import (
     DELIVERY_WORDS,
-    INSTRUMENT_WORDS,
+    UNTIL_LABELS,
     address,
     contact_and_formats,
     dispute_route,
+    funding_name,
+    last_funded_day,
     letterhead,
     notice_dates,
     quote,
@@ -66,16 +66,11 @@ def _funding_sentence(letter: NoticeLetter) -> str:
 
 def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> LetterContext:
     """The blocks of a notice letter, from the data, its compliance report and the profile."""
-    funder, org, decision, timing = letter.funder, letter.organisation, letter.decision, letter.notice
-    what = f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
-    sent_on = timing.sent.date()
-    letter_date = letter.date or sent_on
-    dates = report.dates
+    funder, org = letter.funder, letter.organisation
+    what = funding_name(letter.funding)
+    letter_date = letter.date or letter.notice.sent.date()
     officer = funder.contact or funder.signatory
-    rule = profile.notice
-    covered = decision.action in rule.applies_to
-    period = describe_period(rule.length, rule.unit)
-    title = f"{_TITLES[decision.action]}: {what}, {org.name}"
+    title = f"{_TITLES[letter.decision.action]}: {what}, {org.name}"
     greeting, closing = salutation(org.contact)
 
     blocks: list[Block] = [
@@ -88,73 +83,122 @@ def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> Le
         ]),
         greeting,
         heading(title, 1),
-        para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
-             f"decision about the {what} {_funding_sentence(letter)}. "
-             + _decision_sentence(letter, funder.name, what)
-             + f" The change takes effect on {long_date(timing.effective)}."),
+        *_opening(letter, profile, what),
+        *_the_decision(letter),
+        *_why(letter),
+        *_involvement(letter),
+        *_equality_impact(letter, profile),
+        *_notice_period(letter, report, profile),
+        *_right_to_respond(letter, profile),
+        *_support(letter, profile),
+        *_what_we_ask(letter, profile),
+        heading("If you disagree"),
+        *dispute_route(profile, funder, org,
+                       "If you disagree with the decision or with how it was made, please tell us first."),
+        *contact_and_formats(officer, funder),
+        signature(closing, funder.signatory or funder.contact, funder.name),
     ]
-    if decision.action == "end":
-        last = date.fromordinal(timing.effective.toordinal() - 1)
-        blocks.append(para(f"The last day of funding is {long_date(last)}. No payment will be "
-                           "made for activity after that date."))
+    return LetterContext(
+        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
+        sender=funder.name, reference=letter.funding.reference, organisation=org.name,
+        footer=f"{funder.name} · {profile.short_name} notice · {letter.funding.reference}",
+        running_header=f"{org.name} · {letter.funding.reference}",
+        letter_date=letter_date, subject=title, dates=dict(report.dates),
+    )
 
-    blocks.append(heading("The decision"))
-    blocks.append(para(decision.summary))
+
+def _opening(letter: NoticeLetter, profile: Profile, what: str) -> list[Block]:
+    effective = letter.notice.effective
+    blocks = [para(f"I am writing to give you formal written notice under {the_compact(profile)} of a "
+                   f"decision about the {what} {_funding_sentence(letter)}. "
+                   + _decision_sentence(letter, letter.funder.name, what)
+                   + f" The change takes effect on {long_date(effective)}.")]
+    last = long_date(last_funded_day(effective))
+    if letter.decision.action == "end":
+        blocks.append(para(f"The last day of funding is {last}. No payment will be made for activity "
+                           "after that date."))
+    elif letter.decision.action == "reduce":
+        blocks.append(para(f"The grant is paid at the current rate until {last}, and at the new rate "
+                           "from the day the change takes effect."
+                           if letter.funding.instrument == "grant" else
+                           f"Payments continue at the current rate until {last}, and at the new rate "
+                           "from the day the change takes effect."))
+    return blocks
+
+
+def _the_decision(letter: NoticeLetter) -> list[Block]:
+    decision = letter.decision
     made = f"The decision was taken by the {decision.decision_maker} on {long_date(decision.decided_on)}."
     if decision.governance:
         made += f" Governance route: {decision.governance}."
-    blocks.append(para(made))
+    return [heading("The decision"), para(decision.summary), para(made)]
 
-    blocks.append(heading("Why the decision was taken"))
-    blocks += [para(p) for p in paragraphs_of(decision.rationale)]
 
-    if decision.engagement:
-        blocks.append(heading("How we have involved you"))
-        blocks += [para(p) for p in paragraphs_of(decision.engagement)]
+def _why(letter: NoticeLetter) -> list[Block]:
+    return [heading("Why the decision was taken"),
+            *[para(p) for p in paragraphs_of(letter.decision.rationale)]]
 
-    if letter.eia is not None:
-        eia = letter.eia
-        blocks.append(heading("Equality Impact Assessment"))
-        blocks.append(para(f"We assessed the equalities impact of this decision before it was "
-                           f"taken (Equality Impact Assessment {eia.reference}, completed on "
-                           f"{long_date(eia.date)}), as the Compact asks "
-                           f"({profile.cite(profile.eia.clause)})."))
-        blocks += [para(p) for p in paragraphs_of(eia.summary)]
-        if eia.mitigations:
-            blocks.append(para("The actions we will take to reduce the impact are:"))
-            blocks.append(bullets(eia.mitigations))
-        blocks.append(para("You can ask us for a copy of the full assessment."))
 
-    blocks.append(heading("Notice period and key dates"))
-    if covered:
+def _involvement(letter: NoticeLetter) -> list[Block]:
+    if not letter.decision.engagement:
+        return []
+    return [heading("How we have involved you"),
+            *[para(p) for p in paragraphs_of(letter.decision.engagement)]]
+
+
+def _equality_impact(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    eia = letter.eia
+    if eia is None:
+        return []
+    blocks = [heading("Equality Impact Assessment"),
+              para(f"We assessed the equalities impact of this decision before it was taken (Equality "
+                   f"Impact Assessment {eia.reference}, completed on {long_date(eia.date)}), as the "
+                   f"Compact asks ({profile.cite(profile.eia.clause)})."),
+              *[para(p) for p in paragraphs_of(eia.summary)]]
+    if eia.mitigations:
+        blocks += [para("The actions we will take to reduce the impact are:"), bullets(eia.mitigations)]
+    blocks.append(para("You can ask us for a copy of the full assessment."))
+    return blocks
+
+
+def _notice_period(letter: NoticeLetter, report: Report, profile: Profile) -> list[Block]:
+    rule, timing = profile.notice, letter.notice
+    period = describe_period(rule.length, rule.unit)
+    blocks = [heading("Notice period and key dates")]
+    if letter.decision.action in rule.applies_to:
         blocks.append(para(f"The Compact asks for at least {period}' notice in writing "
                            f"({profile.cite(rule.clause)}). This letter is sent "
                            f"{DELIVERY_WORDS[timing.delivery]}; the table shows the date notice counts "
                            "from and the dates that follow from it."))
     blocks.append(notice_dates(profile, timing.sent, timing.delivery, timing.effective,
-                               rule.length, rule.unit, rule.clause, dates,
-                               final_day=decision.action == "end"))
+                               rule.length, rule.unit, rule.clause, report.dates,
+                               until_label=UNTIL_LABELS[letter.decision.action]))
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():
         blocks.append(para(f"We are giving less than {period}' notice because of exceptional "
                            f"circumstances: {reason}"))
+    return blocks
 
-    blocks.append(heading("Your right to respond"))
+
+def _right_to_respond(letter: NoticeLetter, profile: Profile) -> list[Block]:
     response = letter.response
+    window = profile.cite(profile.response.clause)
+    blocks = [heading("Your right to respond")]
     if response is not None and (response.channel or response.deadline):
         how = f" to {response.channel}" if response.channel else " in writing"
         when = f" by {long_date(response.deadline)}" if response.deadline else ""
-        blocks.append(para(f"You have the opportunity to respond to this decision "
-                           f"({profile.cite(profile.response.clause)}). Please send your "
-                           f"response{how}{when}. We will consider it carefully and reply in "
-                           "writing."))
+        blocks.append(para(f"You can respond to this decision during the notice period ({window}). "
+                           f"Please send your response{how}{when}. We will consider it carefully and "
+                           "reply in writing."))
         if response.can_change:
             blocks.append(para(response.can_change, label="What can still change:"))
     else:
-        blocks.append(para(f"You have the opportunity to respond to this decision "
-                           f"({profile.cite(profile.response.clause)}). Please write to the "
-                           "contact named below."))
+        blocks.append(para(f"You can respond to this decision during the notice period ({window}). "
+                           "Please write to the contact named below."))
+    return blocks
 
+
+def _support(letter: NoticeLetter, profile: Profile) -> list[Block]:
     register = profile.body(profile.dispute.register_body)
     support = list(letter.support)
     if register is not None:
@@ -162,28 +206,23 @@ def notice_context(letter: NoticeLetter, report: Report, profile: Profile) -> Le
         support.append(f"{register.name}" + (f" ({register.acronym})" if register.acronym else "")
                        + " gives free, independent advice to voluntary and community "
                        + "organisations" + (f": {ways}" if ways else ""))
-    blocks.append(heading("Support we offer"))
-    blocks.append(bullets(support))
+    return [heading("Support we offer"), bullets(support)]
 
-    blocks.append(heading("What we ask of you"))
+
+_ASK_LEADS = {
+    "end": "The Compact asks voluntary and community organisations to",
+    "reduce": "If the reduction means changing your services, the Compact asks voluntary and community "
+              "organisations to",
+    "vary": "If the change means changing your services, the Compact asks voluntary and community "
+            "organisations to",
+}
+
+
+def _what_we_ask(letter: NoticeLetter, profile: Profile) -> list[Block]:
+    action = letter.decision.action
+    clause = profile.notice.ask_clauses.get(action, profile.funding_end_plan.clause)
+    blocks = [heading("What we ask of you")]
     if letter.organisation_duties:
         blocks.append(bullets(letter.organisation_duties))
-    blocks.append(quote(profile, profile.funding_end_plan.clause,
-                        "The Compact asks voluntary and community organisations to"))
-
-    blocks.append(heading("If you disagree"))
-    blocks += dispute_route(profile, funder, org,
-                            "If you disagree with the decision or with how it was made, please "
-                            "tell us first.")
-
-    blocks += contact_and_formats(officer, funder)
-    blocks.append(signature(closing, funder.signatory or funder.contact, funder.name))
-
-    return LetterContext(
-        kind="notice", title=title, blocks=blocks, letter=letter, profile=profile, report=report,
-        sender=funder.name, reference=letter.funding.reference, organisation=org.name,
-        footer=f"{funder.name} · {profile.short_name} notice · {letter.funding.reference}",
-        running_header=f"{org.name} · {letter.funding.reference}",
-        letter_date=letter_date, subject=title, dates=dict(dates),
-    )
-
+    blocks.append(quote(profile, clause, _ASK_LEADS[action]))
+    return blocks

@@ -16,9 +16,9 @@ from compact_docs.letters.blocks import (
 )
 from compact_docs.letters.common import (
     DELIVERY_WORDS,
-    INSTRUMENT_WORDS,
     address,
     contact_and_formats,
+    funding_name,
     letterhead,
     notice_dates,
     salutation,
@@ -35,7 +35,7 @@ def service_change_context(letter: ServiceChangeLetter, report: Report,
     org, funder, change, timing = letter.organisation, letter.funder, letter.change, letter.notice
     rule = profile.service_notice
     period = describe_period(rule.length, rule.unit)
-    what = f"{letter.funding.programme} {INSTRUMENT_WORDS[letter.funding.instrument]}"
+    what = funding_name(letter.funding)
     letter_date = letter.date or timing.sent.date()
     contact = org.contact or org.signatory
     recipient = funder.contact or funder.signatory
@@ -77,7 +77,7 @@ def service_change_context(letter: ServiceChangeLetter, report: Report,
                        "the date notice counts from and the dates that follow from it."))
     blocks.append(notice_dates(profile, timing.sent, timing.delivery, timing.effective,
                                rule.length, rule.unit, rule.clause, report.dates,
-                               final_day=False))
+                               ))
     reason = timing.exceptional_circumstances
     if isinstance(reason, str) and reason.strip():
         blocks.append(para(f"We are giving less than {period}' notice because of exceptional "
