@@ -559,6 +559,65 @@ def mail_route(mbox: Path | None, maildir: Path | None, as_json: bool) -> None:
         click.echo(f"Routed: {summary}")
 
 
+@mail.command("evaluate")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--wrong", "show_wrong", is_flag=True, help="List each wrongly routed message and why.")
+def mail_evaluate(folder: Path, as_json: bool, show_wrong: bool) -> None:
+    """Measure routing on labelled mail: accuracy per disposition and a confusion matrix.
+
+    FOLDER holds .eml files, .mbox threads and a labels.json of file name -> disposition (a list,
+    one per message, for a thread). Each .eml is classified on its own; each thread is routed in
+    order into a throwaway register. Nothing is written. The configuration defaults to
+    FOLDER/compact.toml when there is one.
+
+    \b
+    Example:
+      compact-docs mail evaluate labelled/ --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.evaluation import evaluate_folder
+
+    path = _config_path() or (folder / "compact.toml" if (folder / "compact.toml").is_file() else None)
+    evaluation = evaluate_folder(folder, require_config(path))
+    if as_json:
+        _print_json(evaluation.to_dict())
+        return
+    for line in evaluation.lines(show_wrong=show_wrong):
+        click.echo(line)
+
+
+@mail.command("train")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as one JSON object.")
+def mail_train(as_json: bool) -> None:
+    """Refit the routing weights on the bundled corpus plus the register's corrections.
+
+    Offline, in seconds; needs scikit-learn (pip install 'compact-docs[train]'). The weights go
+    to [mail.routing] weights (default routing-weights.json beside the configuration), which
+    routing then reads instead of the bundled ones.
+
+    \b
+    Example:
+      compact-docs mail train --config compact.toml
+    """
+    from mailflows.config import require_config
+    from mailflows.training import train
+
+    result = train(require_config(_config_path()))
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    click.echo(f"Trained on {result.texts} texts ({result.corrections} corrections) in "
+               f"{result.seconds:.1f} s; weights: {result.path}")
+    for name, after in result.after.items():
+        before = result.before.get(name)
+        shown = "none" if before is None else f"{before:.1%}"
+        click.echo(f"  {name}: {result.examples[name]} examples, right on them {shown} before, "
+                   f"{after:.1%} after")
+
+
 @mail.command("watch")
 @config_option
 @click.option("--once", is_flag=True, help="Route the messages in the inbox now, print a summary, exit.")

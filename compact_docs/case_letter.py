@@ -57,7 +57,11 @@ def _tried(register: CaseRegister, case: Case, events: Sequence[CaseEvent], voic
     tried: list[dict[str, Any]] = []
     opened = next((e for e in events if e.kind == "opened"), None)
     informal = next((s for s in profile.dispute.stages if s.entry == "commissioned"), None)
-    if opened and case.commissioned and informal and opened.stage > informal.number:
+    # A case the router opened at a later stage for its issue's type (the Compact's own examples
+    # for that stage) skipped informal resolution: the organisation did not say it had tried it.
+    by_issue_type = bool(opened and opened.actor in ROUTING_ACTORS
+                         and "stage_from_issue_type" in opened.reason)
+    if opened and case.commissioned and informal and opened.stage > informal.number and not by_issue_type:
         register_name = _register_name(register)
         tried.append({"date": None, "action": "Informal resolution with the commissioner",
                       "outcome": (f"Not resolved, as {org} told {register_name} when it raised the dispute"

@@ -60,6 +60,38 @@ class DisputeFacts:
     sender: str | None = None
     sender_organisation: str | None = None
     sender_doubt: str | None = None
+    policy: tuple[str, ...] = ()
+    """The escalation phrases that ask for a policy decision (a subset of `escalation`)."""
+    dispute_score: Weighed | None = None
+    tried_score: Weighed | None = None
+    issue_types: tuple[FoundIssue, ...] = ()
+    commissioner_side: str | None = None
+    """Set (to the sender) when the message comes from a commissioner's side (not a forward of
+    an organisation's message): a new one is not an organisation's dispute, a reply never
+    escalates."""
+    list_hints: tuple[str, ...] = ()
+    newsletter: bool = False
+    dispute_outright: tuple[str, ...] = ()
+    """Words that say outright it is a dispute ('we object', 'formal complaint'): the rule decides."""
+    tried_outright: tuple[str, ...] = ()
+    """Words that say outright informal resolution was tried and failed: the rule decides."""
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """A learned model's answer: the probability of 'yes' and the words that weighed most."""
+
+    probability: float
+    words: str
+    """The top-weighted words for the answer given, quoted: "'five weeks', 'late'"."""
+
+
+@dataclass(frozen=True)
+class FoundIssue:
+    """An issue type of the profile found in a message, with the words that told of it."""
+
+    id: str
+    words: str
 
 
 @dataclass(frozen=True)
@@ -103,13 +135,23 @@ def next_stage(profile: Profile, current: int) -> int:
 def escalation_requests(profile: Profile, case: CaseState, facts: DisputeFacts) -> tuple[str, ...]:
     """The phrases of a message on a case that ask to move the case up a stage.
 
-    The escalation signals (still unresolved, a senior officer, a policy decision) always count.
-    Saying informal resolution with the commissioner failed counts only while the case is at the
+    What counts depends on the stage the case would move into (its `escalated_by`): that the
+    issue is still unresolved or needs someone more senior ('unresolved'), or that it needs a
+    policy decision ('policy', the only ask that reaches Bexley's stage 3). Saying informal
+    resolution with the commissioner failed counts as 'unresolved' only while the case is at the
     informal stage (entry 'commissioned'): past it, that is history, not a request.
     """
-    asks = facts.escalation
-    if profile.stage(case.stage).entry == "commissioned":
-        asks += tuple(p for p in facts.tried_informal if p not in facts.escalation)
+    target = profile.stage(next_stage(profile, case.stage))
+    asks: tuple[str, ...] = ()
+    if "unresolved" in target.escalated_by:
+        asks = facts.escalation
+        if profile.stage(case.stage).entry == "commissioned":
+            asks += tuple(p for p in (*facts.tried_informal, *facts.tried_outright) if p not in asks)
+            tried = facts.tried_score
+            if not asks and tried is not None and tried.probability >= profile.dispute.routing.confidence:
+                asks = (f"tried informal resolution ({tried.words})",)
+    elif "policy" in target.escalated_by:
+        asks = facts.policy
     return asks
 
 
@@ -157,11 +199,14 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
             return StageDecision("needs-triage", None, "join", tuple(reasons))
         asks = escalation_requests(profile, case, facts)
         if asks and not may_escalate(case, facts):
+            side = (f"from the commissioners' side ({facts.commissioner_side})"
+                    if facts.commissioner_side else f"not from {_case_party(case)}")
             reasons.append(
-                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is not from "
-                f"{_case_party(case)}; a caseworker decides"
+                f"asks to escalate case {case.ref} ({_quoted(asks)}) but is {side}: only the "
+                f"case's own side escalates it, so it joins at stage {case.stage}; a caseworker "
+                "decides whether to escalate"
             )
-            return StageDecision("needs-triage", None, "join", tuple(reasons))
+            return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
         if asks:
             target = next_stage(profile, case.stage)
             if target > case.stage:
@@ -174,27 +219,157 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
             reasons.append(
                 f"asks to escalate ({_quoted(asks)}) but stage {case.stage} is the last stage"
             )
+        elif facts.escalation and next_stage(profile, case.stage) > case.stage:
+            higher = profile.stage(next_stage(profile, case.stage))
+            reasons.append(
+                f"says it is not settled ({_quoted(facts.escalation)}), but stage {higher.number} "
+                f"is for a policy decision ({profile.cite(higher.clause)}): stays at stage "
+                f"{case.stage}; a caseworker may escalate it"
+            )
         else:
             reasons.append(f"no request to escalate: stays at stage {case.stage}")
         return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
-    if not facts.dispute:
-        reasons.append("no dispute, complaint or objection found: a person looks")
+    return _new_dispute(profile, facts, reasons)
+
+
+def _confident(profile: Profile, score: Weighed | None, phrases: tuple[str, ...]) -> bool | None:
+    """True, False, or None (unsure) for a yes/no the model weighs; without a model, the phrases say."""
+    if score is None:
+        return bool(phrases)
+    confidence = profile.dispute.routing.confidence
+    if score.probability >= confidence:
+        return True
+    if score.probability <= 1 - confidence:
+        return False
+    return None
+
+
+def _percent(score: Weighed) -> str:
+    return f"{score.probability:.0%}"
+
+
+def _is_dispute(profile: Profile, facts: DisputeFacts,
+                reasons: list[str]) -> StageDecision | None:
+    """None when the message is a dispute (reasons say why); otherwise the decision it gets."""
+    score = facts.dispute_score
+    if facts.dispute_outright:
+        reasons.append(f"says outright that it is a dispute ({_quoted(facts.dispute_outright)})")
+        return None
+    verdict = _confident(profile, score, facts.dispute)
+    phrases = f"; phrases {_quoted(facts.dispute)}" if facts.dispute else ""
+    if verdict and score is not None:
+        reasons.append(f"reads as a dispute ({_percent(score)}; words {score.words}{phrases}): "
+                       "this mailbox presumes a dispute unless a message reads as something else")
+        return None
+    if verdict:
+        reasons.append(f"raises a dispute ({_quoted(facts.dispute)})")
+        return None
+    if verdict is None and score is not None and profile.dispute.routing.presume_dispute:
+        reasons.append(f"presumed a dispute: this mailbox's messages are disputes unless they read "
+                       f"as something else, and this one does not clearly ({_percent(score)} a "
+                       f"dispute; words {score.words}{phrases})")
+        return None
+    if verdict is None and score is not None:
+        reasons.append(f"unsure whether this is a dispute ({_percent(score)}, below the profile's "
+                       f"confidence {profile.dispute.routing.confidence:.0%}; words {score.words}"
+                       f"{phrases}): a person looks")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
-    reasons.append(f"raises a dispute ({_quoted(facts.dispute)})")
-    tried = bool(facts.tried_informal)
-    stage = entry_stage(profile, facts.commissioned, tried)
-    cite = profile.cite(stage.clause)
-    if facts.organisation is None:
-        reasons.append(f"unknown organisation: opens at stage {stage.number}, {stage.name} ({cite}); "
-                       "check who the sender is")
-    elif not facts.commissioned:
-        reasons.append(f"{facts.organisation} is not commissioned: goes straight to stage "
-                       f"{stage.number}, {stage.name} ({cite})")
-    elif tried:
-        reasons.append(f"{facts.organisation} says informal resolution with its commissioner has "
-                       f"already failed ({_quoted(facts.tried_informal)}): stage {stage.number}, "
-                       f"{stage.name} ({cite})")
+    if facts.newsletter:
+        reasons.append(f"list mail ({'; '.join(facts.list_hints)}) that is not a dispute: ignored, "
+                       "never acknowledged")
+        return StageDecision("ignored", None, "none", tuple(reasons))
+    if score is not None:
+        reasons.append(f"reads as something other than a dispute ({1 - score.probability:.0%}; "
+                       f"words {score.words}): a person looks")
     else:
+        reasons.append("no dispute, complaint or objection found: a person looks")
+    return StageDecision("needs-triage", None, "none", tuple(reasons))
+
+
+def _issue_stage(profile: Profile, facts: DisputeFacts) -> tuple[DisputeStage, str] | None:
+    """The later stage a commissioned organisation's issue opens at by its type, and why."""
+    if not profile.dispute.routing.stage_from_issue_type:
+        return None
+    informal = _first(profile, "commissioned")
+    for found in facts.issue_types:
+        issue = next((t for t in profile.dispute.issue_types if t.id == found.id), None)
+        if issue is None or informal is None or issue.stage <= informal.number:
+            continue
+        stage = profile.stage(issue.stage)
+        if stage.entry != "any":
+            continue
+        why = (f"{issue.name} ({found.words}) is the Compact's example for stage {stage.number} "
+               f"({profile.cite(issue.clause)})")
+        return stage, why
+    return None
+
+
+def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
+    """The entry stage of a message that belongs to no case, or needs-triage with the doubt."""
+    if facts.newsletter:
+        reasons.append(f"a newsletter or digest ({'; '.join(facts.list_hints)}): ignored, never "
+                       "acknowledged")
+        return StageDecision("ignored", None, "none", tuple(reasons))
+    if facts.commissioner_side:
+        reasons.append(f"sent from a commissioner's side ({facts.commissioner_side}), not by an "
+                       "organisation: a person decides whose issue it is")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
+    not_dispute = _is_dispute(profile, facts, reasons)
+    if not_dispute is not None:
+        return not_dispute
+    informal_stage = _first(profile, "commissioned")
+    for found in facts.issue_types:
+        issue = next((t for t in profile.dispute.issue_types if t.id == found.id), None)
+        if issue is not None and informal_stage is not None and issue.stage == informal_stage.number:
+            reasons.append(f"{issue.name} ({found.words}), the Compact's example for stage "
+                           f"{issue.stage} ({profile.cite(issue.clause)})")
+    if facts.organisation is None or not facts.commissioned:
+        stage = entry_stage(profile, facts.commissioned, False)
+        cite = profile.cite(stage.clause)
+        if facts.organisation is None:
+            reasons.append(f"unknown organisation: opens at stage {stage.number}, {stage.name} "
+                           f"({cite}); check who the sender is")
+        else:
+            reasons.append(f"{facts.organisation} is not commissioned: goes straight to stage "
+                           f"{stage.number}, {stage.name} ({cite})")
+        return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
+    return _commissioned_stage(profile, facts, reasons)
+
+
+def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
+    """A commissioned organisation's new dispute: stage 1, or 2 when it tried informal resolution
+    or its issue is a stage-2 example; needs-triage when unsure whether it tried."""
+    tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal)
+    informal = entry_stage(profile, True, False)
+    later = entry_stage(profile, True, True)
+    score = facts.tried_score
+    phrases = f"; phrases {_quoted(facts.tried_informal)}" if facts.tried_informal else ""
+    by_issue = _issue_stage(profile, facts)
+    if by_issue is not None and not tried:
+        stage, why = by_issue
+        reasons.append(f"{facts.organisation} is commissioned, but {why}: stage {stage.number}, "
+                       f"{stage.name} (profile: dispute.routing.stage_from_issue_type)")
+        return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))
+    if tried is None and score is not None:
+        reasons.append(f"unsure between stage {informal.number} and {later.number}: has "
+                       f"{facts.organisation} already tried to settle it with its commissioner? "
+                       f"({_percent(score)}, below the profile's confidence "
+                       f"{profile.dispute.routing.confidence:.0%}; words {score.words}{phrases}): "
+                       "a person decides")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
+    stage = later if tried else informal
+    cite = profile.cite(stage.clause)
+    if tried:
+        if facts.tried_outright:
+            words = f"in so many words: {_quoted(facts.tried_outright)}"
+        elif score is not None:
+            words = f"{_percent(score)}; words {score.words}{phrases}"
+        else:
+            words = _quoted(facts.tried_informal)
+        reasons.append(f"{facts.organisation} says informal resolution with its commissioner has "
+                       f"already failed ({words}): stage {stage.number}, {stage.name} ({cite})")
+    else:
+        words = f" ({1 - score.probability:.0%}; words {score.words})" if score else ""
         reasons.append(f"{facts.organisation} is commissioned and has not said it tried informal "
-                       f"resolution: stage {stage.number}, {stage.name} ({cite})")
+                       f"resolution{words}: stage {stage.number}, {stage.name} ({cite})")
     return StageDecision(stage_disposition(stage.number), stage.number, "open", tuple(reasons))

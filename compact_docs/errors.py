@@ -97,3 +97,7 @@ class MailError(CompactError):
     """Raised when a mailbox or mail server cannot be read, reached or written."""
 
     exit_code = 2
+
+
+class TrainingUnavailable(MailError):
+    """Raised when `mail train` runs without scikit-learn installed (the `[train]` extra)."""

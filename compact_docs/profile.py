@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import time
 from functools import lru_cache
@@ -124,14 +125,42 @@ class DisputeStage(_Strict):
     summary: str
     next_steps: str
     bodies: list[str] = []
+    escalated_by: list[Literal["unresolved", "policy"]] = ["unresolved", "policy"]
+    """What a message on a case must say to move the case up into this stage: that the issue is
+    still unresolved (or needs someone more senior), or that it needs a policy decision."""
+
+
+class IssueType(_Strict):
+    """One of the Compact's examples of an issue at a stage, and the words that tell of it."""
+
+    id: str
+    name: str
+    stage: int = Field(ge=1)
+    clause: str
+    patterns: list[str] = Field(min_length=1)
+    """Regular expressions matched against the sender's own words, lower-cased."""
+
+
+class RoutingRules(_Strict):
+    """How sure the router must be, and whether an issue's type decides its entry stage."""
+
+    confidence: float = Field(default=0.6, ge=0.5, le=1.0)
+    """Below this probability a decision (dispute or not, stage 1 or 2) goes to needs-triage."""
+    stage_from_issue_type: bool = True
+    """A commissioned organisation's issue of a later stage's type opens at that stage."""
+    presume_dispute: bool = True
+    """In a dispute mailbox a person's message is a dispute unless it reads as something else:
+    when unsure, presume a dispute (true) or send it to needs-triage (false)."""
 
 
 class DisputeRules(_Strict):
-    """The conflict-resolution process: its stages in order."""
+    """The conflict-resolution process: its stages in order, its examples, and how sure to be."""
 
     clause: str
     register_body: str
     stages: list[DisputeStage] = Field(min_length=1)
+    routing: RoutingRules = RoutingRules()
+    issue_types: list[IssueType] = []
 
 
 class Body(_Strict):
@@ -204,6 +233,7 @@ class Profile(_Strict):
         used += list(self.notice.ask_clauses.values())
         if self.engagement:
             used.append(self.engagement.clause)
+        used += [t.clause for t in self.dispute.issue_types]
         if self.eia.also_clause:
             used.append(self.eia.also_clause)
         if self.funding_term:
@@ -216,6 +246,15 @@ class Profile(_Strict):
         numbers = [s.number for s in self.dispute.stages]
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError("dispute.stages must be numbered 1, 2, 3 ... in order")
+        for issue in self.dispute.issue_types:
+            if issue.stage not in numbers:
+                raise ValueError(f"dispute.issue_types {issue.id!r}: no stage {issue.stage}")
+            for pattern in issue.patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"dispute.issue_types {issue.id!r}: bad pattern {pattern!r}: "
+                                     f"{exc}") from exc
         body_ids = {b.id for b in self.bodies}
         if self.dispute.register_body not in body_ids:
             raise ValueError(f"dispute.register_body {self.dispute.register_body!r} is not in [[bodies]]")

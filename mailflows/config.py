@@ -109,6 +109,16 @@ class AcknowledgementSettings(_Section):
     copy_commissioner: bool = False
 
 
+class RoutingSettings(_Section):
+    """The learned part of routing: [mail.routing]."""
+
+    weights: Path = Path("routing-weights.json")
+    """The weights `mail train` writes and routing reads (relative to the configuration's folder);
+    while the file does not exist, the weights bundled with compact-docs are used."""
+    learned: bool = True
+    """false: decide by the phrase rules alone, as before the models."""
+
+
 class MailSettings(_Section):
     """The [mail] table."""
 
@@ -117,6 +127,7 @@ class MailSettings(_Section):
     smtp: SmtpSettings | None = None
     watch: WatchSettings = WatchSettings()
     acknowledgements: AcknowledgementSettings = AcknowledgementSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     @model_validator(mode="after")
     def _stage_folders_are_not_the_inbox(self) -> MailSettings:
@@ -230,6 +241,26 @@ class MailConfig(_Section):
         p = self.phrases
         return Signals.configured({"dispute": p.dispute, "tried_informal": p.tried_informal,
                                    "escalation": p.escalation}, replace=p.replace_defaults)
+
+    @property
+    def weights_path(self) -> Path:
+        """Where `mail train` writes this mailbox's routing weights (relative to the file's folder)."""
+        path = self.mail.routing.weights.expanduser()
+        return path if path.is_absolute() else self.folder / path
+
+    @cached_property
+    def commissioner_domains(self) -> frozenset[str]:
+        """The mail domains of the directory's commissioners (the statutory side)."""
+        return frozenset(o.commissioner.rsplit("@", 1)[1].strip().lower() for o in self.organisations
+                         if o.commissioner and "@" in o.commissioner)
+
+    def commissioner_side(self, address: str | None) -> bool:
+        """Whether an address is a commissioner's, or in a commissioner's domain."""
+        if not address or "@" not in address:
+            return False
+        address = address.strip().lower()
+        domain = address.rsplit("@", 1)[1]
+        return any(domain == d or domain.endswith("." + d) for d in self.commissioner_domains)
 
     def organisation_named(self, name: str | None) -> OrganisationEntry | None:
         """The directory entry of an organisation by its name, or None."""

@@ -3,52 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
-from compact_docs.disputes import CaseState, DisputeFacts
+from compact_docs.disputes import CaseState, DisputeFacts, FoundIssue, Weighed
 from compact_docs.register import Case, CaseRegister, case_ref_pattern
+from mailflows.automatic import automatic_reasons, is_newsletter, list_hints
 from mailflows.config import MailConfig
+from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
+from mailflows.replies import OwnWords, own_words, read_own_words
+from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, said_outright, weigh
 
-_BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
-_BOUNCE_SUBJECT = re.compile(
-    r"^(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed)|"
-    r"returned mail|mail delivery (?:failed|failure|system))", re.IGNORECASE)
-# Where a reply's own words end and the quoted earlier message begins.
-_QUOTE_START = re.compile(
-    r"^(?:on [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
-    r"from: .+$(?=\n(?:sent|date): ))", re.IGNORECASE | re.MULTILINE)
-
-
-def automatic_reasons(parsed: ParsedMessage) -> list[str]:
-    """Why a message is automatic mail that must never be acknowledged (RFC 3834); empty if it is not."""
-    reasons: list[str] = []
-    auto = (parsed.header("auto-submitted") or "").strip().lower()
-    if auto and auto.split(";")[0].strip() != "no":
-        reasons.append(f"Auto-Submitted: {auto}")
-    precedence = (parsed.header("precedence") or "").strip().lower()
-    if precedence in ("bulk", "list", "junk"):
-        reasons.append(f"Precedence: {precedence}")
-    if parsed.header("list-id") is not None:
-        reasons.append("List-Id present (a mailing list)")
-    if parsed.return_path == "":
-        reasons.append("empty Return-Path (a bounce)")
-    if parsed.content_type == "multipart/report" or "message/delivery-status" in parsed.part_types:
-        reasons.append("delivery-status report")
-    for name in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
-        if parsed.header(name) is not None:
-            reasons.append(f"{name.title()} present (an auto-reply)")
-    local = (parsed.from_address or "").split("@", 1)[0]
-    if local in _BOUNCE_SENDERS or _BOUNCE_SUBJECT.match(parsed.subject):
-        reasons.append("sent by a mail system (a bounce)")
-    return reasons
-
-
-def own_words(text: str) -> str:
-    """A reply's own words: quoted lines ('> ') and the quoted message below 'On ... wrote:' removed."""
-    match = _QUOTE_START.search(text)
-    if match:
-        text = text[: match.start()]
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+__all__ = ["MessageReading", "ReadAhead", "automatic_reasons", "clean_subject", "extract_facts",
+           "find_case", "own_words", "read_ahead", "read_message"]
 
 
 def clean_subject(subject: str) -> str:
@@ -85,49 +52,225 @@ def find_case(parsed: ParsedMessage, config: MailConfig,
     return None, None, notes
 
 
+@dataclass(frozen=True)
+class MessageReading:
+    """A message as routing reads it: its facts, the words they came from, and whom to answer.
+
+    `text` is the subject and the deciding sender's own words (the forwarded message's, for a
+    forward) and `rules` the phrase rules that fired on it: together, what the models weigh.
+    `sender` is the deciding sender (a forward's original sender); `acknowledge_to` is None when
+    nobody is to be acknowledged automatically.
+    """
+
+    facts: DisputeFacts
+    text: str = ""
+    rules: tuple[str, ...] = ()
+    forward: Forward | None = None
+    sender: str | None = None
+    acknowledge_to: str | None = None
+    own_words: str = ""
+    """The deciding sender's own words (the forwarded message's, for a forward), for the register."""
+
+
+def _removed(own: OwnWords) -> str | None:
+    removed = own.removed
+    return f"read the sender's own words ({', '.join(removed)} left out)" if removed else None
+
+
+_NOISE = re.compile("[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters that do not occur in readable text: replacement characters and control codes."""
+
+
+def _unreadable(parsed: ParsedMessage) -> str | None:
+    """Why a message cannot be read by routing (a person must), or None."""
+    if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
+        return "; ".join(parsed.problems)
+    sample = parsed.text[:4_000]
+    if sample and len(_NOISE.findall(sample)) > len(sample) * 0.05:
+        return "its text is not readable (binary data, or a charset it does not declare)"
+    if parsed.from_address is None and parsed.problems:
+        return "no sender address, and " + "; ".join(parsed.problems)
+    return None
+
+
 def extract_facts(parsed: ParsedMessage, config: MailConfig,
                   register: CaseRegister | None = None) -> DisputeFacts:
     """Everything the stage decision needs, read from one parsed message (reads, never writes)."""
+    return read_message(parsed, config, register).facts
+
+
+def _organisation(config: MailConfig, address: str | None) -> tuple[str | None, bool | None, str | None]:
+    match = config.organisation_for(address)
+    if match is None:
+        return None, None, None
+    org, how = match
+    kind = "commissioned" if org.commissioned else "not commissioned"
+    return org.name, org.commissioned, f"{address} is {org.name} ({kind}), matched by {how}"
+
+
+@dataclass
+class _Whose:
+    """Whose message routing decides on, and what it reads: the sender's, or a forward's original."""
+
+    sender: str | None
+    organisation: str | None
+    commissioned: bool | None
+    sender_organisation: str | None
+    acknowledge_to: str | None
+    commissioner_side: str | None
+    subject: str
+    bodies: list[str]
+
+
+def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward, whose: _Whose,
+                    notes: list[str]) -> None:
+    """Decide on a forward's original message and sender where the directory knows them."""
+    f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
+    note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "
+            f"message from {forward.sender}: decided on the forwarded message and its sender")
+    whose.bodies = [forward.text]
+    whose.subject = forward.subject or clean_subject(whose.subject)
+    if f_how is not None:
+        if f_org == whose.organisation:  # an organisation forwarding its own earlier message
+            whose.bodies = [forward.note, forward.text]
+        whose.organisation, whose.commissioned, whose.sender = f_org, f_commissioned, forward.sender_address
+        whose.sender_organisation = f_org
+        whose.acknowledge_to, whose.commissioner_side = forward.sender_address, None
+        notes.append(f"{note}, {f_how}")
+    elif whose.organisation is not None:
+        notes.append(f"{note}; {forward.sender} is not in the directory, so the forwarder's "
+                     f"organisation {whose.organisation} stands")
+        whose.bodies, whose.commissioner_side = [forward.note, forward.text], None
+    else:
+        # A commissioner forwarding someone who is not an organisation (a resident, say) raises
+        # a problem of its own: the rule for the commissioners' side stands.
+        notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
+                     "and nobody is acknowledged automatically")
+        whose.sender, whose.acknowledge_to = forward.sender_address or whose.sender, None
+
+
+def _own_words_of(bodies: list[str]) -> OwnWords:
+    owns = [read_own_words(body) for body in bodies]
+    return OwnWords("\n\n".join(o.text for o in owns if o.text), any(o.quoted for o in owns),
+                    "\n".join(o.signature for o in owns if o.signature),
+                    tuple(d for o in owns for d in o.disclaimers))
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What routing reads in a message's words, whatever the register says: the sender's own
+    words, the rules that fired, the outright statements and both models' answers.
+
+    The watcher's parsing workers work it out in parallel for a message's own text
+    (`read_ahead`); routing reads it again only for a forward, whose words are another's.
+    """
+
+    text: str
+    own: OwnWords
+    dispute: tuple[str, ...]
+    tried: tuple[str, ...]
+    issues: tuple[FoundIssue, ...]
+    rules: tuple[str, ...]
+    dispute_outright: tuple[str, ...]
+    tried_outright: tuple[str, ...]
+    dispute_score: Weighed | None
+    tried_score: Weighed | None
+
+
+def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: bool = True,
+                tried: bool = True) -> ReadAhead:
+    # A full stop after the subject keeps a phrase from running on from the subject into the body.
+    text = f"{subject}.\n{own.text}"
+    signals = config.signals
+    dispute_phrases = tuple(signals.find("dispute", text))
+    tried_phrases = tuple(signals.find("tried_informal", text))
+    issues = find_issue_types(config.compact_profile, text)
+    rules = rule_names(dispute_phrases, tried_phrases, issues, text)
+    dispute_score, tried_score = weigh(models_for(config), text, rules, dispute=dispute, tried=tried)
+    dispute_outright, tried_outright = said_outright(text)
+    return ReadAhead(text, own, dispute_phrases, tried_phrases, issues, tuple(rules), dispute_outright,
+                     tried_outright, dispute_score, tried_score)
+
+
+def read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
+    """A parsed message with its own words read and weighed ahead (for the parsing workers).
+
+    Whether it tried informal resolution is asked only of a commissioned organisation's mail.
+    """
+    _, commissioned, _ = _organisation(config, parsed.from_address)
+    own = read_own_words(parsed.text)
+    return replace(parsed, ahead=_read_words(config, parsed.subject, own, tried=bool(commissioned)))
+
+
+def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) -> tuple[bool, bool]:
+    """The models' answers the decision can use: whether it is a dispute, for a message on no
+    case; whether it tried informal resolution, for a commissioned organisation's new message or
+    its reply on a case at the informal stage."""
+    informal = next((s.number for s in config.compact_profile.dispute.stages
+                     if s.entry == "commissioned"), None)
+    on_informal = bool(case is not None and case.stage == informal and case.commissioned)
+    return case is None, bool(commissioned and case is None) or on_informal
+
+
+def read_message(parsed: ParsedMessage, config: MailConfig,
+                 register: CaseRegister | None = None) -> MessageReading:
+    """Read one parsed message for routing: automatic or not, whose, which case, what it says."""
     notes = [f"parsed with fallbacks: {'; '.join(parsed.problems)}"] if parsed.problems else []
     automatic = automatic_reasons(parsed)
-    match = config.organisation_for(parsed.from_address)
-    organisation = commissioned = None
-    if match is not None:
-        org, how = match
-        organisation, commissioned = org.name, org.commissioned
-        kind = "commissioned" if org.commissioned else "not commissioned"
-        notes.append(f"sender {parsed.from_address} is {org.name} ({kind}), matched by {how}")
+    organisation, commissioned, how = _organisation(config, parsed.from_address)
+    if how is not None:
+        notes.append(f"sender {how}")
     elif not automatic:
         notes.append(f"sender {parsed.from_address or '(no address)'} is not in the organisations "
                      "directory: unknown organisation")
     if automatic:
-        return DisputeFacts(automatic=tuple(automatic), organisation=organisation,
-                            commissioned=commissioned, notes=tuple(notes))
+        return MessageReading(DisputeFacts(automatic=tuple(automatic), organisation=organisation,
+                                           commissioned=commissioned, notes=tuple(notes)))
     case, link, case_notes = find_case(parsed, config, register)
     notes += case_notes
     if parsed.sender_doubt:  # never on a case by its own say-so: a person decides
         if case is not None:
             notes.append(f"names case {case.ref} ({link})")
-        return DisputeFacts(organisation=organisation, commissioned=commissioned, notes=tuple(notes),
-                            sender=parsed.from_address, sender_organisation=organisation,
-                            sender_doubt=parsed.sender_doubt)
-    # A full stop after the subject keeps a phrase from running on from the subject into the body.
-    text = f"{parsed.subject}.\n{own_words(parsed.text)}"
-    signals = config.signals
-    unreadable = None
-    if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
-        unreadable = "; ".join(parsed.problems)
-    return DisputeFacts(
-        automatic=(),
-        case=_state(case) if case else None,
-        case_link=link,
-        organisation=organisation if case is None else (case.organisation or organisation),
-        commissioned=commissioned if case is None else case.commissioned,
-        dispute=tuple(signals.find("dispute", text)),
-        tried_informal=tuple(signals.find("tried_informal", text)),
-        escalation=tuple(signals.find("escalation", text, outside="tried_informal")),
-        notes=tuple(notes),
-        unreadable=unreadable,
-        sender=parsed.from_address,
-        sender_organisation=organisation,
+        return MessageReading(DisputeFacts(
+            organisation=organisation, commissioned=commissioned, notes=tuple(notes),
+            sender=parsed.from_address, sender_organisation=organisation,
+            sender_doubt=parsed.sender_doubt))
+    whose = _Whose(parsed.from_address, organisation, commissioned, organisation,
+                   parsed.reply_to or parsed.from_address,
+                   parsed.from_address if config.commissioner_side(parsed.from_address) else None,
+                   parsed.subject, [parsed.text])
+    forward = find_forward(parsed) if case is None else None
+    if forward is not None:
+        _unwrap_forward(parsed, config, forward, whose, notes)
+    ahead = parsed.ahead if isinstance(parsed.ahead, ReadAhead) else None
+    if forward is not None or ahead is None or (whose.commissioned and ahead.tried_score is None
+                                                 and models_for(config) is not None):
+        want_dispute, want_tried = _wanted(config, case, whose.commissioned)
+        ahead = _read_words(config, whose.subject, _own_words_of(whose.bodies), dispute=want_dispute,
+                            tried=want_tried)
+    own, text, rules = ahead.own, ahead.text, ahead.rules
+    removed = _removed(own)
+    if removed:
+        notes.append(removed)
+    # Escalation is asked of a case: a message on none is not searched for it.
+    escalation = tuple(config.signals.find("escalation", own.text, outside="tried_informal")) if case else ()
+    hints = list_hints(parsed)
+    if hints:
+        notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
+                     "acknowledged automatically")
+        whose.acknowledge_to = None
+    facts = DisputeFacts(
+        case=_state(case) if case else None, case_link=link,
+        organisation=whose.organisation if case is None else (case.organisation or whose.organisation),
+        commissioned=whose.commissioned if case is None else case.commissioned,
+        dispute=ahead.dispute, tried_informal=ahead.tried, escalation=escalation, notes=tuple(notes),
+        unreadable=_unreadable(parsed), sender=whose.sender,
+        sender_organisation=whose.sender_organisation,
+        policy=tuple(p for p in escalation if POLICY.search(p)),
+        dispute_score=ahead.dispute_score, tried_score=ahead.tried_score, issue_types=ahead.issues,
+        commissioner_side=whose.commissioner_side, list_hints=tuple(hints),
+        newsletter=is_newsletter(hints, parsed.from_address, how is not None),
+        dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
     )
+    return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
+                          own.text)

@@ -51,11 +51,23 @@ def read_mbox(path: str | Path) -> Iterator[RawMessage]:
     return _mbox_messages(path)
 
 
+_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+
+
+def unescape_from_lines(data: bytes) -> bytes:
+    """A message's body lines as written: '>From ' back to 'From ' (mboxrd's escaping, one level).
+
+    Python's mailbox module leaves the escaping in, and a line that starts '>From ' would then
+    read as quoted history.
+    """
+    return _ESCAPED_FROM.sub(rb"\1", data) if b">From " in data else data
+
+
 def _mbox_messages(path: Path) -> Iterator[RawMessage]:
     box = mailbox.mbox(path, create=False)
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
-            yield RawMessage(f"{path}#{number}", box.get_bytes(key))
+            yield RawMessage(f"{path}#{number}", unescape_from_lines(box.get_bytes(key)))
     except (OSError, mailbox.Error) as exc:
         raise MailError(f"cannot read the mbox {path}: {exc}") from exc
     finally:

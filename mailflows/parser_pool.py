@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -22,7 +22,13 @@ PARALLEL_THRESHOLD = 48
 """Batches smaller than this are parsed in this process: handing them over costs more than it saves."""
 
 
-def _start_worker(parent: int) -> None:
+Prepare = Callable[[ParsedMessage], ParsedMessage]
+"""Work on a parsed message that needs no register (reading its words ahead), done in the workers."""
+
+_prepare: Prepare | None = None
+
+
+def _start_worker(parent: int, prepare: Prepare | None = None) -> None:
     """Make a parsing worker a plain child: default signals, and it dies with its parent.
 
     A forked worker inherits the watcher's signal handlers (a SIGTERM would only set a flag) and
@@ -36,13 +42,27 @@ def _start_worker(parent: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
+    global _prepare
+    _prepare = prepare
 
 
 _PR_SET_PDEATHSIG = 1
 
 
 def _parse_chunk(raws: list[bytes], max_text_chars: int) -> list[ParsedMessage]:
-    return [parse_message(raw, max_text_chars) for raw in raws]
+    # What needs no register (reading the sender's words, weighing them) is done here, in
+    # parallel, off the one process that decides and records.
+    parsed = [parse_message(raw, max_text_chars) for raw in raws]
+    return [_prepared(p) for p in parsed] if _prepare is not None else parsed
+
+
+def _prepared(parsed: ParsedMessage) -> ParsedMessage:
+    assert _prepare is not None
+    try:
+        return _prepare(parsed)
+    except Exception:  # reading ahead is an optimisation: the decision reads it again itself
+        log.exception("reading ahead failed for %s", parsed.message_id)
+        return parsed
 
 
 class ParsingBatch:
@@ -76,9 +96,11 @@ class ParserPool:
     is never lost to a worker.
     """
 
-    def __init__(self, workers: int | None = None, threshold: int = PARALLEL_THRESHOLD) -> None:
+    def __init__(self, workers: int | None = None, threshold: int = PARALLEL_THRESHOLD,
+                 prepare: Prepare | None = None) -> None:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.threshold = threshold
+        self.prepare = prepare
         self._executor: ProcessPoolExecutor | None = None
 
     def parse_many(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> list[ParsedMessage]:
@@ -95,7 +117,8 @@ class ParserPool:
         try:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
-                                                     initializer=_start_worker, initargs=(os.getpid(),))
+                                                     initializer=_start_worker,
+                                                     initargs=(os.getpid(), self.prepare))
             chunk = max(1, len(raws) // (self.workers * 4))
             futures = [self._executor.submit(_parse_chunk, list(raws[i:i + chunk]), max_text_chars)
                        for i in range(0, len(raws), chunk)]

@@ -70,6 +70,12 @@ class ParsedMessage:
     problems: tuple[str, ...] = ()
     truncated: bool = False
     size: int = 0
+    attached: tuple[ParsedMessage, ...] = ()
+    """Messages attached whole (message/rfc822, a forward as an attachment), parsed; their text is
+    not part of `text`."""
+    ahead: object | None = None
+    """What routing read in `text` ahead of deciding (a `mailflows.facts.ReadAhead`): the
+    watcher's parsing workers do it in parallel, so the one process that decides need not."""
     sender_doubt: str | None = None
     """Why the From header cannot be trusted to name the sender (None when it can): see
     `mailflows.sender.read_mailbox`. Such a message is never escalated or acknowledged."""
@@ -324,6 +330,22 @@ def _part_info(part: Message) -> _PartInfo:
     return _PartInfo(_content_type(part), _charset(part), _is_attachment(part), str(name) if name else None)
 
 
+def _subparts(message: Message) -> list[Message]:
+    """A message and every part inside it (just the message when walking it fails)."""
+    try:
+        return list(message.walk())
+    except Exception:  # a malformed tree: the message itself is all there is
+        return [message]
+
+
+def _inner_message(part: Message) -> Message | None:
+    """The message inside a message/rfc822 part, or None when it is not there."""
+    payload: object = _safe(lambda: part.get_payload(), None)
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    return None
+
+
 _POLICY_HEADERS = frozenset({"from", "sender", "reply-to", "subject"})
 """Headers whose decoded value depends on the policy's structured parsing."""
 
@@ -342,6 +364,7 @@ class _Reader:
         self.raw: dict[str, list[str]] = {}
         for key, value in _raw_items(msg):  # read once: a message may have many thousands
             self.raw.setdefault(key.lower(), []).append(value)
+        self.attached_trees: list[Message] = []
 
     def values(self, name: str) -> list[str]:
         """Every value of a header, decoded, falling back to the raw value when policy parsing fails."""
@@ -391,10 +414,19 @@ class _Reader:
         budget = self.max_text
         truncated = False
         parts = _safe(lambda: list(self.msg.walk()), [self.msg])
+        inside: set[int] = set()
         for part in parts:
+            if id(part) in inside:
+                continue
             info = _part_info(part)
             ctype = info.content_type
             types.append(ctype)
+            if ctype == "message/rfc822" and part is not self.msg:
+                inner = _inner_message(part)
+                if inner is not None:
+                    inside.update(id(p) for p in _subparts(inner))
+                    self.attached_trees.append(inner)
+                    continue
             if _safe(part.is_multipart, False):
                 continue
             if ctype not in ("text/plain", "text/html") or info.attachment:
@@ -532,6 +564,10 @@ def parse_message(raw: bytes, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> P
         _headers_seen.cut = None
 
 
+MAX_ATTACHED_DEPTH = 3
+"""How deep forwards attached inside forwards are read as messages of their own."""
+
+
 def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
     problems: list[str] = []
     msg, header_only = _parse_tree(raw, problems)
@@ -544,6 +580,11 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
             references=(), date=None, content_type="text/plain", part_types=("text/plain",),
             text=text, html_only=False, attachments=(), problems=tuple(problems),
             truncated=len(raw) > max_text_chars, size=len(raw))
+    return _from_tree(msg, raw, problems, max_text_chars, 0, header_only)
+
+
+def _from_tree(msg: Message, raw: bytes, problems: list[str], max_text_chars: int,
+               depth: int, header_only: bool = False) -> ParsedMessage:
     reader = _Reader(msg, problems, max_text_chars, body_as_text=header_only)
     defects: list[object] = _safe(lambda: list(msg.defects), [])
     if defects:
@@ -588,4 +629,19 @@ def _parse(raw: bytes, max_text_chars: int) -> ParsedMessage:
         truncated=truncated,
         size=len(raw),
         sender_doubt="; ".join(doubts) or None,
+        attached=_attached(reader.attached_trees, max_text_chars, depth),
     )
+
+
+def _attached(trees: list[Message], max_text_chars: int, depth: int) -> tuple[ParsedMessage, ...]:
+    """The messages attached whole, parsed like the message itself (a few, not too deep)."""
+    if depth >= MAX_ATTACHED_DEPTH:
+        return ()
+    found: list[ParsedMessage] = []
+    for tree in trees[:5]:
+        inner_problems: list[str] = []
+        try:
+            found.append(_from_tree(tree, b"", inner_problems, max_text_chars, depth + 1))
+        except Exception:  # an attached message that cannot be read stays an attachment
+            continue
+    return tuple(found)

@@ -14,7 +14,7 @@ from compact_docs.disputes import decide_stage
 from compact_docs.errors import MailError
 from compact_docs.register import GROUP_MODE, PRIVATE_MODE, CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
-from mailflows.facts import clean_subject, extract_facts, own_words
+from mailflows.facts import clean_subject, own_words, read_message
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
 from mailflows.parsing import ParsedMessage, parse_message
 from mailflows.received import received_at, stamp
@@ -46,6 +46,8 @@ class RoutingDecision:
     already_recorded: bool = False
     subject: str = ""
     source: str | None = None
+    sender: str | None = None
+    """The deciding sender (a forward's original sender), kept as the case's sender."""
 
     def to_dict(self) -> dict[str, Any]:
         """The `mail classify --json` / `mail route --json` object."""
@@ -161,9 +163,16 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
     message_id, recorded, reused = message_identity_in(parsed, register)
     if recorded is not None:
         return _from_record(recorded, parsed)
-    facts = extract_facts(parsed, config, register)
+    reading = read_message(parsed, config, register)
+    facts = reading.facts
     decision = decide_stage(config.compact_profile, facts)
     reply_to, reply_note = acknowledgement_recipient(parsed, config)
+    if reading.forward is not None or reading.acknowledge_to is None:
+        # A forward is acknowledged to its original sender, when the directory knows them; list
+        # mail and a forward of someone unknown, to nobody.
+        reply_to = reading.acknowledge_to if not parsed.sender_doubt else None
+    if reply_to is None and decision.disposition != "ignored" and not (facts.automatic or facts.sender_doubt):
+        decision = replace(decision, reasons=(*decision.reasons, "not acknowledged automatically"))
     reasons = decision.reasons
     if reply_note is not None and decision.disposition != "ignored":
         reasons = (reply_note, *reasons)
@@ -183,6 +192,7 @@ def classify(parsed: ParsedMessage, config: MailConfig | None = None,
         acknowledge=decision.disposition != "ignored" and reply_to is not None,
         acknowledge_to=reply_to if decision.disposition != "ignored" else None,
         subject=parsed.subject,
+        sender=reading.sender,
     )
 
 
@@ -207,8 +217,8 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
             case = register.open_case(
                 organisation=decision.organisation, commissioned=decision.commissioned,
                 stage=decision.stage, topic=clean_subject(parsed.subject) or "(no subject)",
-                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id, sender=sender,
-                received=received)
+                actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id,
+                sender=decision.sender or sender, received=received)
             case_ref = case.ref
         elif decision.action in ("join", "escalate") and case_ref is not None:
             register.join_case(case_ref, decision.message_id, actor=ROUTING_ACTOR,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -21,6 +22,7 @@ from compact_docs.register import CaseRegister, RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
 from mailflows.corrections import MailboxCorrections, MailboxPlacements
+from mailflows.facts import read_ahead
 from mailflows.imap import Disconnected, FetchedMessage, FolderState, ImapConnection
 from mailflows.journal import JournalEntry, MailboxJournal
 from mailflows.outbox import Outbox, acknowledge, deliver
@@ -147,7 +149,8 @@ class MailboxWatcher:
         self.summary = WatchSummary()
         self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
         self._folders = destination_folders(config)
-        self.parser = ParserPool()
+        # The workers read each message's words ahead (no register needed); routing decides.
+        self.parser = ParserPool(prepare=partial(read_ahead, config=config))
         self._overdue_logged: date | None = None
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}

@@ -39,12 +39,12 @@ def route_thread(register: CaseRegister, *names: str) -> None:
         route_message((MAIL / "threads" / name).read_bytes(), CONFIG, register)
 
 
-def test_stage_1_letter_data(register: CaseRegister) -> None:
-    route_thread(register, "a1.eml")
+def test_letter_data_of_a_case_opened_at_its_issue_types_stage(register: CaseRegister) -> None:
+    route_thread(register, "a1.eml")  # an objection to monitoring: the Compact's stage-2 example
     data = escalation_data(register, "BXC-2026-0001", commissioner="commissioning@bexley.example",
                            commissioner_body="London Borough of Bexley", on=date(2026, 11, 25))
     letter = letter_of(data)
-    assert letter.kind == "escalation" and letter.stage == 1
+    assert letter.kind == "escalation" and letter.stage == 2
     assert letter.case_ref == "BXC-2026-0001"
     assert letter.organisation.name == "Bexley Age Well" and letter.organisation.commissioned
     assert letter.organisation.contact is not None and letter.organisation.contact.name == "Jo Smith"
@@ -60,12 +60,11 @@ def test_stage_3_letter_data_has_history_and_policy_decision(register: CaseRegis
     route_thread(register, "a1.eml", "a2.eml", "a3.eml")
     letter = letter_of(escalation_data(register, "BXC-2026-0001", asks=["A proportionate return"]))
     assert letter.stage == 3
-    assert [a.action for a in letter.tried] == ["Stage 1, Informal resolution",
-                                                 "Stage 2, Raised with BVSC"]
+    assert [a.action for a in letter.tried] == ["Stage 2, Raised with BVSC"]  # opened at 2: monitoring
     # what was tried is reported in BVSC's voice, never the organisation's email pasted in
     assert letter.tried[0].outcome == ("Not resolved; on 24 November 2026 Bexley Age Well asked for it "
-                                       "to go to stage 2")
-    assert all("take it to the next stage" not in (a.outcome or "") for a in letter.tried)
+                                       "to go to stage 3")
+    assert all("policy decision is needed" not in (a.outcome or "") for a in letter.tried)
     assert letter.policy_decision is not None
     assert letter.policy_decision.startswith("Bexley Age Well wrote to BVSC: \u201c")
     assert "only the Strategic Commissioning Board" in letter.policy_decision
@@ -76,7 +75,7 @@ def test_the_organisations_draft_speaks_as_we(register: CaseRegister) -> None:
     route_thread(register, "a1.eml", "a2.eml", "a3.eml")
     letter = letter_of(escalation_data(register, "BXC-2026-0001", voice="organisation"))
     assert letter.voice == "organisation"
-    assert letter.tried[0].outcome == "Not resolved; on 24 November 2026 we asked for it to go to stage 2"
+    assert letter.tried[0].outcome == "Not resolved; on 24 November 2026 we asked for it to go to stage 3"
     assert letter.issue.quoted_from is None
     assert letter.policy_decision is not None and letter.policy_decision.startswith("Thank you")
 

@@ -18,7 +18,7 @@ from mailflows.config import CONFIG_ENV
 
 MAIL = Path(__file__).resolve().parent / "data" / "mail"
 QUESTION = "<tr-001@belvedereshed.example>"
-FORWARDED = "<fw-771@bexley.example>"
+FORWARDED = "<rp-555@webmail.example>"  # an unknown sender's dispute (16-unknown-sender.eml)
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def config(tmp_path: Path, smtp_server: SmtpServer) -> Path:
     path = tmp_path / "compact.toml"
     path.write_text(text, encoding="utf-8")
     box = mailbox.mbox(tmp_path / "in.mbox")
-    for name in ("messages/01-late-payment.eml", "messages/35-question.eml", "messages/44-forwarded-dispute.eml",
+    for name in ("messages/01-late-payment.eml", "messages/35-question.eml", "messages/16-unknown-sender.eml",
                  "messages/14-not-commissioned-objection.eml"):
         box.add((MAIL / name).read_bytes())
     box.close()
@@ -166,13 +166,14 @@ def test_escalate_and_close_tell_the_organisation_and_print_the_next_step(
 
 
 def test_restage_can_put_right_whose_case_it_is(config: Path) -> None:
+    # (A forward is decided on its original sender now; an unknown sender's case stands in.)
     forwarded = refs(config)[1]
     case = as_json("cases", "restage", forwarded, "--organisation", "Crayford Community Larder",
-                   "--reason", "The council forwarded Crayford Larder's complaint", "--config", config)
+                   "--reason", "R. Patel is Crayford Larder's treasurer", "--config", config)
     assert case["organisation"] == "Crayford Community Larder" and case["commissioned"] is True  # from the directory
     last = as_json("cases", "show", forwarded, "--config", config)["events"][-1]
     assert last["kind"] == "correction" and last["reason"].startswith(
-        "organisation unknown (commissioning@bexley.example) -> Crayford Community Larder")
+        "organisation unknown (rpatel1961@webmail.example) -> Crayford Community Larder")
     run("cases", "restage", forwarded, "--reason", "nothing to do", "--config", config, code=2)
 
 

@@ -97,7 +97,7 @@ def test_route_json_then_rerun_is_a_no_op(runner: CliRunner, config: Path, tmp_p
     first = lines_of_json(run(runner, "mail", "route", "--mbox", box, "--config", config, "--json"))
     assert len(first) == len(STANDALONE) + 4
     assert all(list(d) == DECISION_KEYS for d in first)
-    assert [d["disposition"] for d in first[-4:]] == ["stage-1", "stage-2", "stage-3", "stage-3"]
+    assert [d["disposition"] for d in first[-4:]] == ["stage-2", "stage-2", "stage-3", "stage-3"]
     assert len({d["case_ref"] for d in first[-4:]}) == 1
     db = config.parent / "cases.db"
     with sqlite3.connect(db) as conn:

@@ -8,11 +8,13 @@ from compact_docs.disputes import (
     DISPOSITIONS,
     CaseState,
     DisputeFacts,
+    FoundIssue,
+    Weighed,
     decide_stage,
     entry_stage,
     next_stage,
 )
-from compact_docs.profile import load_profile
+from compact_docs.profile import Profile, load_profile
 
 BEXLEY = load_profile("bexley")
 NATIONAL = load_profile("national")
@@ -75,15 +77,21 @@ def test_unreadable_message_needs_triage() -> None:
     assert "could not be read" in decision.reasons[-1]
 
 
-@pytest.mark.parametrize(("current", "expected"), [(1, "stage-2"), (2, "stage-3"), (3, "stage-3")])
-def test_reply_asking_to_escalate_moves_one_stage(current: int, expected: str) -> None:
+@pytest.mark.parametrize(("current", "policy", "expected"), [
+    (1, False, "stage-2"), (2, True, "stage-3"), (3, True, "stage-3"), (2, False, "stage-2")])
+def test_reply_asking_to_escalate_moves_one_stage(current: int, policy: bool, expected: str) -> None:
+    # Bexley's stage 3 is for a policy decision (escalated_by = ["policy"]): "still not resolved"
+    # moves a case from stage 1 to 2, and only a policy decision from 2 to 3.
+    asks = ("a policy decision",) if policy else ("still not resolved",)
     facts = DisputeFacts(case=case(current), case_link="subject carries [BXC-2026-0007]",
-                         escalation=("still not resolved",),
+                         escalation=asks, policy=asks if policy else (),
                          sender=SENDER, sender_organisation=ORGANISATION)
     decision = decide_stage(BEXLEY, facts)
     assert decision.disposition == expected
-    assert decision.action == ("escalate" if current < 3 else "join")
+    assert decision.action == ("escalate" if int(expected[-1]) > current else "join")
     assert "belongs to case BXC-2026-0007" in decision.reasons[0]
+    if (current, policy) == (2, False):
+        assert "but stage 3 is for a policy decision (Conflict Resolution, stage 3)" in decision.reasons[-1]
 
 
 def test_reply_saying_it_tried_and_failed_also_escalates() -> None:
@@ -103,18 +111,19 @@ def test_tried_informal_past_the_informal_stage_is_not_a_request(current: int) -
                                                                        "join")
     assert "no request to escalate" in decision.reasons[-1]
     both = DisputeFacts(case=case(2), tried_informal=("got nowhere",),
-                        escalation=("policy decision",),
+                        escalation=("policy decision",), policy=("policy decision",),
                         sender=SENDER, sender_organisation=ORGANISATION)
     assert decide_stage(BEXLEY, both).disposition == "stage-3"
 
 
 def test_the_original_sender_may_escalate_even_without_a_known_organisation() -> None:
     unknown = CaseState("BXC-2026-0008", 2, "open", None, None, sender="pat@gmail.example")
-    facts = DisputeFacts(case=unknown, escalation=("senior officer",), sender="Pat@Gmail.example")
+    asks = ("policy decision",)
+    facts = DisputeFacts(case=unknown, escalation=asks, policy=asks, sender="Pat@Gmail.example")
     assert decide_stage(BEXLEY, facts).action == "escalate"
-    stranger = DisputeFacts(case=unknown, escalation=("senior officer",), sender="x@other.example")
+    stranger = DisputeFacts(case=unknown, escalation=asks, policy=asks, sender="x@other.example")
     decision = decide_stage(BEXLEY, stranger)
-    assert (decision.disposition, decision.action) == ("needs-triage", "join")
+    assert (decision.disposition, decision.action) == ("stage-2", "join")
     assert "not from the case's original sender pat@gmail.example" in decision.reasons[-1]
 
 
@@ -124,13 +133,18 @@ def test_the_original_sender_may_escalate_even_without_a_known_organisation() ->
     (None, None),
 ])
 def test_only_the_case_side_may_escalate(sender: str | None, organisation: str | None) -> None:
+    # Someone else on the thread (the commissioner, BVSC, a stranger) never moves the case: the
+    # message joins it at its stage, and a caseworker decides whether to escalate.
+    asks = ("policy decision",)
     facts = DisputeFacts(case=case(2), case_link="subject carries [BXC-2026-0007]",
-                         escalation=("escalate",), sender=sender, sender_organisation=organisation)
+                         escalation=asks, policy=asks, sender=sender, sender_organisation=organisation)
     decision = decide_stage(BEXLEY, facts)
-    assert (decision.disposition, decision.stage, decision.action) == ("needs-triage", None, "join")
-    assert decision.reasons[-1] == ("asks to escalate case BXC-2026-0007 ('escalate') but is not "
-                                    "from Bexley Age Well; a caseworker decides")
-    original = DisputeFacts(case=case(2), escalation=("escalate",), sender="jo.smith@agewell.example")
+    assert (decision.disposition, decision.stage, decision.action) == ("stage-2", 2, "join")
+    assert decision.reasons[-1] == (
+        "asks to escalate case BXC-2026-0007 ('policy decision') but is not from Bexley Age Well: "
+        "only the case's own side escalates it, so it joins at stage 2; a caseworker decides "
+        "whether to escalate")
+    original = DisputeFacts(case=case(2), escalation=asks, policy=asks, sender="jo.smith@agewell.example")
     assert decide_stage(BEXLEY, original).disposition == "stage-3"
 
 
@@ -162,3 +176,39 @@ def test_entry_stage_follows_the_profile() -> None:
 
 def test_dispositions_are_the_design_contract() -> None:
     assert DISPOSITIONS == ("stage-1", "stage-2", "stage-3", "needs-triage", "ignored")
+
+
+def _routing(**changes: object) -> Profile:
+    routing = BEXLEY.dispute.routing.model_copy(update=changes)
+    return BEXLEY.model_copy(update={"dispute": BEXLEY.dispute.model_copy(update={"routing": routing})})
+
+
+def test_a_stage_2_issue_type_opens_at_stage_2_unless_the_profile_says_not() -> None:
+    monitoring = (FoundIssue("monitoring", "'new monitoring template'"),)
+    facts = DisputeFacts(organisation=ORGANISATION, commissioned=True, dispute=DISPUTE,
+                         issue_types=monitoring, sender=SENDER, sender_organisation=ORGANISATION)
+    decision = decide_stage(BEXLEY, facts)
+    assert (decision.disposition, decision.action) == ("stage-2", "open")
+    assert "an objection to monitoring requirements ('new monitoring template') is the Compact's " \
+           "example for stage 2 (Conflict Resolution, stage 2)" in decision.reasons[-1]
+    assert decide_stage(_routing(stage_from_issue_type=False), facts).disposition == "stage-1"
+
+
+def test_below_the_confidence_a_person_decides_with_the_doubt_stated() -> None:
+    base: dict[str, object] = {"organisation": ORGANISATION, "commissioned": True, "sender": SENDER,
+                               "sender_organisation": ORGANISATION}
+    unsure_stage = DisputeFacts(**base, dispute_score=Weighed(0.9, "'late'"),  # type: ignore[arg-type]
+                                tried_score=Weighed(0.5, "'rang'"))
+    decision = decide_stage(BEXLEY, unsure_stage)
+    assert decision.disposition == "needs-triage"
+    assert decision.reasons[-1].startswith("unsure between stage 1 and 2: has Bexley Age Well already "
+                                           "tried to settle it with its commissioner? (50%")
+    unsure_dispute = DisputeFacts(**base, dispute_score=Weighed(0.5, "'hall'"))  # type: ignore[arg-type]
+    assert decide_stage(BEXLEY, unsure_dispute).reasons[-2].startswith("presumed a dispute")
+    doubtful = decide_stage(_routing(presume_dispute=False), unsure_dispute)
+    assert doubtful.disposition == "needs-triage" and "unsure whether this is a dispute" in doubtful.reasons[-1]
+    other = decide_stage(BEXLEY, DisputeFacts(**base, dispute_score=Weighed(0.1, "'thank you'")))  # type: ignore[arg-type]
+    assert other.disposition == "needs-triage" and "reads as something other than a dispute" in other.reasons[-1]
+    outright = DisputeFacts(**base, dispute_score=Weighed(0.1, "'x'"), dispute_outright=("we object",),  # type: ignore[arg-type]
+                            tried_outright=("informal discussions have not worked",))
+    assert decide_stage(BEXLEY, outright).disposition == "stage-2"

@@ -34,14 +34,14 @@ def route(register: CaseRegister, folder: str, name: str) -> tuple[RoutingDecisi
 
 
 def test_stage_1_acknowledgement(register: CaseRegister) -> None:
-    decision, raw = route(register, "threads", "a1.eml")
+    decision, raw = route(register, "threads", "b1.eml")
     ack = build_acknowledgement(decision, parse_message(raw), CONFIG, now=NOW)
     assert ack is not None
-    assert ack["Subject"] == "Re: Disproportionate monitoring for Community Connect [BXC-2026-0001]"
-    assert ack["To"] == "jo.smith@agewell.example"
+    assert ack["Subject"] == "Re: Unpaid invoice INV-0950 [BXC-2026-0001]"
+    assert ack["To"] == "priya@crayfordlarder.example"
     assert ack["From"] == "disputes@bvsc.example"
-    assert ack["In-Reply-To"] == "<thread-a1@mail.agewell.example>"
-    assert ack["References"] == "<thread-a1@mail.agewell.example>"
+    assert ack["In-Reply-To"] == "<thread-b1@crayfordlarder.example>"
+    assert ack["References"] == "<thread-b1@crayfordlarder.example>"
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["Message-ID"].endswith("@bvsc.example>")
     body = ack.get_content()
@@ -56,14 +56,14 @@ def test_stage_1_acknowledgement(register: CaseRegister) -> None:
 
 
 def test_escalation_acknowledgement_says_the_case_moved(register: CaseRegister) -> None:
-    route(register, "threads", "a1.eml")
-    decision, raw = route(register, "threads", "a2.eml")
+    route(register, "threads", "c1.eml")
+    decision, raw = route(register, "threads", "c2.eml")
     ack = build_acknowledgement(decision, parse_message(raw), CONFIG)
     assert ack is not None
     body = ack.get_content()
-    assert "Case BXC-2026-0001 has moved to stage 2" in body
-    assert "BVSC will identify" in body
-    assert ack["References"] == "<thread-a1@mail.agewell.example> <thread-a2@mail.agewell.example>"
+    assert "Case BXC-2026-0001 has moved to stage 3" in body
+    assert "referred for a policy decision" in body
+    assert ack["References"].split()[-1] == "<thread-c2@sidcupyoutharts.example>"
 
 
 def test_needs_triage_acknowledgement_has_no_case(register: CaseRegister) -> None:

@@ -54,7 +54,7 @@ def hostile(name: str) -> bytes:
 @pytest.mark.parametrize("name", FORGED)
 def test_a_forged_from_never_takes_over_a_case(register: CaseRegister, name: str) -> None:
     opened = route_message((MAIL / "threads" / "a1.eml").read_bytes(), CONFIG, register)
-    assert (opened.disposition, opened.case_ref) == ("stage-1", "BXC-2026-0001")
+    assert (opened.disposition, opened.case_ref) == ("stage-2", "BXC-2026-0001")  # monitoring: stage 2
 
     raw = hostile(name)
     forged = route_message(raw, CONFIG, register)
@@ -65,7 +65,7 @@ def test_a_forged_from_never_takes_over_a_case(register: CaseRegister, name: str
     assert forged.reasons[-1].startswith("the From header cannot be trusted (")
     assert "names case BXC-2026-0001" in " ".join(forged.reasons)
     case = register.require_case("BXC-2026-0001")
-    assert case.stage == 1 and forged.message_id not in case.message_ids
+    assert case.stage == 2 and forged.message_id not in case.message_ids
     assert [e.kind for e in register.events(case.ref)] == ["opened"]
     parsed = parse_message(raw)
     assert parsed.sender_doubt
@@ -85,13 +85,13 @@ def test_a_forged_from_gets_no_acknowledgement_from_the_watcher(
 
     summary, seen = run_once(config)
 
-    assert [w.decision.disposition for w in seen] == ["stage-1", "needs-triage", "needs-triage"]
+    assert [w.decision.disposition for w in seen] == ["stage-2", "needs-triage", "needs-triage"]
     assert summary.acknowledgements_sent == 1
     [ack] = smtp_server.received
     assert ack.rcpt_tos == ["jo.smith@agewell.example"]
     assert mail_user.count(FOLDERS["needs-triage"]) == 2
     with CaseRegister(config.database_path, config.compact_profile) as reg:
-        assert reg.require_case("BXC-2026-0001").stage == 1
+        assert reg.require_case("BXC-2026-0001").stage == 2
 
 
 # -- 2: header values are bounded before parsing -----------------------------------------------
@@ -173,7 +173,8 @@ def test_reply_to_is_honoured_only_inside_the_senders_organisation(register: Cas
 
     route_message((MAIL / "threads" / "a1.eml").read_bytes(), CONFIG, register)
     escalation = route_message(hostile("reply-to-elsewhere.eml"), CONFIG, register)
-    assert (escalation.disposition, escalation.action) == ("stage-2", "escalate")
+    # (a1 opens at stage 2, the Compact's example for monitoring; "not resolved" does not reach stage 3)
+    assert (escalation.disposition, escalation.action) == ("stage-2", "join")
     assert escalation.acknowledge_to == "jo.smith@agewell.example"
     assert ("Reply-To victim@elsewhere.example is not one of Bexley Age Well's addresses: an "
             "acknowledgement would go to the sender, jo.smith@agewell.example") in escalation.reasons

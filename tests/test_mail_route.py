@@ -123,15 +123,15 @@ def test_reply_to_a_closed_case_needs_triage(register: CaseRegister) -> None:
 
 
 def test_classify_reads_the_register_but_never_writes(register: CaseRegister) -> None:
-    route_message((MAIL / "threads" / "a1.eml").read_bytes(), CONFIG, register)
+    route_message((MAIL / "threads" / "b1.eml").read_bytes(), CONFIG, register)
     before = counts(register.path)
-    reply = parse_message((MAIL / "threads" / "a2.eml").read_bytes())
+    reply = parse_message((MAIL / "threads" / "b2.eml").read_bytes())
     decision = classify(reply, CONFIG, register)
     assert (decision.disposition, decision.case_ref, decision.action) == ("stage-2",
                                                                           "BXC-2026-0001", "escalate")
     assert counts(register.path) == before
     assert register.require_case("BXC-2026-0001").stage == 1
-    again = classify(parse_message((MAIL / "threads" / "a1.eml").read_bytes()), CONFIG, register)
+    again = classify(parse_message((MAIL / "threads" / "b1.eml").read_bytes()), CONFIG, register)
     assert again.already_recorded and again.case_ref == "BXC-2026-0001"
 
 
@@ -174,7 +174,7 @@ def test_route_mailbox_in_order(tmp_path: Path, make: Callable[[Path, list[Path]
     box = make(tmp_path / "box", _files(["a1.eml", "a2.eml", "a3.eml", "a4.eml"]))
     key = "mbox" if make is _mbox else "maildir"
     decisions = list(route_mailbox(config, **{key: box}))
-    assert [d.disposition for d in decisions] == ["stage-1", "stage-2", "stage-3", "stage-3"]
+    assert [d.disposition for d in decisions] == ["stage-2", "stage-2", "stage-3", "stage-3"]
     assert {d.case_ref for d in decisions} == {f"BXC-{datetime.now(UTC).year}-0001"}
     assert all(d.source for d in decisions)
     assert all(d.already_recorded for d in route_mailbox(config, **{key: box}))
@@ -282,13 +282,14 @@ def test_only_the_case_organisation_escalates_by_quoting_the_reference(
         register: CaseRegister) -> None:
     route_message((MAIL / "messages" / "01-late-payment.eml").read_bytes(), CONFIG, register)
     stranger = route_message(_scenario("stranger-asks-to-escalate.eml"), CONFIG, register)
-    assert (stranger.disposition, stranger.stage, stranger.case_ref) == ("needs-triage", None,
-                                                                         "BXC-2026-0001")
+    assert (stranger.disposition, stranger.stage, stranger.case_ref, stranger.action) == (
+        "stage-1", 1, "BXC-2026-0001", "join")
     assert stranger.reasons[-1].startswith("asks to escalate case BXC-2026-0001 (")
     assert stranger.reasons[-1].endswith(
-        "but is not from Crayford Community Larder; a caseworker decides")
+        "but is not from Crayford Community Larder: only the case's own side escalates it, so it "
+        "joins at stage 1; a caseworker decides whether to escalate")
     other = route_message(_scenario("other-organisation-asks-to-escalate.eml"), CONFIG, register)
-    assert (other.disposition, other.case_ref) == ("needs-triage", "BXC-2026-0001")
+    assert (other.disposition, other.case_ref, other.action) == ("stage-1", "BXC-2026-0001", "join")
     case = register.require_case("BXC-2026-0001")
     assert case.stage == 1
     assert {stranger.message_id, other.message_id} <= set(case.message_ids)

@@ -65,13 +65,14 @@ def test_acknowledgements_for_new_cases_and_escalations_only(
 
     summary, seen = run_once(config)
 
-    # a1 opens, a2 and a3 escalate (a4 joins at stage 3); c1 opens, c2 escalates (c3 joins,
-    # c4 is an auto-reply); 01 opens. Automatic mail gets nothing.
+    # a1 opens (at stage 2: monitoring), a3 escalates (a2 and a4 join: only a policy decision
+    # reaches stage 3); c1 opens, c2 escalates (c3 joins, c4 is an auto-reply); 01 opens.
+    # Automatic mail gets nothing.
     acknowledged = [w for w in seen if w.decision.action in ("open", "escalate")]
-    assert len(acknowledged) == 6
-    assert summary.acknowledgements_queued == summary.acknowledgements_sent == 6
+    assert len(acknowledged) == 5
+    assert summary.acknowledgements_queued == summary.acknowledgements_sent == 5
     received = smtp_server.received
-    assert len(received) == 6
+    assert len(received) == 5
     automatic = {"ooo", "list", "mailer-daemon", "postmaster", "noreply", "no-reply"}
     for mail in received:
         message = mail.message
@@ -94,7 +95,7 @@ def test_acknowledgements_for_new_cases_and_escalations_only(
 
     # Nothing is sent twice: a second run finds nothing new.
     run_once(config)
-    assert len(smtp_server.received) == 6
+    assert len(smtp_server.received) == 5
 
 
 def test_the_daily_limit_per_address(tmp_path: Path, mail_user: MailUser, smtp_server: SmtpServer) -> None:

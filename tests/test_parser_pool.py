@@ -29,3 +29,22 @@ def test_small_batches_and_one_worker_parse_here() -> None:
     single = ParserPool(workers=1, threshold=1)
     assert len(single.parse_many(raws)) == 3
     assert single._executor is None
+
+
+def test_workers_read_ahead_and_the_decision_is_the_same() -> None:
+    from functools import partial
+
+    from mailflows.config import require_config
+    from mailflows.facts import ReadAhead, read_ahead
+    from mailflows.route import classify
+
+    config = require_config(MESSAGES.parent / "compact.toml")
+    raws = [p.read_bytes() for p in sorted(MESSAGES.glob("*.eml"))]
+    pool = ParserPool(workers=2, threshold=1, prepare=partial(read_ahead, config=config))
+    try:
+        ahead = pool.parse_many(raws)
+    finally:
+        pool.close()
+    assert all(isinstance(p.ahead, ReadAhead) for p in ahead)
+    plain = [parse_message(raw) for raw in raws]
+    assert [classify(p, config).to_dict() for p in ahead] == [classify(p, config).to_dict() for p in plain]

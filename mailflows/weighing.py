@@ -1,0 +1,184 @@
+"""Weighing a message's own words: the profile's issue types, the phrase rules and the learned models.
+
+The rules that fired become features of the models ('r:dispute-phrase', 'r:issue-monitoring'), so
+each model learns how far to trust each rule, and the reasons name both the rule and the words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compact_docs.disputes import FoundIssue, Weighed
+from compact_docs.profile import Profile
+from mailflows.config import MailConfig
+from mailflows.text_model import RoutingModels, bundled_weights_exist, features, load_models
+
+_NORMAL = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision")
+"""Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
+
+
+_compiled: dict[int, tuple[Profile, tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]]] = {}
+
+
+def _issue_patterns(profile: Profile) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    known = _compiled.get(id(profile))
+    if known is None or known[0] is not profile:
+        patterns = tuple((t.id, tuple(re.compile(p) for p in t.patterns))
+                         for t in profile.dispute.issue_types)
+        known = _compiled[id(profile)] = (profile, patterns)
+    return known[1]
+
+
+def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
+    """The profile's issue types whose words are in a text, each with the words that matched."""
+    normal = " ".join(text.translate(_NORMAL).lower().split())
+    found: list[FoundIssue] = []
+    for issue_id, patterns in _issue_patterns(profile):
+        for pattern in patterns:
+            match = pattern.search(normal)
+            if match:
+                words = match.group(0).strip()
+                shown = words if len(words) <= 60 else words[:57].rstrip() + "..."
+                found.append(FoundIssue(issue_id, f"'{shown}'"))
+                break
+    return tuple(found)
+
+
+# Concepts of having tried to settle it and got nowhere, in people's own words: a contact made
+# (rang, wrote, chased, met ...) and, near it, a sign that it failed (no reply, out of her hands,
+# round in circles ...); some signs of failure tell it on their own.
+_CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
+            r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
+            r"been in touch|went to|visited|complained|queried|reminded|tickets?)\b")
+_FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
+           r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
+           r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
+           r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
+           r"never (?:called|rang|got) back|"
+           r"nobody (?:has|ever|will|can|replied|came|comes|does)|no-?one (?:has|ever|will|can|replied|got back)|"
+           r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
+           r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
+           r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
+           r"every time|each time|(?:second|third|fourth) time)|"
+           r"looked into|look into it|leave it with me|being looked at|with finance|come back to us|"
+           r"(?:would|will) get back)\b")
+_FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
+                 r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
+                 r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
+                 r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else)|"
+                 r"getting nowhere|gone nowhere|not got anywhere|no further forward|each telling (?:me|us) to ask|"
+                 r"passed (?:from|between|around)|not their (?:problem|responsibility)|decision (?:was|had been) "
+                 r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage)\b")
+# Said outright: a dispute in the first person or as a formal step; informal resolution tried and
+# failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
+# when it does, the rule decides.
+_TRIED_EXPLICIT = re.compile(
+    r"\binformal(?:ly)? (?:resolution|discussions?|route|approach|stage|talks|attempts?)\b[^.!?]{0,60}"
+    r"\b(?:failed|not worked|didn't work|did not work|unsuccessful|exhausted|got nowhere|gone nowhere|"
+    r"come to nothing|not resolved|hasn't resolved|has not resolved)|"
+    r"\b(?:tried|attempted|trying) to (?:resolve|settle|sort out|sort) (?:it|this|the (?:issue|matter|problem))"
+    r"(?: \w+){0,3} (?:informally|directly|with (?:the|our) (?:commissioner|council|icb|contract manager))|"
+    r"\b(?:already|have) (?:raised|discussed|taken up) (?:this|it|the (?:issue|matter))(?: up)? with "
+    r"(?:the|our) (?:commissioner|commissioning \w+|contract manager|council|icb)\b")
+_DISPUTE_EXPLICIT = re.compile(
+    r"\b(?:(?:we|i)(?: (?:would|wish|want|need|must|have|are|am|do|strongly|formally|therefore|also|"
+    r"now|still|really|to)){0,3} (?:object|complain|dispute|appeal|challenge|contest)\w*|"
+    r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|raise a dispute|"
+    r"(?:contrary to|in breach of|a breach of|breach(?:es|ed)?|goes against|against the spirit of|"
+    r"not in line with) the (?:\w+ )?compact)\b")
+_TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
+_TRIED_ALONE = re.compile(_FAILED_ALONE)
+
+
+def tried_concepts(text: str) -> tuple[str, ...]:
+    """The words that tell of a failed attempt to settle it (the 'tried' concept rules)."""
+    normal = " ".join(text.translate(_NORMAL).lower().split())
+    found = []
+    for pattern in (_TRIED_ALONE, _TRIED_NEAR):
+        match = pattern.search(normal)
+        if match:
+            words = match.group(0).strip()
+            found.append(words if len(words) <= 60 else words[:57].rstrip() + "...")
+    return tuple(found)
+
+
+_ENGLISH = frozenset((
+    "the", "and", "to", "of", "a", "in", "we", "our", "is", "it", "for", "that", "this", "on",
+    "have", "has", "was", "be", "with", "are", "not", "you", "they", "but", "as", "at", "by",
+    "from", "us", "an", "or", "i", "my", "can", "been", "will", "would", "there", "their", "what",
+    "which", "about",
+))
+
+
+def mostly_not_english(text: str) -> bool:
+    """Whether a text is mostly in another language (few English function words in it)."""
+    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
+    if len(words) < 8:
+        return False
+    return sum(w in _ENGLISH for w in words) / len(words) < 0.12
+
+
+def said_outright(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a text says outright: (a dispute, informal resolution tried and failed), as words."""
+    normal = " ".join(text.translate(_NORMAL).lower().split())
+    found: list[tuple[str, ...]] = []
+    for pattern in (_DISPUTE_EXPLICIT, _TRIED_EXPLICIT):
+        words = [m.group(0).strip() for m in pattern.finditer(normal) if not _negated(normal, m.start())]
+        found.append(tuple(w if len(w) <= 60 else w[:57].rstrip() + "..." for w in words[:3]))
+    return found[0], found[1]
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 30):start].split()[-3:]
+    return any(w in ("not", "no", "never", "haven't", "hasn't", "don't", "didn't", "yet") for w in before)
+
+
+def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
+               issues: tuple[FoundIssue, ...], text: str = "") -> list[str]:
+    """The rules that fired, as model features."""
+    names = [f"issue-{i.id}" for i in issues]
+    if dispute:
+        names.append("dispute-phrase")
+    if tried:
+        names.append("tried-phrase")
+    if text:
+        if mostly_not_english(text):
+            names.append("not-english")
+        normal = " ".join(text.translate(_NORMAL).lower().split())
+        if _TRIED_ALONE.search(normal):
+            names.append("tried-failed")
+        if _TRIED_NEAR.search(normal):
+            names.append("tried-contact-failed")
+    return names
+
+
+def weigh(models: RoutingModels | None, text: str, rules: list[str], *, dispute: bool = True,
+          tried: bool = True) -> tuple[Weighed | None, Weighed | None]:
+    """The 'dispute' and 'tried' models' answers for a text, or None where there is no model
+    (or the answer is not asked for: a reply on a case is not weighed for being a dispute)."""
+    if models is None or not (dispute or tried):
+        return None, None
+    vector = features(text, rules)
+    answers: list[Weighed | None] = []
+    for name, wanted in (("dispute", dispute), ("tried", tried)):
+        model = models.get(name)
+        if model is None or not wanted:
+            answers.append(None)
+            continue
+        score = model.score(vector)
+        answers.append(Weighed(score.probability, score.words()))
+    return answers[0], answers[1]
+
+
+def models_for(config: MailConfig) -> RoutingModels | None:
+    """The models a configuration routes with: its trained weights if written, else the bundled ones."""
+    if not config.mail.routing.learned:
+        return None
+    path = config.weights_path
+    if path.is_file():
+        return load_models(path)
+    if not bundled_weights_exist():
+        return None
+    return load_models(None)

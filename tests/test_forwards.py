@@ -1,0 +1,98 @@
+"""Forwards: the forwarded message and its original sender, inline or attached."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from mailflows.config import require_config
+from mailflows.forwards import find_forward
+from mailflows.parsing import parse_message
+from mailflows.route import classify
+
+MAIL = Path(__file__).resolve().parent / "data" / "mail"
+CONFIG = require_config(MAIL / "compact.toml")
+
+
+def message(subject: str, body: str, sender: str = "alex.officer@bexley.example") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"Alex Officer <{sender}>"
+    msg["To"] = "disputes@bvsc.example"
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<fw-test@bexley.example>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+GMAIL = """FYI, see below from the Larder - can BVSC pick this up?
+
+Alex
+
+---------- Forwarded message ---------
+From: Priya Shah <priya@crayfordlarder.example>
+Date: Mon, 2 Nov 2026 at 09:00
+Subject: Q2 payment
+To: <commissioning@bexley.example>
+
+
+Our Q2 payment is now five weeks late and we cannot pay the cook.
+
+Best wishes
+Priya
+"""
+
+OUTLOOK = """Forwarding this one to you.
+
+Alex Officer
+Head of Service
+
+From: Priya Shah <priya@crayfordlarder.example>
+Sent: 02 November 2026 09:00
+To: Commissioning <commissioning@bexley.example>
+Subject: Q2 payment
+
+Our Q2 payment is now five weeks late and we cannot pay the cook.
+
+Many thanks
+Priya
+"""
+
+
+def test_an_attached_forward_is_decided_on_the_forwarded_message() -> None:
+    parsed = parse_message((MAIL / "messages" / "44-forwarded-dispute.eml").read_bytes())
+    forward = find_forward(parsed)
+    assert forward is not None and forward.how == "attached"
+    assert forward.sender_address == "priya@crayfordlarder.example"
+    assert "INV-0931 has not been paid" in forward.text and "INV-0931" not in parsed.text
+    decision = classify(parsed, CONFIG)
+    assert (decision.disposition, decision.organisation) == ("stage-1", "Crayford Community Larder")
+    assert any("a forward (attached) by commissioning@bexley.example of a message from Priya Shah"
+               in r for r in decision.reasons)
+    assert decision.acknowledge_to == "priya@crayfordlarder.example"
+
+
+def test_gmail_and_outlook_inline_forwards() -> None:
+    for subject, body in (("Fwd: Q2 payment", GMAIL), ("FW: Q2 payment", OUTLOOK)):
+        parsed = parse_message(message(subject, body))
+        forward = find_forward(parsed)
+        assert forward is not None and forward.how == "inline", subject
+        assert forward.sender_address == "priya@crayfordlarder.example"
+        assert forward.text.startswith("Our Q2 payment is now five weeks late")
+        decision = classify(parsed, CONFIG)
+        assert decision.organisation == "Crayford Community Larder", decision.reasons
+        assert decision.disposition == "stage-1", decision.reasons
+        assert not any("head of service" in r.lower() for r in decision.reasons)
+
+
+def test_a_reply_with_an_outlook_block_is_not_a_forward() -> None:
+    body = OUTLOOK.replace("Forwarding this one to you.", "Thanks, that is helpful.")
+    assert find_forward(parse_message(message("RE: Q2 payment", body))) is None
+
+
+def test_nobody_is_acknowledged_when_neither_sender_is_known() -> None:
+    body = GMAIL.replace("priya@crayfordlarder.example", "k.lambert@hotmail.example")
+    decision = classify(parse_message(message("Fwd: Q2 payment", body, "someone@elsewhere.example")),
+                        CONFIG)
+    assert decision.organisation is None
+    assert decision.acknowledge is False and decision.acknowledge_to is None
+    assert any("nobody is acknowledged automatically" in r for r in decision.reasons)

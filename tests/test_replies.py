@@ -1,0 +1,55 @@
+"""The sender's own words: quoted history, signatures and disclaimers taken off."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailflows.replies import own_words, read_own_words
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Still unpaid.\n\nOn Mon, 16 Nov 2026 at 10:02, BVSC <d@bvsc.example> wrote:\n> We opened a case.\n",
+     "Still unpaid."),
+    ("Please escalate.\n\nFrom: BVSC <d@bvsc.example>\nSent: 2 December 2026 10:00\nTo: Jo\n"
+     "Subject: x\n\nWe have opened a complaint case.", "Please escalate."),
+    ("New.\n-----Original Message-----\nOld complaint", "New."),
+    ("Thanks.\n\n> On 3 Nov 2026, at 09:12, BVSC <d@bvsc.example> wrote:\n> a dispute\n", "Thanks."),
+])
+def test_quoted_history_is_left_out(text: str, expected: str) -> None:
+    found = read_own_words(text)
+    assert found.text == expected and found.quoted
+
+
+@pytest.mark.parametrize("sign_off", ["Best wishes", "Many thanks", "Kind regards", "Warm regards",
+                                      "Yours sincerely", "Yours faithfully", "Regards"])
+def test_british_sign_offs_end_the_own_words(sign_off: str) -> None:
+    text = (f"Our invoice is five weeks late.\n\n{sign_off},\nSam Patel\nHead of Service\n"
+            "Sidcup Carers Centre\nThis email is confidential. Complaints: complaints@x.example\n")
+    found = read_own_words(text)
+    assert found.text == "Our invoice is five weeks late."
+    assert "Head of Service" in found.signature and "signature" in found.removed
+
+
+def test_a_thanks_at_the_start_of_a_paragraph_is_kept() -> None:
+    text = "Hi,\n\nMany thanks for last week. The payment is still missing though.\n\nBest wishes\nJo"
+    assert own_words(text) == "Hi,\n\nMany thanks for last week. The payment is still missing though."
+
+
+def test_disclaimers_and_charity_footers_are_left_out() -> None:
+    text = ("The grant has been cut without notice.\n\nSophie Akintola\nCrisis Cafe Manager\n\n"
+            "Bexley Mind is a registered charity (no. 1094417). Disputes and complaints: see our site.\n")
+    assert own_words(text) == "The grant has been cut without notice."
+    caution = "CAUTION: This email originated from outside the organisation.\n\nWe object to the cut."
+    assert "We object to the cut." in own_words(caution)
+
+
+def test_a_name_block_without_a_sign_off_is_a_signature() -> None:
+    text = "Dear BVSC\n\nWe have had no payment for Q2.\n\nSophie Akintola\nCrisis Cafe Manager\nBexley Mind"
+    assert own_words(text) == "Dear BVSC\n\nWe have had no payment for Q2."
+
+
+def test_a_short_message_is_kept_whole() -> None:
+    assert own_words("Thanks, Jo") == "Thanks, Jo"
+    assert own_words("did you get my voicemail? ring me after 4\n\nkev") == (
+        "did you get my voicemail? ring me after 4")
+    assert own_words("") == ""
