@@ -173,4 +173,4 @@ def test_docxtpl_escapes_in_an_email_print_literally_in_the_case_letter(register
     route_message(hostile.read_bytes(), CONFIG, register)
     result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx"])
     text = "\n".join(p.text for p in Document(str(result.files[0])).paragraphs)
-    assert "The monthly {_{ returns }_} for Community Connect are {_% disproportionate %_}" in text
+    assert "Our portal lists them as {_{ returns }_} and {_% overdue %_}." in text
