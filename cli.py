@@ -38,6 +38,11 @@ class CompactGroup(click.Group):
             hint = "; use --force to replace it" if getattr(exc, "existing", None) is not None else ""
             click.echo(f"Error: {exc}{hint}", err=True)
             ctx.exit(exc.exit_code)
+        except RecursionError:
+            # Input nested past what the readers refuse themselves (a TOML file, say): bad input,
+            # said in one line, never a traceback or the "not compliant" exit code.
+            click.echo("Error: the input is nested too deeply to read", err=True)
+            ctx.exit(2)
 
 
 # --- options and output that several commands share; each command words its own help where it differs

@@ -75,6 +75,7 @@ MovedModules.install({
     "compact_docs.case_deadlines": "compact_docs.register.deadlines",
     "compact_docs.casework": "compact_docs.register.casework",
     "compact_docs.pdf_structure": "compact_docs.rendering.pdf_structure",
+    "compact_docs.template_policy": "compact_docs.rendering.template_policy",
 })
 
 __version__ = "0.1.0"

@@ -10,19 +10,59 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from compact_docs.data_files import MAX_DATA_FILE_BYTES, read_capped
 from compact_docs.errors import InvalidData
 from compact_docs.kinds import KINDS
 from compact_docs.models import MODELS, Letter, infer_kind, model_for
 from compact_docs.uk_input import DEFAULT_DATE_LOCALE, DateLocale
 from compact_docs.validation import describe_problems, describe_syntax_error
 
+MAX_NESTING = 32
+"""The deepest nesting a data file may have (a letter's data is four or five levels deep)."""
+
+MAX_EXPANDED_VALUES = 100_000
+"""The most values a YAML file's aliases may expand to (a letter has a few hundred); a file of
+nested aliases (a "billion laughs") would otherwise expand to billions."""
+
 
 class _TextDatesLoader(yaml.SafeLoader):
     """YAML loader that keeps timestamps as text, so pydantic (not PyYAML) judges every date.
 
     PyYAML raises a bare ValueError for an impossible date such as 2027-02-30 without saying
-    which field it was in.
+    which field it was in. It also refuses nesting deeper than MAX_NESTING, aliases that expand
+    past MAX_EXPANDED_VALUES (or refer to themselves) and a key given twice in one mapping.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise _Refused(f"nested more than {MAX_NESTING} levels deep (line {line})")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> yaml.Node | None:
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue  # merged keys may be overridden; that is what a merge is for
+            key = self.construct_object(key_node)
+            if key in seen:
+                raise _Refused(f"key {key!r} appears twice in one mapping (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 _TextDatesLoader.yaml_implicit_resolvers = {
@@ -30,27 +70,113 @@ _TextDatesLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+
+class _Refused(ValueError):
+    """Data a data file may not hold (said in plain words, with its line)."""
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values a YAML document stands for once its aliases are expanded, without expanding
+    them (each node's count is worked out once); refuse past MAX_EXPANDED_VALUES or a cycle."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_EXPANDED_VALUES:
+                raise _Refused(f"its aliases expand to more than {MAX_EXPANDED_VALUES:,} values (line "
+                               f"{node.start_mark.line + 1}); write the values out instead")
+            continue
+        if key in open_nodes:
+            raise _Refused(f"an alias refers to the value it is part of (line {node.start_mark.line + 1})")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+        for child in children:
+            if id(child) in open_nodes:
+                raise _Refused(f"an alias refers to the value it is part of (line "
+                               f"{child.start_mark.line + 1})")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _Refused(f"key {key!r} appears twice in one object")
+        mapping[key] = value
+    return mapping
+
+
+def _check_nesting(data: Any) -> None:
+    """Refuse data nested deeper than MAX_NESTING (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_NESTING:
+                raise _Refused(f"nested more than {MAX_NESTING} levels deep")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+
+
+def parse_json(text: str, source: str, *, one_line: bool = False) -> Any:
+    """Parse JSON strictly: a key twice in one object, or nesting past MAX_NESTING, is refused.
+
+    `source` names the text in messages ('rows.jsonl: line 2' for one line of JSON Lines).
+    """
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        _check_nesting(data)
+    except _Refused as exc:
+        raise InvalidData(f"{source}: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
+    except json.JSONDecodeError as exc:
+        if one_line:
+            raise InvalidData(f"{source} is not valid JSON: {exc.msg}") from exc
+        raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise InvalidData(f"{source} is not valid JSON: {exc}".replace("\n", " ")) from exc
+    return data
+
+
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON files are parsed strictly)."""
+    if source.lower().endswith(".json"):
+        return parse_json(text, source)
     try:
-        if source.lower().endswith(".json"):
-            return json.loads(text)
-        return yaml.load(text, Loader=_TextDatesLoader)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        data = yaml.load(text, Loader=_TextDatesLoader)
+        _check_nesting(data)
+    except _Refused as exc:
+        raise InvalidData(f"{source}: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
+    except yaml.YAMLError as exc:
         raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise InvalidData(f"{source}: not valid YAML or JSON: {exc}".replace("\n", " ")) from exc
+    return data
 
 
 def read_data_file(path: str | Path) -> Any:
-    """Read a YAML or JSON data file into plain Python data."""
+    """Read a YAML or JSON data file into plain Python data (refused unread past MAX_DATA_FILE_BYTES)."""
     path = Path(path)
+    raw = read_capped(path, MAX_DATA_FILE_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InvalidData(f"{path}: no such data file") from exc
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidData(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise InvalidData(f"{path}: cannot read: {exc.strerror or exc}") from exc
     return parse_text(text, str(path))
 
 

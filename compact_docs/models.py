@@ -42,8 +42,18 @@ Date = Annotated[date, BeforeValidator(uk_date), AfterValidator(_plausible_date)
 Moment = Annotated[datetime, BeforeValidator(uk_moment), AfterValidator(_plausible_moment)]
 """A date and time between 1900 and 2200 (the Compact's local time when no zone is given)."""
 
-Money = Annotated[Decimal, BeforeValidator(uk_money)]
-"""An amount in pounds: 36000, 36000.50, '£36,000.00' or '15,400'."""
+MAX_AMOUNT = Decimal(10**12)
+"""The largest sum of money a letter may state: a trillion pounds (1e5000 is a typing mistake)."""
+
+
+def _plausible_amount(value: Decimal) -> Decimal:
+    if value > MAX_AMOUNT:
+        raise ValueError(f"must be at most £{MAX_AMOUNT:,.0f}")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(uk_money), AfterValidator(_plausible_amount)]
+"""An amount in pounds: 36000, 36000.50, '£36,000.00' or '15,400'; finite, at most a trillion."""
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*"
                     r"[A-Za-z0-9])?)+)$")
@@ -80,10 +90,15 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters XML 1.0 (and so DOCX and PDF text) cannot hold."""
 
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+"""Directional embeddings, overrides, isolates and marks: they would make a reference read one
+way in the PDF and another in the file name (LBB-GR-<U+202E>710-4202 shows as LBB-GR-2024-017),
+so they are dropped from letter data."""
+
 
 def _xml_safe(value: Any) -> Any:
     if isinstance(value, str):
-        return _NOT_IN_XML.sub("", value)
+        return _BIDI_CONTROLS.sub("", _NOT_IN_XML.sub("", value))
     if isinstance(value, list):
         return [_xml_safe(item) for item in value]
     return value
@@ -95,7 +110,8 @@ class _Model(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_control_characters(cls, data: Any) -> Any:
-        # Control characters cannot be written into a letter; nested models clean their own fields.
+        # Control characters cannot be written into a letter, and directional controls would make
+        # it read differently from its file name; nested models clean their own fields.
         if isinstance(data, dict):
             return {key: _xml_safe(value) for key, value in data.items()}
         return data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import types
 import typing
@@ -15,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from compact_docs.data_files import MAX_ROWS_FILE_BYTES, decode_text, read_capped
 from compact_docs.errors import InvalidData
-from compact_docs.loading import parse_text, read_data_file
+from compact_docs.loading import parse_json, parse_text, read_data_file
 from compact_docs.models import model_for
 
 LIST_SEPARATOR = " | "
@@ -157,17 +157,13 @@ def unflatten(flat: Mapping[str, str], kind: str, where: str) -> dict[str, Any]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InvalidData(f"{path}: no such rows file") from exc
-    except OSError as exc:
-        raise InvalidData(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel's plain "CSV" export on a UK Windows machine is Windows-1252.
-        return raw.decode("cp1252", errors="replace")
+    # One encoding for the whole file: UTF-8, UTF-16 with a BOM, or (Excel's plain "CSV" export
+    # on a UK Windows machine) Windows-1252; a file that mixes them is refused naming the line.
+    return decode_text(read_capped(path, MAX_ROWS_FILE_BYTES, "rows file"), str(path))
+
+
+MAX_CELL_CHARS = 200_000
+"""The longest CSV cell a row may have (about 60 pages of a letter); a longer one refuses its row."""
 
 
 def _csv_columns(headers: Iterable[str]) -> dict[str, str]:
@@ -176,6 +172,9 @@ def _csv_columns(headers: Iterable[str]) -> dict[str, str]:
 
 def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | InvalidData]]:
     text = _read_text(path)
+    # The csv module's own limit (131,072 characters a cell) would stop the whole file; cells are
+    # measured here instead, so only a row with a cell over MAX_CELL_CHARS is refused.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         headers = reader.fieldnames
@@ -191,6 +190,13 @@ def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any] | Inv
             cells = [v for v in record.values() if isinstance(v, str)]
             extra = record.get(None)
             if not any(v.strip() for v in cells) and not extra:
+                continue
+            extra_cells = [v for v in extra if isinstance(v, str)] if isinstance(extra, list) else []
+            longest = max([*cells, *extra_cells], key=len, default="")
+            if len(longest) > MAX_CELL_CHARS:
+                column = next((h for h, v in record.items() if v is longest), None) or "an extra"
+                yield number, InvalidData(f"the {column} cell has {len(longest):,} characters, more than a "
+                                          f"letter may hold ({MAX_CELL_CHARS:,})")
                 continue
             if extra:
                 yield number, InvalidData(
@@ -211,10 +217,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         number += 1
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidData(f"{path}: line {line_number} is not valid JSON: {exc.msg}") from exc
+        yield number, parse_json(line, f"{path}: line {line_number}", one_line=True)
 
 
 def load_defaults(defaults: Mapping[str, Any] | str | Path | None) -> Mapping[str, Any]:

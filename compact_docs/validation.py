@@ -37,6 +37,7 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
     "decimal_parsing": "must be a number",
+    "finite_number": "must be a finite number",
     "decimal_type": "must be a number",
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",

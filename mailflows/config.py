@@ -9,7 +9,7 @@ import tomllib
 import typing
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -209,6 +209,7 @@ class MailConfig(_Section):
 
     profile: str = "bexley"
     database: Path = Path("compact.db")
+    database_mode: Literal["private", "group"] = "private"
     mail: MailSettings = MailSettings()
     organisations: list[OrganisationEntry] = []
     phrases: Phrases = Phrases()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compact_docs.errors import MailError
-from compact_docs.register.cases import CaseRegister
+from compact_docs.register.cases import GROUP_MODE, PRIVATE_MODE, CaseRegister
 from compact_docs.register.records import ROUTING_ACTOR, RecordedMessage
 from compact_docs.rules.disputes import decide_stage
 from mailflows.config import MailConfig
@@ -84,9 +84,13 @@ class RoutingDecision:
 
 def open_register(config: MailConfig, *, readonly: bool = False) -> CaseRegister:
     """The case register a configuration names, under its profile (read-only never creates it),
-    with the mailbox's own tables."""
+    with the mailbox's own tables.
+
+    A new register is created 0600, or 0660 with `database_mode = "group"`.
+    """
+    mode = GROUP_MODE if config.database_mode == "group" else PRIVATE_MODE
     return CaseRegister(config.database_path, config.compact_profile, readonly=readonly,
-                        tables=(MAILBOX_TABLES,))
+                        tables=(MAILBOX_TABLES,), file_mode=mode)
 
 
 def _already_routed(recorded: RecordedMessage, parsed: ParsedMessage) -> RoutingDecision:

@@ -12,6 +12,7 @@ MAIL = DATA / "mail"
 """The mail configuration, the labelled messages, threads and scenarios."""
 BATCH = DATA / "batch"
 LETTERS = DATA / "letters"
+HOSTILE_LETTERS = DATA / "hostile" / "letters"
 EXAMPLES = ROOT / "compact_docs" / "examples"
 PROFILES = ROOT / "compact_docs" / "profiles"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +30,13 @@ def _busy(exc: sqlite3.Error) -> bool:
     return (int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF) in _BUSY_CODES
 
 
+PRIVATE_MODE = 0o600
+"""The file mode a new register is created with: it holds excerpts of people's email."""
+
+GROUP_MODE = 0o660
+"""The file mode with `database_mode = "group"`: caseworkers in the folder's group share it."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -49,10 +57,12 @@ class CaseRegister:
     """
 
     def __init__(self, path: str | Path, profile: Profile, *, readonly: bool = False,
-                 clock: Callable[[], datetime] = _now, tables: Iterable[Migrations] = ()) -> None:
+                 clock: Callable[[], datetime] = _now, tables: Iterable[Migrations] = (),
+                 file_mode: int = PRIVATE_MODE) -> None:
         self.path = Path(path)
         self.profile = profile
         self.readonly = readonly
+        self.file_mode = file_mode
         self._clock = clock
         self._in_memory = readonly and not self.path.exists()
         self._applied: set[str] = set()
@@ -78,11 +88,29 @@ class CaseRegister:
                 if not self.path.parent.is_dir():
                     raise RegisterError(f"cannot create the case register {self.path}: "
                                         f"no folder {self.path.parent}")
+                self._create_file()
                 conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open the case register {self.path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
         return conn
+
+    def _create_file(self) -> None:
+        """Create a new register's file with `file_mode` whatever the umask (SQLite would make it
+        0644 less the umask, readable by all); its -wal and -shm files take the same mode."""
+        if os.path.lexists(self.path):
+            return
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         self.file_mode)
+        except FileExistsError:
+            return  # another process is creating it at this moment
+        except OSError as exc:
+            raise RegisterError(f"cannot create the case register {self.path}: {exc.strerror or exc}") from exc
+        try:
+            os.fchmod(fd, self.file_mode)
+        finally:
+            os.close(fd)
 
     def _prepare(self) -> None:
         try:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import hashlib
 import os
+import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,7 +20,7 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-from compact_docs.errors import CompactError, ComplianceError, InvalidData
+from compact_docs.errors import CompactError, ComplianceError, InvalidData, OutputError
 from compact_docs.rendering.batch_report import BatchSummary, RowResult, write_reports
 from compact_docs.rendering.deadlines import letter_deadlines
 from compact_docs.rendering.output import prepare_folder, read_manifest, target_path
@@ -58,16 +62,41 @@ class _Settings:
     out_dir: str
     templates: str | None
     archival: bool
+    force: bool = False
 
 
 _worker_renderer: Renderer | None = None
 _worker_settings: _Settings | None = None
 
 
-def _start_worker(settings: _Settings) -> None:
+def _start_worker(settings: _Settings, parent: int) -> None:
     global _worker_renderer, _worker_settings
+    _die_with(parent)
     _worker_settings = settings
     _worker_renderer = Renderer(templates=settings.templates)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the batch process that started it ends, even by SIGKILL.
+
+    Linux: the kernel sends SIGKILL to the worker when its parent dies (PR_SET_PDEATHSIG).
+    Elsewhere: a thread notices that the worker has been handed to another parent.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="batch-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the worker could ask to follow it
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> RowResult:
@@ -75,8 +104,15 @@ def _lay_out_and_write(renderer: Renderer, settings: _Settings, job: _Job) -> Ro
     try:
         rendered = renderer.lay_out(prepared, settings.formats, settings.archival)
         rendered.stem = job.stem
-        # The main process already refused rows whose files exist (unless forced).
-        result = renderer.write(rendered, settings.out_dir, force=True)
+        # The main process already refused rows whose files existed; one that another batch made
+        # since is still never replaced (unless forced): the row is refused "already exists".
+        result = renderer.write(rendered, settings.out_dir, force=settings.force)
+    except OutputError as exc:
+        reason = str(exc)
+        if exc.existing is not None:
+            reason = (f"{exc.existing.name} already exists, made by another run meanwhile: replace it "
+                      "with --force (force=True)")
+        return RowResult(job.number, "refused", reason=reason)
     except CompactError as exc:
         return RowResult(job.number, "refused", reason=str(exc))
     except Exception as exc:  # a fault in one letter must not stop the batch
@@ -118,7 +154,7 @@ class _Pool:
                 self.executor.shutdown(wait=False)
             self.executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(),
-                initializer=_start_worker, initargs=(self.settings,))
+                initializer=_start_worker, initargs=(self.settings, os.getpid()))
             self.sent = 0
         assert self.executor is not None
         self.sent += len(jobs)
@@ -182,7 +218,7 @@ def generate_batch(
     folder = prepare_folder(out_dir)
     wanted = tuple(dict.fromkeys(formats))
     renderer = Renderer(templates=templates, profile=profile, date_locale=date_locale)
-    settings = _Settings(wanted, str(folder), str(templates) if templates else None, archival)
+    settings = _Settings(wanted, str(folder), str(templates) if templates else None, archival, force)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count > 1 and "pdf" in wanted and _context().get_start_method() == "fork":
         # Workers forked after this start with WeasyPrint, fonts and HarfBuzz already loaded.
@@ -244,10 +280,13 @@ def _job_or_refusal(renderer: Renderer, row: Row, kind: str, formats: tuple[str,
     context = prepared.context
     stem = _unique_stem(file_stem(context), made.used)
     names = [f"{stem}.{fmt}" for fmt in formats]
-    existing = [n for n in names if target_path(made.folder, n).exists()]
+    findings = [f.to_dict() for f in prepared.report.findings]
+    try:
+        existing = [n for n in names if os.path.lexists(target_path(made.folder, n))]
+    except OutputError as exc:  # a symbolic link where the letter would go: this row only
+        return _refused(row, str(exc), findings)
     if not existing or made.force:
         return _Job(row.number, prepared, stem)
-    findings = [f.to_dict() for f in prepared.report.findings]
     digest = hashlib.sha256(prepared.data_json).hexdigest()
     if len(existing) == len(names) and all(made.digests.get(n) == digest for n in names):
         return RowResult(row.number, "already-made", organisation=context.organisation,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from compact_docs.errors import OutputError
 from compact_docs.rendering.deadlines import Deadline, deadline_record, write_calendar
-from compact_docs.rendering.output import prepare_folder, read_manifest
+from compact_docs.rendering.output import prepare_folder, read_manifest, write_atomic
 
 REPORT_CSV = "report.csv"
 REPORT_JSON = "report.json"
@@ -93,19 +95,35 @@ def _csv_line(entry: dict[str, Any]) -> list[Any]:
             " | ".join(entry["files"]), entry["reason"], findings]
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_text(cell: Any) -> Any:
+    """A report.csv cell that a spreadsheet shows as text, never runs as a formula.
+
+    As OWASP advises for CSV injection, text that starts with = + - @, a tab or a line break (or
+    with = + - @ after leading spaces) gets a leading apostrophe; numbers are left as they are.
+    """
+    if isinstance(cell, str) and (cell.startswith(_FORMULA_STARTS) or cell.lstrip().startswith(_FORMULA_STARTS)):
+        return "'" + cell
+    return cell
+
+
 def _write_report(entries: list[dict[str, Any]], csv_path: Path, json_path: Path,
                   extra: dict[str, Any], columns: tuple[str, ...] = ()) -> None:
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*REPORT_FIELDS, *columns])
-        for entry in entries:
-            writer.writerow([*_csv_line(entry), *(entry.get(c, "") for c in columns)])
+    # Reports replace what is there, never writing through a symbolic link out of the folder.
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow([*REPORT_FIELDS, *columns])
+    for entry in entries:
+        writer.writerow([spreadsheet_text(cell) for cell in (*_csv_line(entry), *(entry.get(c, "") for c in columns))])
+    write_atomic(csv_path, table.getvalue().encode("utf-8"))
     summary = {**extra, "rows": len(entries),
                "written": sum(e["status"] == "written" for e in entries),
                "already_made": sum(e["status"] == "already-made" for e in entries),
                "refused": sum(e["status"] == "refused" for e in entries),
                "results": entries}
-    json_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_atomic(json_path, json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 def _run_stamp() -> str:
@@ -152,6 +170,8 @@ def write_reports(results: list[RowResult], out_dir: str | Path, calendar: bool 
     folder = prepare_folder(out_dir)
     ordered = sorted(results, key=lambda r: r.row)
     runs = folder / RUNS_FOLDER
+    if runs.is_symlink():
+        raise OutputError(f"{runs} is a symbolic link; refusing to write the run's report through it")
     runs.mkdir(exist_ok=True)
     stamp = _run_stamp()
     run_csv, run_json = runs / f"{RUN_PREFIX}{stamp}.csv", runs / f"{RUN_PREFIX}{stamp}.json"

@@ -11,6 +11,7 @@ from pathlib import Path
 from icalendar import Calendar, Event
 
 from compact_docs.models import Letter, NoticeLetter, ServiceChangeLetter
+from compact_docs.rendering.output import write_atomic
 
 
 @dataclass(frozen=True)
@@ -77,5 +78,5 @@ def write_calendar(deadlines: Iterable[Deadline], path: str | Path, name: str = 
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     path = Path(path)
-    path.write_bytes(cal.to_ical())
+    write_atomic(path, cal.to_ical())  # replaces a file or link of that name, never writes through it
     return path

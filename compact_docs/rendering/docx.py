@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, Template
+from jinja2 import Environment, Template, nodes
 from jinja2 import TemplateError as JinjaError
 from lxml import etree
 
-from compact_docs.errors import TemplateError
+from compact_docs.errors import CompactError, TemplateError
 from compact_docs.letters import LetterContext
 from compact_docs.rendering.template_folder import TemplateFile
+from compact_docs.rendering.template_policy import LetterSandbox, safe_docx_package
 
 _CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 """The core properties docxtpl renders as templates."""
@@ -34,9 +35,24 @@ _STATIC_LEVEL = 1
 _FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
-def docx_environment() -> Environment:
-    """The Jinja environment for DOCX templates: autoescaped, so values never become XML or code."""
-    return Environment(autoescape=True)
+def docx_environment(autoescape: bool = True) -> Environment:
+    """The Jinja environment for DOCX templates: sandboxed, and autoescaped so that values never
+    become XML or code (core properties are plain text, so not escaped)."""
+    return LetterSandbox(autoescape=autoescape)
+
+
+_DOCXTPL_ESCAPES = (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}"))
+"""docxtpl's way for a template to print a literal '{{': written '{_{' and replaced after rendering."""
+
+
+def _compiled(environment: Environment, source: str) -> Template:
+    """A template compiled with docxtpl's escapes (`{_{` for a literal `{{`) resolved in the
+    template's own text only, so the same characters in a letter's data print as they are."""
+    ast = environment.parse(source)
+    for node in ast.find_all(nodes.TemplateData):
+        for escaped, literal in _DOCXTPL_ESCAPES:
+            node.data = node.data.replace(escaped, literal)
+    return environment.from_string(ast)
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class DocxLetterTemplate:
         self.source = template.read_bytes()
         self.sha256 = template.sha256()
         try:
+            self.package = safe_docx_package(self.source, f"{template.name} ({template.origin})")
             self._prepare()
         except JinjaError as exc:
             raise TemplateError(self._where(exc, "has a template error")) from exc
@@ -82,12 +99,12 @@ class DocxLetterTemplate:
         from docxtpl import DocxTemplate
 
         environment = docx_environment()
-        self._properties_environment = Environment(autoescape=False)
-        tpl = DocxTemplate(io.BytesIO(self.source))
+        self._properties_environment = docx_environment(autoescape=False)
+        tpl = DocxTemplate(io.BytesIO(self.package))
         tpl.init_docx()
         self._tpl = tpl
         document = tpl.docx
-        self._body = environment.from_string(_prepared_source(tpl.patch_xml(tpl.get_xml())))
+        self._body = _compiled(environment, _prepared_source(tpl.patch_xml(tpl.get_xml())))
         skeleton = copy.deepcopy(document.element)
         body = skeleton.body
         for child in list(body):
@@ -104,12 +121,12 @@ class DocxLetterTemplate:
             for _, part in tpl.get_headers_footers(uri):
                 xml = tpl.get_part_xml(part)
                 encoding = tpl.get_headers_footers_encoding(xml)
-                compiled = environment.from_string(_prepared_source(tpl.patch_xml(xml)))
+                compiled = _compiled(environment, _prepared_source(tpl.patch_xml(xml)))
                 self._parts.append(_PartTemplate(part.partname.lstrip("/"), compiled, encoding))
         for part in document.part.package.iter_parts():
             if part.content_type == _FOOTNOTES:
                 blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
-                compiled = environment.from_string(_prepared_source(tpl.patch_xml(blob)))
+                compiled = _compiled(environment, _prepared_source(tpl.patch_xml(blob)))
                 self._parts.append(_PartTemplate(part.partname.lstrip("/"), compiled, "utf-8"))
         self._core_part = next(p for p in document.part.package.iter_parts()
                                if p.partname == "/docProps/core.xml")
@@ -117,14 +134,15 @@ class DocxLetterTemplate:
             name: self._properties_environment.from_string(getattr(document.core_properties, name) or "")
             for name in _CORE_PROPERTIES
         }
-        with zipfile.ZipFile(io.BytesIO(self.source)) as package:
+        with zipfile.ZipFile(io.BytesIO(self.package)) as package:
             self._entries = [(info, package.read(info.filename)) for info in package.infolist()]
         self._serialize: Callable[[Any], bytes] = serialize_part_xml
 
     def _finish(self, xml: str) -> str:
         # docxtpl's post-processing after rendering a part (render_xml_part).
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        # docxtpl would now turn '{_{' into '{{' everywhere, data included: that is done in the
+        # template's own text when it is compiled (see _compiled).
         result: str = self._tpl.resolve_listing(xml)
         return result
 
@@ -153,6 +171,11 @@ class DocxLetterTemplate:
             first = (str(exc).splitlines() or [""])[0][:200]
             raise TemplateError(f"template {self.template.name} ({self.template.origin}) made "
                                 f"invalid XML for a {context.kind} letter: {first}") from exc
+        except CompactError:
+            raise
+        except Exception as exc:  # a template's own arithmetic (1/0) or a filter's error
+            raise TemplateError(f"template {self.template.name} ({self.template.origin}) failed on a "
+                                f"{context.kind} letter: {type(exc).__name__}: {exc}") from exc
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
             for info, content in self._entries:

@@ -1,5 +1,6 @@
 """Linting letter templates: Jinja syntax errors with file and line (DOCX: paragraph), names and
-attributes the letter context does not have (with a guess at what was meant)."""
+attributes the letter context does not have (with a guess at what was meant), and what the
+template policy refuses (sandboxed names, files and URLs WeasyPrint may not read)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
 from pydantic import BaseModel
 
+from compact_docs.errors import TemplateError as CompactTemplateError
 from compact_docs.kinds import KINDS
 from compact_docs.letters.blocks import CONTEXT_NAMES
 from compact_docs.models import model_for
 from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rendering.template_policy import (
+    MUTATING_METHODS,
+    FetchPolicy,
+    LetterSandbox,
+    fetch_policy,
+    refused_attribute,
+    url_allowed,
+)
 
 _PARAGRAPH = re.compile(r"<w:p([ >/])")
 _TAGS = re.compile(r"<[^>]+>")
@@ -195,11 +205,17 @@ def _docx_sources(template: TemplateFile) -> list[_Source]:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.oxml import parse_xml
     from docxtpl import DocxTemplate
+    from lxml.etree import LxmlError
+
+    from compact_docs.rendering.template_policy import safe_docx_package
 
     try:
-        document = DocxTemplate(io.BytesIO(template.read_bytes()))
+        package = safe_docx_package(template.read_bytes(), f"{template.name} ({template.origin})")
+        document = DocxTemplate(io.BytesIO(package))
         docx = document.get_docx()
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+    except CompactTemplateError as exc:
+        return [_Source("", str(exc), paragraphs=False)]
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError):
         return [_Source("", "not a DOCX file", paragraphs=False)]
     parts = [("", document.get_xml())]
     for uri, label in ((document.HEADER_URI, "header"), (document.FOOTER_URI, "footer")):
@@ -218,7 +234,7 @@ def _docx_sources(template: TemplateFile) -> list[_Source]:
 
 def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintProblem]:
     """The problems of one template file."""
-    environment = Environment(autoescape=True, loader=folder.jinja_loader())
+    environment = LetterSandbox(autoescape=True, loader=folder.jinja_loader())
     if template.name.endswith(".docx"):
         sources = _docx_sources(template)
     else:
@@ -226,6 +242,8 @@ def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintPr
             text = template.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
             return [LintProblem(template.name, "line 1", "not UTF-8 text")]
+        except CompactTemplateError as exc:
+            return [LintProblem(template.name, "file", str(exc))]
         sources = [_Source(text, "", paragraphs=False)]
     problems: list[LintProblem] = []
     kinds = kinds_for(template.name)
@@ -260,9 +278,81 @@ def lint_template(template: TemplateFile, folder: TemplateFolder) -> list[LintPr
             if message is not None:
                 problems.append(LintProblem(template.name, source.where(line), message))
         for name in sorted(n for n in meta.find_referenced_templates(ast) if n):
-            if folder.find(name) is None:
+            try:
+                found = folder.find(name)
+            except CompactTemplateError as exc:
+                problems.append(LintProblem(template.name, "file", str(exc)))
+                continue
+            if found is None:
                 problems.append(LintProblem(template.name, "file",
                                             f"includes '{name}', which is not a template"))
+        problems += _sandbox_problems(template.name, source, ast)
+        if not template.name.endswith(".docx"):
+            problems += _fetch_problems(template, folder, source)
+    return problems
+
+
+def _sandbox_problems(name: str, source: _Source, ast: nodes.Template) -> list[LintProblem]:
+    """What Jinja's sandbox would refuse: internal names and changes to the letter's data."""
+    problems = []
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            attr: object = node.attr
+        elif isinstance(node, nodes.Getitem):
+            attr = getattr(node.arg, "value", None)
+        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:  # x|attr('_y')
+            attr = getattr(node.args[0], "value", None)
+        else:
+            continue
+        if isinstance(attr, str) and refused_attribute(attr):
+            problems.append(LintProblem(name, source.where(node.lineno), (
+                f"uses '{attr}', which the template sandbox refuses (no names starting with '_', "
+                "no Python internals)")))
+    for call in ast.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Getattr) and call.node.attr in MUTATING_METHODS:
+            problems.append(LintProblem(name, source.where(call.lineno), (
+                f"calls '{call.node.attr}', which the template sandbox refuses (templates may not "
+                "change the letter's data)")))
+    return problems
+
+
+_TAG = re.compile(r"<(\w+)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""")
+_FETCHED = {"src", "data", "poster"}
+
+
+def _urls(text: str) -> list[tuple[str, int]]:
+    """The URLs WeasyPrint would fetch for HTML or CSS text, with their offsets (links are not
+    fetched, except attachments and stylesheets)."""
+    found: list[tuple[str, int]] = []
+    for tag in _TAG.finditer(text):
+        attributes = {m.group(1).lower(): (next(g for g in m.groups()[1:] if g is not None), m.start())
+                      for m in _ATTRIBUTE.finditer(tag.group(2))}
+        rel = attributes.get("rel", ("", 0))[0].lower().split()
+        for key, (value, offset) in attributes.items():
+            fetched = key in _FETCHED or (key == "href" and (
+                tag.group(1).lower() == "link" or "attachment" in rel))
+            if fetched:
+                found.append((value, tag.start(2) + offset))
+    for match in _CSS_URL.finditer(text):
+        found.append((next(g for g in match.groups() if g is not None), match.start()))
+    return found
+
+
+def _fetch_problems(template: TemplateFile, folder: TemplateFolder, source: _Source) -> list[LintProblem]:
+    """URLs in an HTML or CSS template that WeasyPrint would be refused."""
+    home = folder.bundled if template.origin == "bundled" or folder.user is None else folder.user
+    policy: FetchPolicy = fetch_policy(home, folder.user)
+    problems = []
+    for url, offset in _urls(source.text):
+        if "{{" in url or "{%" in url or not url.strip() or url.startswith("#"):
+            continue
+        if not url_allowed(url, policy):
+            line = source.text.count("\n", 0, offset) + 1
+            problems.append(LintProblem(template.name, source.where(line), (
+                f"fetches '{url}', which templates may not: only files in the template folder and "
+                "the compact_docs package, and data: URLs (no other file://, no network)")))
     return problems
 
 
@@ -271,7 +361,11 @@ def lint_folder(folder: str | Path | None = None) -> list[LintProblem]:
     templates = TemplateFolder(folder)
     problems: list[LintProblem] = []
     for name in linted_names(folder):
-        found = templates.find(name)
+        try:
+            found = templates.find(name)
+        except CompactTemplateError as exc:
+            problems.append(LintProblem(name, "file", str(exc)))
+            continue
         if found is not None:
             problems += lint_template(found, templates)
     return problems

@@ -17,11 +17,19 @@ from jinja2 import Environment, StrictUndefined, Template, meta
 from jinja2 import TemplateError as JinjaError
 from markupsafe import Markup
 
-from compact_docs.errors import TemplateError
+from compact_docs.errors import CompactError, TemplateError
 from compact_docs.letters import LetterContext
 from compact_docs.rendering.fonts import font_face_css
 from compact_docs.rendering.pdf_structure import finish_structure
 from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
+from compact_docs.rendering.template_policy import (
+    FetchPolicy,
+    LetterSandbox,
+    default_fetch_policy,
+    fetch_policy,
+    policy_fetcher,
+    refused_fetches_error,
+)
 
 UA_VARIANT = "pdf/ua-1"
 """Every PDF is tagged PDF/UA-1: a title, a language, real headings, lists and tables."""
@@ -31,12 +39,12 @@ ARCHIVAL_VARIANT = "pdf/a-3b"
 
 
 def html_environment(folder: TemplateFolder) -> Environment:
-    """The Jinja environment for HTML templates: autoescaped, strict about unknown names.
+    """The Jinja environment for HTML templates: sandboxed, autoescaped, strict about unknown names.
 
     `font_faces` is the @font-face CSS of the bundled font family, for a template's <style>: the
     HTML then names its own fonts, and lays out the same wherever it is rendered.
     """
-    environment = Environment(loader=folder.jinja_loader(), autoescape=True, undefined=StrictUndefined)
+    environment = LetterSandbox(loader=folder.jinja_loader(), autoescape=True, undefined=StrictUndefined)
     environment.globals["font_faces"] = Markup(font_face_css())
     return environment
 
@@ -56,6 +64,9 @@ class HtmlLetterTemplate:
     def __init__(self, folder: TemplateFolder, template: TemplateFile) -> None:
         self.template = template
         self.environment = html_environment(folder)
+        home = folder.bundled if template.origin == "bundled" or folder.user is None else folder.user
+        self.fetch_policy = fetch_policy(home, folder.user)
+        """What WeasyPrint may read for this template's letters (relative URLs are its folder's)."""
         try:
             self.compiled: Template = self.environment.get_template(template.name)
             source = template.read_bytes().decode("utf-8")
@@ -77,6 +88,11 @@ class HtmlLetterTemplate:
             return self.compiled.render(context.as_template_context())
         except JinjaError as exc:
             raise TemplateError(_describe(self.template, exc, context.kind)) from exc
+        except CompactError:
+            raise
+        except Exception as exc:  # a template's own arithmetic (1/0) or a filter's error
+            raise TemplateError(f"template {self.template.name} ({self.template.origin}) failed on a "
+                                f"{context.kind} letter: {type(exc).__name__}: {exc}") from exc
 
 
 def _describe(template: TemplateFile, exc: JinjaError, kind: str | None = None) -> str:
@@ -105,17 +121,26 @@ class _Engine:
 
         self.font_config = LetterFonts()
         self.lines = self.font_config.lines
-        self._stylesheets: dict[str, Any] = {}
+        self._stylesheets: dict[tuple[str, FetchPolicy], Any] = {}
 
-    def stylesheet(self, css: str) -> Any:
-        """A parsed stylesheet for CSS text, parsed only the first time it is seen."""
+    def stylesheet(self, css: str, policy: FetchPolicy) -> Any:
+        """A parsed stylesheet for CSS text, parsed only the first time it is seen.
+
+        Its URLs (@font-face, images) are fetched under `policy`; a stylesheet that asks for
+        anything else is refused (TemplateError) and never remembered.
+        """
         import weasyprint
 
-        sheet = self._stylesheets.get(css)
+        sheet = self._stylesheets.get((css, policy))
         if sheet is None:
             if len(self._stylesheets) > 32:
                 self._stylesheets.clear()
-            sheet = self._stylesheets[css] = weasyprint.CSS(string=css, font_config=self.font_config)
+            fetcher = policy_fetcher(policy)
+            sheet = weasyprint.CSS(string=css, font_config=self.font_config, url_fetcher=fetcher,
+                                   base_url=policy.base_url)
+            if fetcher.refused:
+                raise refused_fetches_error(fetcher.refused)
+            self._stylesheets[(css, policy)] = sheet
         return sheet
 
 
@@ -149,17 +174,21 @@ def warm_up() -> None:
 
 
 def write_pdf(html: str, archival: bool = False,
-              attachments: tuple[DataAttachment, ...] = ()) -> bytes:
+              attachments: tuple[DataAttachment, ...] = (), policy: FetchPolicy | None = None) -> bytes:
     """The PDF bytes of an HTML letter: tagged PDF/UA-1, or tagged PDF/A-3b when archival.
 
     The document's <style> elements are handed to WeasyPrint as parsed author stylesheets (the
-    same cascade, parsed once per process).
+    same cascade, parsed once per process). WeasyPrint reads only what `policy` allows (by
+    default the bundled templates and the package); a letter that asks for anything else is
+    refused with a TemplateError.
     """
     engine = pdf_engine()  # first: it imports WeasyPrint quietly
     import weasyprint
 
-    sheets = [engine.stylesheet(css) for css in _STYLE.findall(html)]
+    policy = policy or default_fetch_policy()
+    sheets = [engine.stylesheet(css, policy) for css in _STYLE.findall(html)]
     body = _STYLE.sub("", html)
+    fetcher = policy_fetcher(policy)
     options: dict[str, Any] = {"pdf_variant": UA_VARIANT}
     if archival:
         options = {
@@ -173,13 +202,15 @@ def write_pdf(html: str, archival: bool = False,
         }
     try:
         with _unclosed_profile_ignored() if archival else contextlib.nullcontext():
-            document = weasyprint.HTML(string=body, base_url=".").render(
+            document = weasyprint.HTML(string=body, base_url=policy.base_url, url_fetcher=fetcher).render(
                 font_config=engine.font_config, stylesheets=sheets)
             pdf = bytes(document.write_pdf(finisher=finish_structure(archival), **options))
             del document  # so that an archival PDF's profile can be collected inside the filter
-        return pdf
     except Exception as exc:  # WeasyPrint raises many kinds; name it once, here
         raise TemplateError(f"WeasyPrint could not make the PDF: {exc}") from exc
+    if fetcher.refused:
+        raise refused_fetches_error(fetcher.refused)
+    return pdf
 
 
 @contextlib.contextmanager

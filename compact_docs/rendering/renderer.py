@@ -17,12 +17,11 @@ from compact_docs.models import Letter, NoticeLetter
 from compact_docs.rendering.deadlines import deadline_record, letter_deadlines
 from compact_docs.rendering.docx import DocxLetterTemplate
 from compact_docs.rendering.output import (
-    append_manifest,
     letter_stem,
     prepare_folder,
     refuse_overwrite,
     target_path,
-    write_atomic,
+    write_letter,
 )
 from compact_docs.rendering.pdf import DataAttachment, HtmlLetterTemplate, write_pdf
 from compact_docs.rendering.template_folder import TemplateFile, TemplateFolder
@@ -117,13 +116,13 @@ class Renderer:
         finds an error: nothing is laid out or written for such a letter.
         """
         source = source_sha256 = None
+        letter = as_letter(data, kind, self.date_locale)  # first: it refuses an oversized file unread
         if isinstance(data, (str, Path)):
             source = str(data)
             try:
                 source_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
             except OSError:
                 source_sha256 = None
-        letter = as_letter(data, kind, self.date_locale)
         if kind is not None and letter.kind != kind:
             raise InvalidData(f"{source or 'data'}: the data is a {letter.kind!r} letter, "
                               f"not {kind!r}")
@@ -166,12 +165,13 @@ class Renderer:
 
     def pdf(self, prepared: PreparedLetter, archival: bool = False) -> bytes:
         """The PDF bytes of a letter: tagged PDF/UA-1, or PDF/A-3b with its data attached."""
-        html = self.html(prepared.context)
+        template = self.html_template(prepared.context.kind, prepared.context.stage)
+        html = template.html(prepared.context)
         attachments: tuple[DataAttachment, ...] = ()
         if archival:
             name = f"{file_stem(prepared.context)}.json"
             attachments = (DataAttachment(name, prepared.data_json),)
-        return write_pdf(html, archival=archival, attachments=attachments)
+        return write_pdf(html, archival=archival, attachments=attachments, policy=template.fetch_policy)
 
     def lay_out(self, prepared: PreparedLetter, formats: Iterable[str] = FORMATS,
                 archival: bool = False) -> RenderedLetter:
@@ -203,8 +203,10 @@ class Renderer:
               force: bool = False) -> RenderResult:
         """Write a laid-out letter's files and append its record to the folder's manifest.
 
-        Every target is checked before any is written: an existing file (without `force`) or a
-        name that would leave the folder raises OutputError and nothing is written.
+        Every target is checked before any is written: an existing file (without `force`), a
+        symbolic link or a name that would leave the folder raises OutputError and nothing is
+        written. The files and the record are written together or not at all (`write_letter`);
+        a file another process made meanwhile is never replaced unless `force`.
         """
         folder = prepare_folder(out_dir)
         targets = {fmt: target_path(folder, f"{rendered.stem}.{fmt}") for fmt in rendered.documents}
@@ -212,11 +214,11 @@ class Renderer:
         files: list[dict[str, Any]] = []
         for fmt, path in targets.items():
             content = rendered.documents[fmt]
-            write_atomic(path, content)
             files.append({"name": path.name, "format": fmt, "bytes": len(content),
                           "sha256": hashlib.sha256(content).hexdigest()})
         record = self._record(rendered, files)
-        manifest = append_manifest(folder, record)
+        manifest = write_letter(folder, [(path, rendered.documents[fmt]) for fmt, path in targets.items()],
+                                record, force)
         return RenderResult([Path(out_dir) / f["name"] for f in files],
                             rendered.prepared.report, manifest, record)
 

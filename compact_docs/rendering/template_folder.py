@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -12,6 +13,7 @@ from pathlib import Path
 from jinja2 import BaseLoader, ChoiceLoader, Environment, TemplateNotFound
 
 from compact_docs.errors import TemplateError
+from compact_docs.rendering.template_policy import read_template_bytes
 
 TEMPLATE_SUFFIXES = (".docx", ".html", ".css")
 """The files a template folder may hold: DOCX for docxtpl, HTML and CSS for WeasyPrint."""
@@ -36,7 +38,7 @@ class TemplateFile:
     def read_bytes(self) -> bytes:
         """The file's bytes; TemplateError if it cannot be read."""
         try:
-            return self.path.read_bytes()
+            return read_template_bytes(self.path, f"{self.name} ({self.origin})")
         except OSError as exc:
             raise TemplateError(f"cannot read template {self.name} ({self.origin}): "
                                 f"{exc.strerror or exc}") from exc
@@ -66,10 +68,24 @@ class _TraversableLoader(BaseLoader):
         path = self.folder.joinpath(template)
         if not path.is_file():
             raise TemplateNotFound(template)
-        return path.read_text(encoding="utf-8"), str(path), lambda: True
+        _refuse_link_out(self.folder, path, template)
+        try:
+            text = read_template_bytes(path, template).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"template {template} ({self.folder}) is not UTF-8 text") from exc
+        return text, str(path), lambda: True
 
     def list_templates(self) -> list[str]:
         return sorted(p.name for p in self.folder.iterdir() if p.name.endswith(TEMPLATE_SUFFIXES))
+
+
+def _refuse_link_out(folder: Traversable, path: Traversable, name: str) -> None:
+    """TemplateError when a template is a link to a file outside its folder: templates may read
+    only the files in their folder (and the package's)."""
+    root = os.path.realpath(str(folder))
+    if not os.path.realpath(str(path)).startswith(root.rstrip(os.sep) + os.sep):
+        raise TemplateError(f"template {name} ({folder}) is a link to a file outside its folder, "
+                            "which templates may not read")
 
 
 class TemplateFolder:
@@ -87,6 +103,7 @@ class TemplateFolder:
     def find(self, name: str) -> TemplateFile | None:
         """A template by file name: the user's if it has one, else the bundled one, else None."""
         if self.user is not None and (self.user / name).is_file():
+            _refuse_link_out(self.user, self.user / name, name)
             return TemplateFile(name, str(self.user), self.user / name)
         path = self.bundled.joinpath(name)
         if path.is_file():

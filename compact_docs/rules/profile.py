@@ -351,11 +351,17 @@ def parse_profile(text: str, source: str) -> Profile:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {source} is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ProfileError(f"profile {source} is nested too deeply to be a profile") from exc
     raw["source"] = source
     try:
         return Profile.model_validate(raw)
     except ValidationError as exc:
         raise ProfileError(f"profile {source} is malformed: {_describe(exc)}") from exc
+
+
+MAX_PROFILE_BYTES = 1024 * 1024
+"""The largest profile file read (the bundled ones are about 20 kB)."""
 
 
 _LOADED_AS: dict[int, str] = {}
@@ -383,9 +389,16 @@ def _read(name_or_path: str) -> Profile:
         usable = False
     if usable:
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_PROFILE_BYTES + 1)
         except OSError as exc:
             raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from exc
+        if len(raw) > MAX_PROFILE_BYTES:
+            raise ProfileError(f"profile {path} is larger than a profile may be ({MAX_PROFILE_BYTES:,} bytes)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProfileError(f"profile {path} is not UTF-8 text") from exc
         return parse_profile(text, str(path))
     names = ", ".join(bundled_profile_names())
     raise ProfileError(f"unknown profile {name_or_path!r}: use one of {names}, or a path to a .toml file")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testdata import EXAMPLES
+from testdata import BATCH, EXAMPLES, HOSTILE_LETTERS, ROOT
 
 from compact_docs.errors import InvalidData
 from compact_docs.examples import example_files
@@ -201,3 +201,135 @@ def test_the_kind_comes_from_the_fields_or_the_file_name(example: Example, tmp_p
         load_letter(path)
     with pytest.raises(InvalidData, match="kind: is required but missing"):
         load_letter({"organisation": {"name": "A"}})
+
+
+HOSTILE = HOSTILE_LETTERS
+
+
+def _command(*args: str, timeout: float = 60) -> Any:
+    """Run compact-docs in a process of at most 1 GB, so a hostile file cannot take the machine."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limit, cwd=ROOT)
+
+
+def test_a_billion_laughs_is_refused_fast_also_as_defaults(tmp_path: Path) -> None:
+    import time
+
+    laughs = HOSTILE / "billion-laughs.yaml"
+    assert laughs.stat().st_size < 400
+    start = time.monotonic()
+    checked = _command("check", "notice", str(laughs), timeout=30)
+    assert (checked.returncode, checked.stdout) == (2, "")
+    assert checked.stderr.count("\n") == 1 and "aliases expand to more than 100,000 values" in checked.stderr
+    batch = _command("batch", "notice", str(BATCH / "register.csv"), "--defaults", str(laughs),
+                     "-o", str(tmp_path / "out"), "--format", "docx", "--workers", "1", timeout=30)
+    assert batch.returncode == 2 and "aliases expand" in batch.stderr and batch.stderr.count("\n") == 1
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.docx"))
+
+
+def test_aliases_that_refer_to_themselves_are_refused() -> None:
+    from compact_docs.loading import parse_text
+
+    with pytest.raises(InvalidData, match="refers to the value it is part of"):
+        parse_text("a: &a [1, *a]\n", "self.yaml")
+    assert parse_text("base: &b {x: 1}\nrow: {<<: *b, x: 2}\n", "merge.yaml") == {
+        "base": {"x": 1}, "row": {"x": 2}}  # a merge may override a key: not a duplicate
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "notice", str(HOSTILE / "deep-nesting.yaml")],
+    ["check", "notice", str(HOSTILE / "deep-nesting.json")],
+    ["notice", str(HOSTILE / "deep-nesting.yaml"), "-o", "{out}"],
+    ["batch", "notice", str(HOSTILE / "deep-rows.jsonl"), "-o", "{out}"],
+    ["batch", "notice", str(BATCH / "register.csv"), "--defaults", str(HOSTILE / "deep-nesting.yaml"),
+     "-o", "{out}"],
+    ["check", "notice", str(ROOT / "compact_docs" / "examples" / "notice.yaml"), "--profile",
+     str(HOSTILE / "deep-profile.toml")],
+])
+def test_deep_nesting_exits_2_with_one_line(args: list[str], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    result = CliRunner().invoke(cli, [a.replace("{out}", str(tmp_path / "out")) for a in args])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
+    assert "nested" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["non-finite-notice.yaml", "non-finite-notice.json"])
+def test_non_finite_money_is_refused_at_validation_naming_the_field(name: str) -> None:
+    result = _command("check", "notice", str(HOSTILE / name))
+    assert result.returncode == 2
+    assert "funding.annual_value: must be" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "'NaN'", "1e13"])
+def test_other_non_finite_or_absurd_amounts_are_refused(value: str, example: Example, tmp_path: Path) -> None:
+    import yaml as pyyaml
+
+    data = example("notice")
+    data["decision"]["action"] = "reduce"
+    data["decision"]["new_annual_value"] = pyyaml.safe_load(value)
+    with pytest.raises(InvalidData, match=r"decision\.new_annual_value: must be"):
+        load_letter(data)
+
+
+@pytest.mark.parametrize(("name", "key"), [("duplicate-keys-notice.yaml", "'name'"),
+                                           ("duplicate-keys-notice.json", "'kind'")])
+def test_duplicate_keys_are_refused_naming_the_key(name: str, key: str) -> None:
+    with pytest.raises(InvalidData, match=f"key {key} appears twice"):
+        load_letter(HOSTILE / name)
+
+
+def test_duplicate_keys_in_json_lines_refuse_the_file(tmp_path: Path) -> None:
+    from compact_docs.rows import read_rows
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"organisation": {"name": "A", "name": "B"}}\n', encoding="utf-8")
+    with pytest.raises(InvalidData, match=r"rows\.jsonl: line 1: key 'name' appears twice"):
+        list(read_rows(rows, "notice"))
+
+
+def test_an_oversized_data_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    import time
+
+    from compact_docs.rows import read_rows
+
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB that take no disk
+    start = time.monotonic()
+    with pytest.raises(InvalidData, match=r"huge\.yaml: the data file is 100\.0 MB, more than the 1\.0 MB"):
+        load_letter(huge)
+    rows = huge.rename(tmp_path / "huge.csv")
+    with pytest.raises(InvalidData, match=r"huge\.csv: the rows file is 100\.0 MB, more than the 32\.0 MB"):
+        list(read_rows(rows, "notice"))
+    assert time.monotonic() - start < 2
+    result = _command("check", "notice", "/dev/zero", timeout=30)
+    assert result.returncode == 2 and "more than the 1.0 MB" in result.stderr
+
+
+def test_directional_overrides_never_reach_a_letter(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    import compact_docs
+
+    letter = load_letter(HOSTILE / "bidi-notice.yaml")
+    assert isinstance(letter, NoticeLetter)
+    assert letter.funding.reference == "LBB-GR-710-4202"
+    assert letter.organisation.name == "Bexley Age Well"
+    result = compact_docs.render(HOSTILE / "bidi-notice.yaml", out_dir=tmp_path)
+    assert [p.name for p in result.files] == ["lbb-gr-710-4202_bexley-age-well_notice.docx",
+                                              "lbb-gr-710-4202_bexley-age-well_notice.pdf"]
+    text = "".join(page.extract_text() for page in PdfReader(str(result.files[1])).pages)
+    assert "LBB-GR-710-4202" in text
+    assert not any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -16,6 +16,7 @@ MOVED = {
     "compact_docs.case_letter": "compact_docs.register.case_letter",
     "compact_docs.casework": "compact_docs.register.casework",
     "compact_docs.pdf_structure": "compact_docs.rendering.pdf_structure",
+    "compact_docs.template_policy": "compact_docs.rendering.template_policy",
     "mailflows.imap": "mailflows.servers.imap",
     "mailflows.smtp": "mailflows.servers.smtp",
 }

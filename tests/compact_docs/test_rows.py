@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from testdata import BATCH
+from testdata import BATCH, HOSTILE_LETTERS
 
 from compact_docs.errors import InvalidData
 from compact_docs.loading import load_letter
@@ -80,3 +80,65 @@ def test_unreadable_input(tmp_path: Path, name: str, content: str | None, messag
         path.write_text(content)
     with pytest.raises(InvalidData, match=message):
         list(read_rows(path, "notice"))
+
+
+HOSTILE = HOSTILE_LETTERS
+
+
+@pytest.mark.parametrize("name", ["utf8-bom-register.csv", "utf16-register.csv", "cp1252-register.csv"])
+def test_a_register_is_read_in_its_one_encoding(name: str) -> None:
+    rows = list(read_rows(HOSTILE / name, "notice"))
+    assert [r.data["organisation"]["name"] for r in rows] == ["Café Club", "Crèche Crayford"]
+    assert "A transition grant of £1,000" in rows[1].data["support"]
+    assert all("\ufffd" not in json.dumps(r.data, ensure_ascii=False) for r in rows)
+
+
+def test_a_register_mixing_encodings_is_refused_naming_the_line() -> None:
+    with pytest.raises(InvalidData) as caught:
+        list(read_rows(HOSTILE / "mixed-encoding.csv", "notice"))
+    message = str(caught.value)
+    assert "mixed-encoding.csv: line 3 (byte 0xE8) is not UTF-8, though line 2 is UTF-8" in message
+    assert "save it again as UTF-8" in message
+
+
+def test_a_byte_that_is_text_in_no_encoding_is_refused_naming_the_line() -> None:
+    with pytest.raises(InvalidData, match=r"line 2 \(byte 0x81\) is neither UTF-8 nor Windows-1252"):
+        list(read_rows(HOSTILE / "undefined-byte.csv", "notice"))
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_bytes("organisation.name\nCafé\n".encode("utf-16-le"))
+    with pytest.raises(InvalidData, match="UTF-16 without a byte-order mark"):
+        list(read_rows(path, "notice"))
+
+
+def test_the_cli_reads_a_utf16_register(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    result = CliRunner().invoke(cli, ["batch", "notice", str(HOSTILE / "utf16-register.csv"), "--defaults",
+                                      str(DATA / "defaults.yaml"), "-o", str(tmp_path), "--format", "docx",
+                                      "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("*.docx")) == [
+        "lbb-fsf-2025-004_creche-crayford_notice.docx", "lbb-gr-2024-017_cafe-club_notice.docx"]
+
+
+def test_a_long_csv_cell_refuses_only_its_row(tmp_path: Path) -> None:
+    import csv
+
+    path = tmp_path / "long.csv"
+    text = (DATA / "register.csv").read_text(encoding="utf-8").splitlines()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*next(csv.reader([text[0]])), "decision.rationale"])
+        # Over the csv module's own limit (131,072), then over compact-docs' (MAX_CELL_CHARS, 200,000).
+        for line, rationale in zip(text[1:], ["x" * 131_073, "Short.", "y" * 200_001], strict=True):
+            writer.writerow([*next(csv.reader([line])), rationale])
+    rows = list(read_rows(path, "notice", DATA / "defaults.yaml"))
+    assert [r.problem is None for r in rows] == [True, True, False]
+    assert len(rows[0].data["decision"]["rationale"]) == 131_073
+    assert rows[2].problem is not None
+    assert "the decision.rationale cell has 200,001 characters" in rows[2].problem

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from testdata import MAIL
+from testdata import HOSTILE_LETTERS, MAIL
 
 from compact_docs.errors import ComplianceError, RegisterError
 from compact_docs.loading import load_letter
@@ -157,3 +157,12 @@ def test_a_stage_3_case_letter_goes_to_the_body_named(register: CaseRegister, tm
 def test_unknown_case(register: CaseRegister) -> None:
     with pytest.raises(RegisterError, match="no case"):
         escalation_data(register, "BXC-2026-0404")
+
+
+def test_docxtpl_escapes_in_an_email_print_literally_in_the_case_letter(register: CaseRegister,
+                                                                       tmp_path: Path) -> None:
+    hostile = HOSTILE_LETTERS / "docxtpl-escapes.eml"
+    route_message(hostile.read_bytes(), CONFIG, register)
+    result = write_case_letter(register, "BXC-2026-0001", tmp_path / "out", ["docx"])
+    text = "\n".join(p.text for p in Document(str(result.files[0])).paragraphs)
+    assert "Our portal lists them as {_{ returns }_} and {_% overdue %_}." in text

@@ -191,3 +191,40 @@ def test_another_package_owns_its_tables(tmp_path: Path) -> None:
         assert reg.execute("SELECT note FROM journal").fetchone()[0] == "moved"
     with pytest.raises(RegisterError, match="numbered 1, 2, 3"):
         Migrations("gap", (Migration(2, "gap", ""),))
+
+
+@pytest.mark.parametrize("umask", [0o002, 0o022])
+def test_a_new_register_is_private_whatever_the_umask(umask: int, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        with CaseRegister(tmp_path / "cases.db", BEXLEY) as register:
+            register.open_case(organisation="Bexley Age Well", commissioned=True, stage=1,
+                               topic="late payment", actor="test", reason="opened", message_id="<m1@x>")
+            made = sorted(p.name for p in tmp_path.iterdir())
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    finally:
+        os.umask(old)
+    assert made == ["cases.db", "cases.db-shm", "cases.db-wal"]
+    assert modes == dict.fromkeys(made, 0o600)
+
+
+def test_a_group_register_is_shared_with_the_group_and_an_existing_one_kept(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from mailflows.config import parse_config
+    from mailflows.route import open_register
+
+    old = os.umask(0o022)
+    try:
+        config = parse_config('database = "group.db"\ndatabase_mode = "group"\n', "compact.toml", tmp_path)
+        open_register(config).close()
+        assert stat.S_IMODE((tmp_path / "group.db").stat().st_mode) == 0o660
+        (tmp_path / "mine.db").touch(mode=0o640)
+        CaseRegister(tmp_path / "mine.db", BEXLEY).close()
+        assert stat.S_IMODE((tmp_path / "mine.db").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

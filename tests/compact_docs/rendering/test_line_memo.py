@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from compact_docs import line_memo
 from compact_docs.rendering.pdf import pdf_engine, write_pdf
 from compact_docs.rendering.pdf_structure import finish_structure
 from compact_docs.rendering.renderer import Renderer
+from compact_docs.rendering.template_policy import FetchPolicy, default_fetch_policy
 
 
 def plain_pdf(html: str) -> bytes:
@@ -185,7 +187,10 @@ def test_a_font_face_added_later_is_used_for_the_lines_after_it() -> None:
     with_face = (f'<html lang="en"><head><title>t</title><style>@font-face {{ font-family: Brand; '
                  f'src: url(file://{mono}) }}</style></head>' + body)
 
-    made = _in_a_fresh_thread(lambda: [write_pdf(without), write_pdf(with_face)])
+    # The letters' template policy lets WeasyPrint read only the package: allow the font's folder too.
+    default = default_fetch_policy()
+    policy = FetchPolicy(default.base_url, (*default.roots, os.path.dirname(os.path.realpath(mono))))
+    made = _in_a_fresh_thread(lambda: [write_pdf(without), write_pdf(with_face, policy=policy)])
     assert made == [plain_pdf(without), plain_pdf(with_face)]
 
 

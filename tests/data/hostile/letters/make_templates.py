@@ -1,0 +1,79 @@
+"""Rebuild the hostile DOCX templates in this folder from the bundled letter.docx.
+
+    python tests/data/hostile/letters/make_templates.py
+
+The HTML, CSS, YAML and CSV files beside them are written by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+from docx import Document
+
+HERE = Path(__file__).resolve().parent
+BUNDLED = HERE.parents[3] / "templates" / "letter.docx"
+CODE = "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
+
+
+def code_template() -> None:
+    """A DOCX template whose first paragraph runs a shell command when not sandboxed."""
+    document = Document(str(BUNDLED))
+    document.paragraphs[0].insert_paragraph_before(CODE)
+    (HERE / "templates-code").mkdir(exist_ok=True)
+    document.save(str(HERE / "templates-code" / "notice.docx"))
+
+
+def _with_document_xml(document_xml: bytes) -> tuple[bytes, zipfile.ZipInfo]:
+    out = io.BytesIO()
+    with zipfile.ZipFile(BUNDLED) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for info in source.infolist():
+            content = document_xml if info.filename == "word/document.xml" else source.read(info)
+            package.writestr(info.filename, content, compresslevel=9)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as package:
+        return out.getvalue(), package.getinfo("word/document.xml")
+
+
+def bomb_template() -> None:
+    """A zip bomb: word/document.xml padded with 200 MB of spaces (packs to about 200 kB)."""
+    with zipfile.ZipFile(BUNDLED) as source:
+        xml = source.read("word/document.xml")
+    padded = xml.replace(b"<w:body>", b"<w:body>" + b" " * (200 * 1024 * 1024), 1)
+    data, _ = _with_document_xml(padded)
+    (HERE / "templates-bomb").mkdir(exist_ok=True)
+    (HERE / "templates-bomb" / "notice.docx").write_bytes(data)
+
+
+def lying_template() -> None:
+    """A zip bomb whose headers lie: word/document.xml says it unpacks to its real XML's size (and
+    CRC), but its deflate stream goes on to 200 MB more spaces."""
+    with zipfile.ZipFile(BUNDLED) as source:
+        xml = source.read("word/document.xml")
+    padded = xml.replace(b"<w:body>", b"<w:body>" + b" " * (200 * 1024 * 1024), 1)
+    data = bytearray(_with_document_xml(padded)[0])
+    honest_size, honest_crc = len(xml), zlib.crc32(padded[: len(xml)])
+    name = b"word/document.xml"
+    local = data.find(b"PK\x03\x04")
+    while local != -1:
+        if data[local + 30: local + 30 + len(name)] == name:
+            struct.pack_into("<I", data, local + 14, honest_crc)
+            struct.pack_into("<I", data, local + 22, honest_size)
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        if data[central + 46: central + 46 + len(name)] == name:
+            struct.pack_into("<I", data, central + 16, honest_crc)
+            struct.pack_into("<I", data, central + 24, honest_size)
+        central = data.find(b"PK\x01\x02", central + 4)
+    (HERE / "templates-bomb-lying").mkdir(exist_ok=True)
+    (HERE / "templates-bomb-lying" / "notice.docx").write_bytes(bytes(data))
+
+
+if __name__ == "__main__":
+    code_template()
+    bomb_template()
+    lying_template()
