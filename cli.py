@@ -1102,7 +1102,7 @@ def report(start: datetime | None, end: datetime | None, letters: tuple[Path, ..
       compact-docs report --config compact.toml --letters letters/2026 -o report
       compact-docs report --config compact.toml --from 2026-04-01 --to 2027-03-31 --anonymise -o public
     """
-    from compact_docs.report import Period, read_stage_deadlines, report_from_register, today_in_london
+    from compact_docs.report import Period, report_from_register, today_in_london
 
     config = _mail_config()
     last = end.date() if end is not None else today_in_london()
@@ -1111,7 +1111,7 @@ def report(start: datetime | None, end: datetime | None, letters: tuple[Path, ..
         raise click.UsageError(f"--from {period.start} is after --to {period.end}")
     made, files = report_from_register(
         config.database_path, config.compact_profile, out_dir, letters=letters, period=period,
-        deadlines=read_stage_deadlines(config.source), anonymise=anonymise)
+        deadlines=config.cases.deadline_days(), anonymise=anonymise)
     click.echo(f"Wrote {files.html}, {files.pdf} and {files.json}: {len(made.figures)} figures, "
                f"{len(made.charts)} of them charts, {made.period.describe()}.")
 

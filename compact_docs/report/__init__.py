@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from compact_docs.register.deadlines import DEFAULT_DEADLINES
 from compact_docs.report._build import (
-    DEFAULT_DEADLINES,
     build_report,
-    read_stage_deadlines,
     report_from_register,
-    stage_deadlines,
     today_in_london,
 )
 from compact_docs.report._page import ReportFiles, report_html, report_pdf, write_report
@@ -23,11 +21,9 @@ __all__ = [
     "Series",
     "Table",
     "build_report",
-    "read_stage_deadlines",
     "report_from_register",
     "report_html",
     "report_pdf",
-    "stage_deadlines",
     "today_in_london",
     "write_report",
 ]

@@ -8,12 +8,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_data import Clock
 
-from compact_docs.errors import ConfigError
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.records import Case, CaseEvent
 from compact_docs.rendering.output import append_manifest
@@ -23,8 +21,6 @@ from compact_docs.report import (
     Period,
     Series,
     build_report,
-    read_stage_deadlines,
-    stage_deadlines,
 )
 from compact_docs.report._calendar import median, percentile_90, working_days_between
 from compact_docs.report._charts import HATCHES, OKABE_ITO, chart_svg
@@ -61,18 +57,14 @@ def test_period_of_the_last_twelve_months() -> None:
     assert date(2025, 11, 30) not in period and date(2026, 1, 1) in period
 
 
-def test_stage_deadlines_default_and_override(tmp_path: Path) -> None:
-    assert stage_deadlines(None) == DEFAULT_DEADLINES == {1: 10, 2: 20}
-    assert stage_deadlines({"stage-2": 15, "stage-3": 40}) == {1: 10, 2: 15, 3: 40}
-    for bad in ({"stage-1": "ten"}, {"stage-1": 0}, {"first": 3}, {"stage-1": True}):
-        with pytest.raises(ConfigError):
-            stage_deadlines(bad)
-    config = tmp_path / "compact.toml"
-    config.write_text('profile = "bexley"\n[cases.deadlines]\nstage-1 = 5\n', encoding="utf-8")
-    assert read_stage_deadlines(config) == {1: 5, 2: 20}
-    config.write_text('profile = "bexley"\n', encoding="utf-8")
-    assert read_stage_deadlines(config) == DEFAULT_DEADLINES
-    assert read_stage_deadlines(tmp_path / "absent.toml") == DEFAULT_DEADLINES
+def test_the_report_takes_the_configurations_deadlines(tmp_path: Path) -> None:
+    from mailflows.config import parse_config
+
+    assert DEFAULT_DEADLINES == {1: 10, 2: 20}
+    config = parse_config('profile = "bexley"\n[cases.deadlines]\nstage-1 = 5\nstage-3 = 40\n', "compact.toml",
+                          tmp_path)
+    assert config.cases.deadline_days() == {1: 5, 2: 20, 3: 40}
+    assert parse_config('profile = "bexley"\n', "compact.toml", tmp_path).cases.deadline_days() == DEFAULT_DEADLINES
 
 
 def _case(**changes: object) -> Case:
