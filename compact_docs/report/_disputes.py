@@ -13,6 +13,7 @@ from compact_docs.register.records import Case, CaseEvent
 from compact_docs.report._calendar import london_date, median, percentile_90, working_days_between
 from compact_docs.report._words import count_of, join_words
 from compact_docs.report.figures import Cell, Chart, Figure, Period, Series, Table
+from compact_docs.rows import column_letter
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0 to 5 working days", 0, 5),
@@ -341,7 +342,7 @@ class DisputeFigures:
             if org is None:
                 names[org] = UNKNOWN_ORGANISATION
             elif self.anonymise:
-                names[org] = f"Organisation {_letters(letters)}"
+                names[org] = f"Organisation {column_letter(letters)}"
                 letters += 1
             else:
                 names[org] = org
@@ -392,14 +393,6 @@ def _outcome(text: str | None) -> str:
     return cleaned[0].upper() + cleaned[1:]
 
 
-def _letters(index: int) -> str:
-    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("A") + rest) + name
-    return name
 
 
 def _number(value: float) -> str:
