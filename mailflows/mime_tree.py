@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.feedparser import FeedParser
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32, EmailPolicy
@@ -45,6 +46,25 @@ def bound_header_value(name: str, value: str, limit: int = MAX_HEADER_VALUE_CHAR
     return head.rstrip("\r\n")
 
 
+class _HeaderClasses(HeaderRegistry):
+    """email's header registry, making each header class once rather than once per header parsed.
+
+    HeaderRegistry builds a new class (``type(...)``) for every header it parses, which costs
+    as much as parsing a short header; the classes it builds for one kind of header are all alike.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = super().__getitem__(name)
+        return made
+
+
 class _RememberingPolicy(EmailPolicy):
     """email.policy.default, except that a header value is parsed only once per message.
 
@@ -60,14 +80,8 @@ class _RememberingPolicy(EmailPolicy):
     def header_fetch_parse(self, name: str, value: str) -> Any:
         if hasattr(value, "name"):
             return value
-        remembered: dict[tuple[str, str], Any] | None = getattr(_headers_seen, "entries", None)
-        if remembered is None:
-            return super().header_fetch_parse(name, value)
-        key = (name.lower(), value)
-        found = remembered.get(key)
-        if found is None:
-            found = remembered[key] = super().header_fetch_parse(name, value)
-        return found
+        # As EmailPolicy does: the value without its line ends, through the header factory.
+        return parsed_header(name, "".join(_LINESEP.split(value)))
 
 
 class _BoundedCompat32(Compat32):
@@ -79,8 +93,27 @@ class _BoundedCompat32(Compat32):
 
 
 _headers_seen = threading.local()
-_POLICY = _RememberingPolicy()
+_POLICY = _RememberingPolicy(header_factory=_HeaderClasses())
 _COMPAT32 = _BoundedCompat32()
+_LINESEP = re.compile(r"\n|\r")  # email.policy's linesep_splitter
+
+
+def parsed_header(name: str, value: str) -> Any:
+    """``email.policy.default.header_factory(name, value)``: the parsed header object.
+
+    While one message is read (`reading_one_message`) each (name, value) is parsed only once:
+    the parser, the body reader and the sender check all ask for the same few headers, and the
+    header registry is the most expensive part of reading a message. The factory is a pure
+    function of the name (its case aside) and the value, so the result is the same.
+    """
+    remembered: dict[tuple[str, str], Any] | None = getattr(_headers_seen, "entries", None)
+    if remembered is None:
+        return _POLICY.header_factory(name, value)
+    key = (name.lower(), value)
+    found = remembered.get(key)
+    if found is None:
+        found = remembered[key] = _POLICY.header_factory(name, value)
+    return found
 
 
 class _TooManyParts(Exception):

@@ -5,18 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import email.header
 import hashlib
 import quopri
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from typing import TypeVar
 
 from mailflows.html_text import html_to_text
-from mailflows.mime_tree import KEEP_END, parse_tree, reading_one_message
+from mailflows.mime_tree import KEEP_END, parse_tree, parsed_header, reading_one_message
 from mailflows.sender import read_mailbox, read_sender
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
@@ -27,6 +27,8 @@ MAX_VALUES_PER_HEADER = 100
 """How many values of one header (Received, say) are decoded; a message may repeat one endlessly."""
 _MSGID = re.compile(r"<[^<>\s]+>")
 _FOLD = re.compile(r"\r?\n[ \t]*")
+_LINESEP = re.compile(r"\n|\r")  # what email.policy takes out of a value before parsing it
+_ENCODED_WORDS: re.Pattern[str] = getattr(email.header, "ecre")  # noqa: B009 - what decode_header looks for
 _T = TypeVar("_T")
 
 
@@ -127,6 +129,10 @@ def _decode_raw_header(value: str) -> str:
     """A raw header value (possibly with RFC 2047 words or undecodable bytes) as text."""
     if any("\udc80" <= ch <= "\udcff" for ch in value):
         value = decode_bytes(value.encode("utf-8", "surrogateescape"))
+    if not _ENCODED_WORDS.search(value):
+        # No encoded word: decode_header gives the value back as one chunk, and make_header
+        # turns that into the same string (the usual case, and much the cheapest).
+        return _unfold(value)
     try:
         return _unfold(str(make_header(decode_header(value))))
     except Exception:
@@ -211,17 +217,16 @@ def _part_info(part: Message) -> _PartInfo:
     try:
         if isinstance(part, EmailMessage) and not any(
                 "\udc80" <= ch <= "\udcff" for ch in (raw_type or "") + (raw_disposition or "")):
-            factory = policy.default.header_factory
             if raw_type is None:
                 ctype, params = part.get_default_type(), {}
             else:
-                header = factory("content-type", raw_type)
+                header = parsed_header("content-type", raw_type)
                 ctype, params = header.content_type, dict(header.params)
                 if ctype.count("/") != 1 or header.defects:
                     raise ValueError("content-type needs the forgiving route")
             disposition, dparams = None, {}
             if raw_disposition is not None:
-                dheader = factory("content-disposition", raw_disposition)
+                dheader = parsed_header("content-disposition", raw_disposition)
                 disposition, dparams = dheader.content_disposition, dict(dheader.params)
             filename = dparams.get("filename") or params.get("name")
             charset = params.get("charset")
@@ -277,7 +282,7 @@ class _Reader:
         """Every value of a header, decoded, falling back to the raw value when policy parsing fails."""
         if isinstance(self.msg, EmailMessage):
             try:
-                values = [_unfold(str(v)) for v in self.msg.get_all(name) or []]
+                values = [_unfold(_policy_text(name, v)) for v in self.raw.get(name.lower(), [])]
             except Exception as exc:
                 self.problems.append(f"header {name}: {type(exc).__name__}; read raw")
             else:
@@ -354,6 +359,19 @@ class _Reader:
         chosen = plain if any(t.strip() for t in plain) else html
         html_only = bool(html) and chosen is html
         return ("\n\n".join(chosen), html_only, tuple(attachments), tuple(types), truncated)
+
+
+def _policy_text(name: str, value: str) -> str:
+    """A header value as the message's policy (email.policy.default) decodes it, as text.
+
+    That is ``str(message.get_all(name)[i])``: the value without line ends through the header
+    registry. An unstructured header (Subject) of plain ASCII with no encoded word ('=?')
+    decodes to exactly its own text, so it is not handed to the registry.
+    """
+    unfolded = "".join(_LINESEP.split(value))
+    if name == "subject" and unfolded.isascii() and "=?" not in unfolded:
+        return unfolded
+    return str(parsed_header(name, unfolded))
 
 
 def _first_id(values: list[str]) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header, make_header
+
+from mailflows.mime_tree import parsed_header
 
 _FOLD = re.compile(r"\r?\n[ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -172,7 +173,7 @@ def read_mailbox(raw_value: str) -> Mailbox:
 def _library_reading(value: str, address: str) -> list[str]:
     """Doubts from reading the same value with email.policy.default, as mail programs would."""
     try:
-        header = policy.default.header_factory("from", value)
+        header = parsed_header("from", value)
         found = [a.addr_spec for a in header.addresses]
         defects = sorted({type(d).__name__ for d in header.defects if type(d).__name__ in _MISREAD_DEFECTS})
     except Exception as exc:
