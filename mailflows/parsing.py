@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from mailflows.html_text import html_to_text
 from mailflows.mime_tree import KEEP_END, parse_tree, parsed_header, reading_one_message
-from mailflows.sender import read_mailbox, read_sender
+from mailflows.sender import plain_mailbox, read_mailbox, read_sender
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
 """How much body text the classifier sees at most; the rest of a message is never decoded."""
@@ -366,11 +366,16 @@ def _policy_text(name: str, value: str) -> str:
 
     That is ``str(message.get_all(name)[i])``: the value without line ends through the header
     registry. An unstructured header (Subject) of plain ASCII with no encoded word ('=?')
-    decodes to exactly its own text, so it is not handed to the registry.
+    decodes to exactly its own text, and an address header of one plain mailbox as
+    `plain_mailbox` writes it, so neither is handed to the registry.
     """
     unfolded = "".join(_LINESEP.split(value))
     if name == "subject" and unfolded.isascii() and "=?" not in unfolded:
         return unfolded
+    if name != "subject":  # an address header: From, Sender, Reply-To
+        plain = plain_mailbox(unfolded)
+        if plain is not None:
+            return plain
     return str(parsed_header(name, unfolded))
 
 

@@ -15,7 +15,7 @@ from compact_docs.register.cases import GROUP_MODE, PRIVATE_MODE, CaseRegister
 from compact_docs.register.records import ROUTING_ACTOR, RecordedMessage
 from compact_docs.rules.disputes import decide_stage
 from mailflows.config import MailConfig
-from mailflows.facts import clean_subject, own_words, read_message
+from mailflows.facts import ReadAhead, clean_subject, own_words, read_message
 from mailflows.mailboxes import RawMessage, read_eml, read_maildir, read_mbox
 from mailflows.parsing import ParsedMessage, parse_message
 from mailflows.received import received_at, stamp
@@ -99,8 +99,14 @@ def _already_routed(recorded: RecordedMessage, parsed: ParsedMessage) -> Routing
 
 
 def excerpt(parsed: ParsedMessage) -> str:
-    """The start of a message's own words, as the register keeps it for a case's letters."""
-    return own_words(parsed.text).strip()[:EXCERPT_CHARS]
+    """The start of a message's own words, as the register keeps it for a case's letters.
+
+    Those words were read already when the message's words were read ahead (`ReadAhead.own`,
+    the own words of `parsed.text`): they are not read a second time.
+    """
+    ahead = parsed.ahead
+    words = ahead.own.text if isinstance(ahead, ReadAhead) else own_words(parsed.text)
+    return words.strip()[:EXCERPT_CHARS]
 
 
 def _plain(text: str | None) -> str:

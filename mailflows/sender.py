@@ -20,6 +20,13 @@ _ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+\.[^\s<>\"'()
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _MISREAD_DEFECTS = ("InvalidHeaderDefect", "HeaderMissingRequiredValue")
 """Defects of the mail library's own reading that mean it may have picked another address."""
+_PLAIN_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"  # RFC 5322 atext, ASCII only
+_PLAIN_ADDRESS = rf"{_PLAIN_ATOM}(?:\.{_PLAIN_ATOM})*@{_PLAIN_ATOM}(?:\.{_PLAIN_ATOM})*"
+_PLAIN_MAILBOX = re.compile(
+    rf"[ \t]*(?:(?P<name>{_PLAIN_ATOM}(?:[ \t]+{_PLAIN_ATOM})*)[ \t]*)?<(?P<angle>{_PLAIN_ADDRESS})>[ \t]*"
+    rf"|[ \t]*(?P<bare>{_PLAIN_ADDRESS})[ \t]*")
+"""One mailbox in its plainest form: `Jo Smith <jo@example.org>`, `<jo@example.org>` or
+`jo@example.org`, the name plain words, the address a dot-atom on each side, all ASCII."""
 
 
 @dataclass(frozen=True)
@@ -170,8 +177,30 @@ def read_mailbox(raw_value: str) -> Mailbox:
     return Mailbox(" ".join(name.split()), address.lower(), tuple(dict.fromkeys(doubts)))
 
 
+def plain_mailbox(value: str) -> str | None:
+    """How email.policy.default writes an address header holding one plain mailbox (`_PLAIN_MAILBOX`),
+    found without its header registry; None for any other value.
+
+    The library reads such a value as exactly that one address, without defects, and writes it
+    back as `Name <address>` (the words of the name one space apart) or the bare address.
+    Nothing that could be an encoded word ('=?') counts as plain.
+    """
+    if "=?" in value:
+        return None
+    found = _PLAIN_MAILBOX.fullmatch(value)
+    if found is None:
+        return None
+    if found["bare"] is not None:
+        return str(found["bare"])
+    name = " ".join(found["name"].split()) if found["name"] else ""
+    return f"{name} <{found['angle']}>" if name else str(found["angle"])
+
+
 def _library_reading(value: str, address: str) -> list[str]:
     """Doubts from reading the same value with email.policy.default, as mail programs would."""
+    if plain_mailbox(value) is not None:
+        # Read by the library as this one address (the one `read_mailbox` found) and no defect.
+        return []
     try:
         header = parsed_header("from", value)
         found = [a.addr_spec for a in header.addresses]
