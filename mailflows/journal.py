@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from compact_docs.register.cases import CaseRegister
 from mailflows.servers.imap import ImapConnection
@@ -36,6 +37,16 @@ class JournalEntry:
     state: str
     copy_uidvalidity: int | None = None
     copy_uid: int | None = None
+
+
+class Routed(NamedTuple):
+    """A message routed and not yet in the journal: its UID, identity, disposition, folder, and when."""
+
+    uid: int
+    message_id: str
+    disposition: str
+    destination: str
+    at: str
 
 
 class MailboxJournal:
@@ -73,32 +84,35 @@ class MailboxJournal:
     def record(self, folder: str, uidvalidity: int, uid: int, *, message_id: str,
                disposition: str, destination: str) -> None:
         """Note that a message was routed and where it goes; an entry already there is kept."""
-        self.register.execute(
+        self.record_many(folder, uidvalidity, [Routed(uid, message_id, disposition, destination,
+                                                      self.register.now())])
+
+    def record_many(self, folder: str, uidvalidity: int, routed: Iterable[Routed]) -> None:
+        """`record` for many messages at once, each with the time it was routed."""
+        self.register.executemany(
             "INSERT OR IGNORE INTO mailbox_journal (folder, uidvalidity, uid, message_id, "
             "disposition, destination, state, recorded) VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?)",
-            (folder, uidvalidity, uid, message_id, disposition, destination, self.register.now()))
+            [(folder, uidvalidity, r.uid, r.message_id, r.disposition, r.destination, r.at) for r in routed])
 
     def mark_copied(self, folder: str, uidvalidity: int, copied: CopiedMessages) -> None:
         """Note that messages have a copy in ``copied.folder`` and only their expunge is left."""
         at = self.register.now()
         with self.register.transaction():
-            for uid in copied.source:
-                self.register.execute(
-                    "UPDATE mailbox_journal SET state = 'copied', copied = ?, destination = ?, "
-                    "copy_uidvalidity = ?, copy_uid = ? WHERE folder = ? AND uidvalidity = ? AND "
-                    "uid = ? AND state = 'recorded'",
-                    (at, copied.folder, copied.uidvalidity, copied.uids.get(uid), folder,
-                     uidvalidity, uid))
+            self.register.executemany(
+                "UPDATE mailbox_journal SET state = 'copied', copied = ?, destination = ?, "
+                "copy_uidvalidity = ?, copy_uid = ? WHERE folder = ? AND uidvalidity = ? AND "
+                "uid = ? AND state = 'recorded'",
+                [(at, copied.folder, copied.uidvalidity, copied.uids.get(uid), folder, uidvalidity, uid)
+                 for uid in copied.source])
 
     def mark_moved(self, folder: str, uidvalidity: int, uids: Iterable[int]) -> None:
         """Note that messages left the folder (moved by us, or found gone)."""
         at = self.register.now()
         with self.register.transaction():
-            for uid in uids:
-                self.register.execute(
-                    f"UPDATE mailbox_journal SET state = 'moved', moved = ? WHERE folder = ? AND "
-                    f"uidvalidity = ? AND uid = ? AND state IN {_UNFINISHED}",
-                    (at, folder, uidvalidity, uid))
+            self.register.executemany(
+                f"UPDATE mailbox_journal SET state = 'moved', moved = ? WHERE folder = ? AND "
+                f"uidvalidity = ? AND uid = ? AND state IN {_UNFINISHED}",
+                [(at, folder, uidvalidity, uid) for uid in uids])
 
     def move(self, connection: ImapConnection, inbox: FolderState, folder: str, uids: Sequence[int],
              earlier: Mapping[int, JournalEntry]) -> None:

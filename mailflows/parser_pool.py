@@ -9,8 +9,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
@@ -66,7 +66,11 @@ def _prepared(parsed: ParsedMessage) -> ParsedMessage:
 
 
 class ParsingBatch:
-    """A batch being parsed (in workers, or here when `result()` is called)."""
+    """A batch being parsed (in workers, or here as it is read).
+
+    Iterating gives the parsed messages in order, each chunk as soon as a worker has parsed it,
+    so the first messages can be routed while the workers parse the rest.
+    """
 
     def __init__(self, pool: ParserPool, raws: Sequence[bytes], max_text_chars: int,
                  futures: list[Future[list[ParsedMessage]]] | None) -> None:
@@ -77,14 +81,23 @@ class ParsingBatch:
 
     def result(self) -> list[ParsedMessage]:
         """The parsed messages, in order; parsed here if the workers failed."""
-        if self._futures is not None:
+        return list(self)
+
+    def __iter__(self) -> Iterator[ParsedMessage]:
+        done = 0
+        for future in self._futures or ():
             try:
-                return [parsed for future in self._futures for parsed in future.result()]
-            except (BrokenProcessPool, OSError) as exc:
-                log.warning("parsing in worker processes failed (%s); parsing in this process", exc)
+                chunk = future.result()
+            except (BrokenProcessPool, CancelledError, OSError) as exc:
+                log.warning("parsing in worker processes failed (%s); parsing in this process",
+                            exc or type(exc).__name__)
                 self._pool.close()
                 self._pool.workers = 1
-        return [parse_message(raw, self._max_text_chars) for raw in self._raws]
+                break
+            done += len(chunk)
+            yield from chunk
+        for raw in self._raws[done:]:  # none were sent to workers, or they failed
+            yield parse_message(raw, self._max_text_chars)
 
 
 class ParserPool:

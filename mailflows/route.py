@@ -234,20 +234,20 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
     when that is missing or absurd, so a backlog routed today shows its true age.
     """
     with register.transaction():
-        recorded = register.recorded_message(decision.message_id)
-        if recorded is not None:
+        if register.knows_message(decision.message_id):
+            recorded = register.recorded_message(decision.message_id)
+            assert recorded is not None
             return _already_routed(recorded, parsed)
         reason = decision.reasons[-1] if decision.reasons else ""
         case_ref = decision.case_ref
         sender = parsed.from_address
         received = stamp(received_at(parsed.date, arrived, datetime.fromisoformat(register.now())))
         if decision.action == "open" and decision.stage is not None:
-            case = register.open_case(
+            case_ref = register.open_case_ref(
                 organisation=decision.organisation, commissioned=decision.commissioned,
                 stage=decision.stage, topic=clean_subject(parsed.subject) or "(no subject)",
                 actor=ROUTING_ACTOR, reason=reason, message_id=decision.message_id,
                 sender=decision.sender or sender, received=received)
-            case_ref = case.ref
         elif decision.action in ("join", "escalate") and case_ref is not None:
             register.join_case(case_ref, decision.message_id, actor=ROUTING_ACTOR,
                                reason=reason if decision.action == "join" else "reply joined the case",
@@ -255,7 +255,7 @@ def record(decision: RoutingDecision, parsed: ParsedMessage, register: CaseRegis
             if decision.action == "escalate":
                 register.escalate(case_ref, actor=ROUTING_ACTOR, reason=reason,
                                   message_id=decision.message_id, since=received)
-        register.record_message(RecordedMessage(
+        register.keep_message(RecordedMessage(
             message_id=decision.message_id, disposition=decision.disposition, stage=decision.stage,
             case_ref=case_ref, organisation=decision.organisation,
             commissioned=decision.commissioned, reasons=decision.reasons,

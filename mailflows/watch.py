@@ -22,8 +22,8 @@ from compact_docs.register.records import RecordedMessage
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
 from mailflows.corrections import MailboxCorrections, MailboxPlacements
-from mailflows.facts import read_ahead
-from mailflows.journal import JournalEntry, MailboxJournal
+from mailflows.facts import automatic_reasons, read_ahead
+from mailflows.journal import JournalEntry, MailboxJournal, Routed
 from mailflows.outbox import Outbox, acknowledge, deliver
 from mailflows.parser_pool import ParserPool, ParsingBatch
 from mailflows.parsing import ParsedMessage
@@ -149,7 +149,7 @@ class MailboxWatcher:
         self.connection = ImapConnection(self.account, environ=environ, ssl_context=ssl_context)
         self._folders = destination_folders(config)
         # The workers read each message's words ahead (no register needed); routing decides.
-        self.parser = ParserPool(prepare=partial(read_ahead, config=config))
+        self.parser = ParserPool(prepare=partial(_read_ahead, config=config))
         self._overdue_logged: date | None = None
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}
@@ -295,10 +295,12 @@ class MailboxWatcher:
                state: FolderState, batch: _Fetched) -> None:
         uids, known, fetched = batch.uids, batch.known, batch.fetched
         done: dict[int, WatchedMessage] = {}
-        parsed = batch.parsing.result()
+        routed: list[Routed] = []
         with register.transaction():  # recorded first: nothing is moved before this commits
-            for message, one in zip(fetched, parsed, strict=True):
-                done[message.uid] = self._route(register, journal, outbox, state, message, one)
+            # Each message as soon as its chunk is parsed, in order.
+            for message, one in zip(fetched, batch.parsing, strict=True):
+                done[message.uid] = self._route(register, routed, outbox, state, message, one)
+            journal.record_many(self.inbox, state.uidvalidity, routed)
         self._progress += len(fetched)
         for uid in done:
             self._unreported[(state.uidvalidity, uid)] = done[uid]
@@ -348,7 +350,7 @@ class MailboxWatcher:
             log.info("%d message(s) moved by an earlier run are noted as moved", earlier)
         self._report(state, filed)
 
-    def _route(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
+    def _route(self, register: CaseRegister, routed: list[Routed], outbox: Outbox,
                state: FolderState, message: FetchedMessage, parsed: ParsedMessage) -> WatchedMessage:
         source = f"imap://{self.account.host}/{self.inbox};UIDVALIDITY={state.uidvalidity}/;UID={message.uid}"
         notes: list[str] = []
@@ -370,8 +372,8 @@ class MailboxWatcher:
             notes.append(f"over the size cap ({message.size} bytes): read its header and the start "
                          "of its text")
         folder = self.config.mail.folders.for_disposition(decision.disposition)
-        journal.record(self.inbox, state.uidvalidity, message.uid, message_id=decision.message_id,
-                       disposition=decision.disposition, destination=folder)
+        # For the journal, with the batch (in its transaction, so still before any move).
+        routed.append(Routed(message.uid, decision.message_id, decision.disposition, folder, register.now()))
         # Noted before the move: the router's own moves are never taken for a person's.
         MailboxPlacements(register).place(decision.message_id, folder)
         return WatchedMessage(message.uid, decision, folder, notes=tuple(notes))
@@ -430,6 +432,14 @@ class MailboxWatcher:
         delivery = deliver(outbox, self.smtp, environ=self.environ, ssl_context=self.ssl_context)
         self.summary.acknowledgements_sent += delivery.sent
         self.summary.acknowledgements_waiting = delivery.waiting
+
+
+def _read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
+    """`read_ahead`, except for mail whose words routing never reads: automatic mail, and mail
+    whose sender is in doubt, are decided before that (`mailflows.facts.read_message`)."""
+    if parsed.sender_doubt or automatic_reasons(parsed):
+        return parsed
+    return read_ahead(parsed, config)
 
 
 def _log_message(watched: WatchedMessage) -> None:

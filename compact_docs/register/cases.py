@@ -66,7 +66,6 @@ class CaseRegister:
         self._clock = clock
         self._in_memory = readonly and not self.path.exists()
         self._applied: set[str] = set()
-        self._savepoints = 0
         self._conn = self._connect()
         try:
             self._prepare()
@@ -225,21 +224,28 @@ class CaseRegister:
         """
         if not self._conn.in_transaction:
             raise RegisterError("a savepoint is part of a transaction: open one first")
-        self._savepoints += 1
-        name = f"part_{self._savepoints}"
-        self.execute(f"SAVEPOINT {name}")
+        # One name for all: ROLLBACK TO and RELEASE find the innermost savepoint of that name,
+        # and the same three statements stay prepared rather than compiled anew each time.
+        self.execute("SAVEPOINT part")
         try:
             yield self
         except BaseException:
-            self.execute(f"ROLLBACK TO {name}")
+            self.execute("ROLLBACK TO part")
             raise
         finally:
-            self.execute(f"RELEASE {name}")
+            self.execute("RELEASE part")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one SQL statement on the register (for modules that extend its schema)."""
         try:
             return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise RegisterError(f"case register {self.path}: {exc}") from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        """Run one SQL statement once for each row of parameters (`execute`, in one call)."""
+        try:
+            return self._conn.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise RegisterError(f"case register {self.path}: {exc}") from exc
 
@@ -340,14 +346,22 @@ class CaseRegister:
 
     def _add_message_id(self, ref: str, message_id: str, direction: str, at: str, subject: str,
                         sender: str | None) -> None:
-        owner = self.execute("SELECT ref FROM case_messages WHERE message_id = ?",
-                             (message_id,)).fetchone()
-        if owner is not None:
+        added = self.execute("INSERT INTO case_messages (message_id, ref, direction, added, subject, sender) "
+                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                             (message_id, ref, direction, at, subject, sender))
+        if added.rowcount == 0:  # on a case already: this one, or another
+            owner = self.execute("SELECT ref FROM case_messages WHERE message_id = ?", (message_id,)).fetchone()
             if owner[0] != ref:
                 raise RegisterError(f"message {message_id} is already on case {owner[0]}")
-            return
-        self.execute("INSERT INTO case_messages (message_id, ref, direction, added, subject, sender) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", (message_id, ref, direction, at, subject, sender))
+
+    def _check_entry(self, stage: int, commissioned: bool | None, check_entry: bool) -> None:
+        entry = self.profile.stage(stage).entry  # an unknown stage is refused either way
+        if not check_entry:
+            entry = "any"
+        if entry == "escalation":
+            raise RegisterError(f"a case cannot open at stage {stage}: it is reached by escalation")
+        if entry == "commissioned" and not commissioned:
+            raise RegisterError(f"only a commissioned organisation's case opens at stage {stage}")
 
     def open_case(self, *, organisation: str | None, commissioned: bool | None, stage: int,
                   topic: str, actor: str, reason: str, message_id: str | None = None,
@@ -360,13 +374,19 @@ class CaseRegister:
         A caseworker's correction (``check_entry`` false) may open one at any stage.
         ``received`` is when its first message came (its time at the stage counts from then).
         """
-        entry = self.profile.stage(stage).entry
-        if not check_entry:
-            entry = "any"
-        if entry == "escalation":
-            raise RegisterError(f"a case cannot open at stage {stage}: it is reached by escalation")
-        if entry == "commissioned" and not commissioned:
-            raise RegisterError(f"only a commissioned organisation's case opens at stage {stage}")
+        self._check_entry(stage, commissioned, check_entry)
+        with self.transaction():
+            return self.require_case(self.open_case_ref(
+                organisation=organisation, commissioned=commissioned, stage=stage, topic=topic,
+                actor=actor, reason=reason, message_id=message_id, sender=sender, received=received,
+                check_entry=check_entry))
+
+    def open_case_ref(self, *, organisation: str | None, commissioned: bool | None, stage: int,
+                      topic: str, actor: str, reason: str, message_id: str | None = None,
+                      sender: str | None = None, received: str | None = None,
+                      check_entry: bool = True) -> str:
+        """`open_case`, returning only the new case's reference (the case is not read back)."""
+        self._check_entry(stage, commissioned, check_entry)
         with self.transaction():
             at = self.now()
             year = self._clock().astimezone(UTC).year
@@ -380,7 +400,7 @@ class CaseRegister:
             self.add_event(ref, "opened", stage, actor, reason, message_id, at)
             if message_id:
                 self._add_message_id(ref, message_id, "in", at, topic, sender)
-            return self.require_case(ref)
+            return ref
 
     def join_case(self, ref: str, message_id: str, *, actor: str, reason: str, subject: str = "",
                   sender: str | None = None, received: str | None = None) -> Case:
@@ -439,26 +459,30 @@ class CaseRegister:
             self.add_event(case.ref, "closed", case.stage, actor or caseworker(), outcome, None, at)
             return self.require_case(case.ref)
 
+    def knows_message(self, message_id: str) -> bool:
+        """Whether a routing is recorded for this Message-ID (`recorded_message` is not None)."""
+        return self.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None
+
     def record_message(self, message: RecordedMessage) -> RecordedMessage:
         """Keep the routing of one message; a Message-ID already kept is left as it was."""
         with self.transaction():
-            existing = self.recorded_message(message.message_id)
-            if existing is not None:
-                return existing
-            at = self.now()
-            self.execute(
-                "INSERT INTO messages (message_id, disposition, stage, case_ref, organisation, "
-                "commissioned, reasons, subject, sender, sender_name, source, excerpt, recorded, "
-                "received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (message.message_id, message.disposition, message.stage, message.case_ref,
-                 message.organisation,
-                 None if message.commissioned is None else int(message.commissioned),
-                 json.dumps(list(message.reasons), ensure_ascii=False), message.subject,
-                 message.sender, message.sender_name, message.source, message.excerpt, at,
-                 message.received or at))
+            self.keep_message(message)
             recorded = self.recorded_message(message.message_id)
             assert recorded is not None
             return recorded
+
+    def keep_message(self, message: RecordedMessage) -> None:
+        """`record_message` without reading the record back."""
+        at = self.now()
+        self.execute(
+            "INSERT INTO messages (message_id, disposition, stage, case_ref, organisation, "
+            "commissioned, reasons, subject, sender, sender_name, source, excerpt, recorded, "
+            "received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+            (message.message_id, message.disposition, message.stage, message.case_ref,
+             message.organisation, None if message.commissioned is None else int(message.commissioned),
+             json.dumps(list(message.reasons), ensure_ascii=False), message.subject,
+             message.sender, message.sender_name, message.source, message.excerpt, at,
+             message.received or at))
 
     def corrections(self) -> list[tuple[str, str]]:
         """Every message a caseworker corrected, as (its subject and own words, the corrected
