@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from mailflows.html_text import html_to_text
 from mailflows.mime_tree import KEEP_END, parse_tree, parsed_header, reading_one_message
-from mailflows.sender import plain_mailbox, read_mailbox, read_sender
+from mailflows.sender import UNDECODED, plain_mailbox, read_mailbox, read_sender
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
 """How much body text the classifier sees at most; the rest of a message is never decoded."""
@@ -127,7 +127,7 @@ def _unfold(value: str) -> str:
 
 def _decode_raw_header(value: str) -> str:
     """A raw header value (possibly with RFC 2047 words or undecodable bytes) as text."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if UNDECODED.search(value):
         value = decode_bytes(value.encode("utf-8", "surrogateescape"))
     if not _ENCODED_WORDS.search(value):
         # No encoded word: decode_header gives the value back as one chunk, and make_header
@@ -215,8 +215,7 @@ def _part_info(part: Message) -> _PartInfo:
     raw_type = raw.get("content-type")
     raw_disposition = raw.get("content-disposition")
     try:
-        if isinstance(part, EmailMessage) and not any(
-                "\udc80" <= ch <= "\udcff" for ch in (raw_type or "") + (raw_disposition or "")):
+        if isinstance(part, EmailMessage) and not UNDECODED.search((raw_type or "") + (raw_disposition or "")):
             if raw_type is None:
                 ctype, params = part.get_default_type(), {}
             else:

@@ -9,6 +9,8 @@ from email.header import decode_header, make_header
 from mailflows.mime_tree import parsed_header
 
 _FOLD = re.compile(r"\r?\n[ \t]*")
+UNDECODED = re.compile("[\udc80-\udcff]")
+"""Raw 8-bit bytes in a header value, as the parser keeps them (surrogate escapes)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # RFC 5322 atext, plus any non-ASCII character (RFC 6532: UTF-8 addresses).
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
@@ -41,7 +43,7 @@ class Mailbox:
 
 def _text(value: str) -> tuple[str, bool]:
     """A raw header value as text; raw 8-bit bytes (surrogates) are UTF-8 or, failing that, guessed."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not UNDECODED.search(value):
         return value, True
     data = value.encode("utf-8", "surrogateescape")
     try:
