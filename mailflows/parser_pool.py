@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,52 +53,82 @@ _PR_SET_PDEATHSIG = 1
 def _parse_chunk(raws: list[bytes], max_text_chars: int) -> list[ParsedMessage]:
     # What needs no register (reading the sender's words, weighing them) is done here, in
     # parallel, off the one process that decides and records.
+    return _parse_all(raws, max_text_chars, _prepare)
+
+
+def _parse_all(raws: Sequence[bytes], max_text_chars: int, prepare: Prepare | None) -> list[ParsedMessage]:
     parsed = [parse_message(raw, max_text_chars) for raw in raws]
-    return [_prepared(p) for p in parsed] if _prepare is not None else parsed
+    return [_prepared(p, prepare) for p in parsed] if prepare is not None else parsed
 
 
-def _prepared(parsed: ParsedMessage) -> ParsedMessage:
-    assert _prepare is not None
+def _prepared(parsed: ParsedMessage, prepare: Prepare) -> ParsedMessage:
     try:
-        return _prepare(parsed)
+        return prepare(parsed)
     except Exception:  # reading ahead is an optimisation: the decision reads it again itself
         log.exception("reading ahead failed for %s", parsed.message_id)
         return parsed
 
 
 class ParsingBatch:
-    """A batch being parsed (in workers, or here as it is read).
+    """A batch being parsed, in chunks: in the workers, or here.
 
-    Iterating gives the parsed messages in order, each chunk as soon as a worker has parsed it,
-    so the first messages can be routed while the workers parse the rest.
+    Iterating gives the parsed messages in order, each chunk as soon as it is parsed, so the
+    first messages can be routed while the rest are parsed. While it waits for a worker, this
+    process takes chunks no worker has started yet and parses them itself (`ParserPool.steal`),
+    rather than sit idle.
     """
 
     def __init__(self, pool: ParserPool, raws: Sequence[bytes], max_text_chars: int,
-                 futures: list[Future[list[ParsedMessage]]] | None) -> None:
+                 futures: list[Future[list[ParsedMessage]]] | None = None, size: int = 1) -> None:
         self._pool = pool
         self._raws = raws
         self._max_text_chars = max_text_chars
-        self._futures = futures
+        self._futures = futures or []
+        self._size = size
+        self._here: dict[int, list[ParsedMessage]] = {}
+        """Chunks taken back from the workers and parsed in this process, by index."""
 
     def result(self) -> list[ParsedMessage]:
         """The parsed messages, in order; parsed here if the workers failed."""
         return list(self)
 
     def __iter__(self) -> Iterator[ParsedMessage]:
-        done = 0
-        for future in self._futures or ():
-            try:
-                chunk = future.result()
-            except (BrokenProcessPool, CancelledError, OSError) as exc:
-                log.warning("parsing in worker processes failed (%s); parsing in this process",
-                            exc or type(exc).__name__)
-                self._pool.close()
-                self._pool.workers = 1
-                break
+        count = len(self._futures)
+        for index, future in enumerate(self._futures):
+            while index not in self._here and not future.done() and self._pool.steal(self):
+                pass
+            if index not in self._here:
+                try:
+                    self._here[index] = future.result()
+                except (BrokenProcessPool, CancelledError, OSError) as exc:
+                    log.warning("parsing in worker processes failed (%s); parsing in this process",
+                                exc or type(exc).__name__)
+                    self._pool.close()
+                    self._pool.workers = 1
+                    count = index
+                    break
+            yield from self._here.pop(index)
+        done = count * self._size
+        for index in range(count, len(self._futures)):  # the workers failed: what they had not done
+            chunk = self._here.pop(index, None)
+            if chunk is None:
+                chunk = [parse_message(raw, self._max_text_chars) for raw in self._chunk(index)]
             done += len(chunk)
             yield from chunk
-        for raw in self._raws[done:]:  # none were sent to workers, or they failed
+        for raw in self._raws[done:]:  # none were sent to workers
             yield parse_message(raw, self._max_text_chars)
+
+    def take_back(self) -> bool:
+        """Parse here the last chunk no worker has started; False when there is none."""
+        for index in range(len(self._futures) - 1, -1, -1):
+            future = self._futures[index]
+            if not future.cancelled() and future.cancel():  # not started: now it never will be
+                self._here[index] = _parse_all(self._chunk(index), self._max_text_chars, self._pool.prepare)
+                return True
+        return False
+
+    def _chunk(self, index: int) -> Sequence[bytes]:
+        return self._raws[index * self._size:(index + 1) * self._size]
 
 
 class ParserPool:
@@ -115,6 +146,7 @@ class ParserPool:
         self.threshold = threshold
         self.prepare = prepare
         self._executor: ProcessPoolExecutor | None = None
+        self._batches: list[weakref.ref[ParsingBatch]] = []
 
     def parse_many(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> list[ParsedMessage]:
         """The parsed messages, in the order given."""
@@ -139,11 +171,25 @@ class ParserPool:
             log.warning("parsing in worker processes failed (%s); parsing in this process", exc)
             self.close()
             self.workers = 1
-            futures = None
-        return ParsingBatch(self, raws, max_text_chars, futures)
+            return ParsingBatch(self, raws, max_text_chars)
+        batch = ParsingBatch(self, raws, max_text_chars, futures, chunk)
+        self._batches.append(weakref.ref(batch))
+        return batch
+
+    def steal(self, waiting: ParsingBatch) -> bool:
+        """Parse here a chunk that no worker has started, while ``waiting`` waits for a worker:
+        its own last one, else one of a batch started after it. False when there is none.
+
+        A batch nobody holds any more (its run stopped) is left alone.
+        """
+        live = [batch for ref in self._batches if (batch := ref()) is not None]
+        self._batches = [weakref.ref(batch) for batch in live]
+        later = live[live.index(waiting):] if waiting in live else [waiting]
+        return any(batch.take_back() for batch in later)
 
     def close(self) -> None:
         """Stop the worker processes."""
+        self._batches = []
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

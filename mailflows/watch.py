@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import signal
@@ -9,16 +10,17 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from types import FrameType
-from typing import Any, TextIO
+from typing import TextIO
 
 from compact_docs.errors import CompactError, Disconnected, MailError
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.deadlines import CaseDeadlines, overdue_line
 from compact_docs.register.records import RecordedMessage
+from compact_docs.rules.dates import bank_holidays
 from mailflows.config import MailConfig
 from mailflows.connections import destination_folders, imap_account, smtp_account
 from mailflows.corrections import MailboxCorrections, MailboxPlacements
@@ -31,6 +33,8 @@ from mailflows.received import received_at, stamp
 from mailflows.route import RoutingDecision, classify, excerpt, open_register, record
 from mailflows.servers.imap import ImapConnection
 from mailflows.servers.imap_responses import FetchedMessage, FolderState
+from mailflows.watch_summary import WatchedMessage as WatchedMessage  # re-exported: its home until now
+from mailflows.watch_summary import WatchSummary as WatchSummary
 
 log = logging.getLogger("mailflows.watch")
 
@@ -38,74 +42,6 @@ ONCE_RECONNECTS = 3
 """How many lost connections in a row, with no message routed or moved in between, `--once`
 rides out before it gives up."""
 _NEW_MAIL = frozenset({b"EXISTS", b"RECENT"})
-
-
-@dataclass(frozen=True)
-class WatchedMessage:
-    """One inbox message the watcher dealt with: its routing, the folder it went to, how.
-
-    ``resumed`` is set for a message recorded by an earlier run that stopped before moving it:
-    it is moved now, and its case is not touched again.
-    """
-
-    uid: int
-    decision: RoutingDecision
-    folder: str
-    resumed: bool = False
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The design's `mail watch --json` object (the `mail classify --json` shape)."""
-        return self.decision.to_dict()
-
-
-@dataclass
-class WatchSummary:
-    """What a run did: messages routed by disposition, recognised, resumed; reconnects; replies."""
-
-    routed: dict[str, int] = field(default_factory=dict)
-    already_recorded: int = 0
-    resumed: int = 0
-    moved: int = 0
-    reconnects: int = 0
-    acknowledgements_queued: int = 0
-    acknowledgements_sent: int = 0
-    acknowledgements_waiting: int = 0
-    corrections: int = 0
-    """Messages a person moved into a stage folder, recorded as corrections."""
-
-    def count(self, message: WatchedMessage) -> None:
-        """Add one message to the tallies."""
-        if message.resumed:
-            self.resumed += 1
-        elif message.decision.already_recorded:
-            self.already_recorded += 1
-        else:
-            key = message.decision.disposition
-            self.routed[key] = self.routed.get(key, 0) + 1
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as plain data."""
-        return {"routed": dict(self.routed), "already_recorded": self.already_recorded,
-                "resumed": self.resumed, "moved": self.moved, "reconnects": self.reconnects,
-                "acknowledgements_queued": self.acknowledgements_queued,
-                "acknowledgements_sent": self.acknowledgements_sent,
-                "acknowledgements_waiting": self.acknowledgements_waiting,
-                "corrections": self.corrections}
-
-    def line(self) -> str:
-        """One readable line: 'Routed 12 (stage-1 4, ...); 3 already recorded; ...'."""
-        total = sum(self.routed.values())
-        parts = [f"Routed {total}" + (" (" + ", ".join(
-            f"{k} {n}" for k, n in sorted(self.routed.items())) + ")" if total else "")]
-        parts.append(f"{self.already_recorded} already recorded")
-        parts.append(f"{self.resumed} resumed from an earlier run")
-        parts.append(f"{self.moved} moved")
-        parts.append(f"{self.reconnects} reconnect(s)")
-        parts.append(f"acknowledgements: {self.acknowledgements_queued} queued, "
-                     f"{self.acknowledgements_sent} sent, {self.acknowledgements_waiting} waiting")
-        parts.append(f"{self.corrections} correction(s) moved in the mailbox")
-        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -151,6 +87,7 @@ class MailboxWatcher:
         # The workers read each message's words ahead (no register needed); routing decides.
         self.parser = ParserPool(prepare=partial(_read_ahead, config=config))
         self._overdue_logged: date | None = None
+        self._holidays = threading.Thread(target=_load_bank_holidays, args=(config,), daemon=True)
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}
         """Messages recorded by this run and not yet reported, by (UIDVALIDITY, UID): a lost
@@ -168,6 +105,8 @@ class MailboxWatcher:
         delay = 1.0
         failures = 0
         progress_at_failure = 0
+        if self._holidays.ident is None:  # not started yet
+            self._holidays.start()
         with open_register(self.config) as register:
             journal = MailboxJournal(register)
             outbox = Outbox(register, daily_limit=self.settings.acknowledgements_per_address_per_day,
@@ -264,6 +203,8 @@ class MailboxWatcher:
         if self._overdue_logged == today:
             return
         self._overdue_logged = today
+        if self._holidays.ident is not None:
+            self._holidays.join()
         log.info("%s", overdue_line(deadlines, register.cases(status="open"), today))
 
     def _route_uids(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
@@ -432,6 +373,14 @@ class MailboxWatcher:
         delivery = deliver(outbox, self.smtp, environ=self.environ, ssl_context=self.ssl_context)
         self.summary.acknowledgements_sent += delivery.sent
         self.summary.acknowledgements_waiting = delivery.waiting
+
+
+def _load_bank_holidays(config: MailConfig) -> None:
+    """Load the bank holidays the overdue line counts working days with (a tenth of a second of
+    imports), while the first batches are fetched and parsed rather than after them."""
+    profile = config.compact_profile
+    with contextlib.suppress(Exception):  # only a head start: the overdue line loads them anyway
+        bank_holidays(profile.jurisdiction, CaseDeadlines.for_profile(profile).today().year)
 
 
 def _read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
