@@ -13,6 +13,8 @@ from email.parser import BytesParser
 from email.policy import Compat32, EmailPolicy
 from typing import TYPE_CHECKING, Any
 
+from mailflows.mime_headers import PLAIN_MIME_HEADERS, plain_mime_header
+
 MAX_HEADER_VALUE_CHARS = 8_192
 """How much of one header's raw value is read at all: the email package's header parsers take
 time and memory that grow with the square of a value's length (RFC 2047 words, long phrases)."""
@@ -93,7 +95,8 @@ class _BoundedCompat32(Compat32):
 
 
 _headers_seen = threading.local()
-_POLICY = _RememberingPolicy(header_factory=_HeaderClasses())
+_HEADER_CLASSES = _HeaderClasses()
+_POLICY = _RememberingPolicy(header_factory=_HEADER_CLASSES)
 _COMPAT32 = _BoundedCompat32()
 _LINESEP = re.compile(r"\n|\r")  # email.policy's linesep_splitter
 
@@ -108,12 +111,20 @@ def parsed_header(name: str, value: str) -> Any:
     """
     remembered: dict[tuple[str, str], Any] | None = getattr(_headers_seen, "entries", None)
     if remembered is None:
-        return _POLICY.header_factory(name, value)
+        return _made_header(name, value)
     key = (name.lower(), value)
     found = remembered.get(key)
     if found is None:
-        found = remembered[key] = _POLICY.header_factory(name, value)
+        found = remembered[key] = _made_header(name, value)
     return found
+
+
+def _made_header(name: str, value: str) -> Any:
+    if name.lower() in PLAIN_MIME_HEADERS:
+        plain = plain_mime_header(_HEADER_CLASSES[name], name, value)
+        if plain is not None:
+            return plain
+    return _POLICY.header_factory(name, value)
 
 
 class _TooManyParts(Exception):
