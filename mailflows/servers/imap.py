@@ -15,6 +15,7 @@ from imapclient.exceptions import ProtocolError
 
 from compact_docs.errors import MailError, MalformedResponse
 from mailflows.servers.credentials import Security
+from mailflows.servers.imap_client import fetch
 from mailflows.servers.imap_fetch import LiteralLimit, fetch_messages
 from mailflows.servers.imap_responses import (
     SIZE_MARGIN,
@@ -248,7 +249,7 @@ class ImapConnection(ServerSession[ImapAccount]):
         if not uids:
             return {}
         with self._errors("reading message headers"):
-            data = self.client.fetch(sorted(set(uids)), ["BODY.PEEK[HEADER]"])
+            data = fetch(self.client, sorted(set(uids)), ["BODY.PEEK[HEADER]"])
         return {int(uid): bytes(item.get(b"BODY[HEADER]") or b"") for uid, item in data.items()}
 
     def search_all(self) -> list[int]:
@@ -299,7 +300,7 @@ class ImapConnection(ServerSession[ImapAccount]):
         literals.cut.clear()
         try:
             with literals.up_to(limit), self._errors(action):
-                return dict(self.client.fetch(uids, items)), {}
+                return fetch(self.client, uids, items), {}
         except MalformedResponse as exc:
             bad = {uid: (f"the server declared {declared[uid]:,} bytes but sent {size:,}"
                          if declared and uid in declared else
