@@ -87,7 +87,9 @@ class MailboxWatcher:
         # The workers read each message's words ahead (no register needed); routing decides.
         self.parser = ParserPool(prepare=partial(_read_ahead, config=config))
         self._overdue_logged: date | None = None
-        self._holidays = threading.Thread(target=_load_bank_holidays, args=(config,), daemon=True)
+        self._holidays: threading.Thread | None = None
+        """Loads the bank holidays the overdue line counts working days with (a tenth of a second
+        of imports) while the first batch is parsed, rather than after the pass."""
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}
         """Messages recorded by this run and not yet reported, by (UIDVALIDITY, UID): a lost
@@ -105,8 +107,6 @@ class MailboxWatcher:
         delay = 1.0
         failures = 0
         progress_at_failure = 0
-        if self._holidays.ident is None:  # not started yet
-            self._holidays.start()
         with open_register(self.config) as register:
             journal = MailboxJournal(register)
             outbox = Outbox(register, daily_limit=self.settings.acknowledgements_per_address_per_day,
@@ -203,7 +203,7 @@ class MailboxWatcher:
         if self._overdue_logged == today:
             return
         self._overdue_logged = today
-        if self._holidays.ident is not None:
+        if self._holidays is not None:
             self._holidays.join()
         log.info("%s", overdue_line(deadlines, register.cases(status="open"), today))
 
@@ -212,6 +212,9 @@ class MailboxWatcher:
         size = self.settings.batch_size
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
         upcoming = self._fetch(journal, state, batches[0]) if batches else None
+        if self._holidays is None and upcoming is not None:  # started after the workers are forked
+            self._holidays = threading.Thread(target=_load_bank_holidays, args=(self.config,), daemon=True)
+            self._holidays.start()
         for index in range(len(batches)):
             if self.stop.is_set():
                 log.info("stopping: %d message(s) left in %s for the next run",
@@ -376,8 +379,7 @@ class MailboxWatcher:
 
 
 def _load_bank_holidays(config: MailConfig) -> None:
-    """Load the bank holidays the overdue line counts working days with (a tenth of a second of
-    imports), while the first batches are fetched and parsed rather than after them."""
+    """Load this year's bank holidays, as the overdue line will."""
     profile = config.compact_profile
     with contextlib.suppress(Exception):  # only a head start: the overdue line loads them anyway
         bank_holidays(profile.jurisdiction, CaseDeadlines.for_profile(profile).today().year)
