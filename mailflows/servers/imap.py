@@ -15,7 +15,7 @@ from imapclient.exceptions import ProtocolError
 
 from compact_docs.errors import MailError, MalformedResponse
 from mailflows.servers.credentials import Security
-from mailflows.servers.imap_client import fetch
+from mailflows.servers.imap_client import fetch, quiet_protocol_log
 from mailflows.servers.imap_fetch import LiteralLimit, fetch_messages
 from mailflows.servers.imap_responses import (
     SIZE_MARGIN,
@@ -111,6 +111,7 @@ class ImapConnection(ServerSession[ImapAccount]):
         secret = self._read_secret()
         with self._errors(f"connecting to {account.host}:{account.effective_port}"):
             self._client = self._create_client()
+        quiet_protocol_log(self._client)
         self._literals = LiteralLimit.install(self._client, DEFAULT_SIZE_CAP + SIZE_MARGIN)
         try:
             with self._errors("securing the connection with STARTTLS"):

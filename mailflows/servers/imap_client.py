@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,19 @@ _DESCRIBED = re.compile(
 """``* 4 FETCH (UID 9 RFC822.SIZE 719 FLAGS (\\Seen) INTERNALDATE "...")``, as asked for (imap_fetch)."""
 _LITERAL = re.compile(rb"([1-9][0-9]*) \(UID ([1-9][0-9]*) (BODY\[(?:HEADER)?\]) \{([0-9]+)\}")
 """``* 4 FETCH (UID 9 BODY[] {719}``, the message (or its header) following as a literal, then ``)``."""
+
+
+def quiet_protocol_log(client: IMAPClient) -> None:
+    """Stop imaplib writing out each line and literal of the session for a debug log that is off.
+
+    IMAPClient sets imaplib's debug level to 5 and sends its messages to the
+    ``imapclient.imaplib`` logger, so every line read is formatted (``repr`` of each message
+    fetched, whole) before the logger drops it. While that logger is not enabled for DEBUG
+    (as it is not unless configured), nothing is lost by not formatting them.
+    """
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        imap: Any = client._imap
+        imap.debug = 0
 
 
 def fetch(client: IMAPClient, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
