@@ -10,7 +10,7 @@ from testdata import MAIL
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.schema import LEGACY, REGISTER_TABLES
 from mailflows.config import require_config
-from mailflows.journal import MailboxJournal
+from mailflows.journal import MailboxJournal, Routed
 from mailflows.route import open_register
 from mailflows.servers.imap_responses import CopiedMessages
 from mailflows.tables import MAILBOX_TABLES
@@ -40,6 +40,24 @@ def test_entries_reconcile_and_retire(tmp_path: Path) -> None:
         assert journal.retire_other_uidvalidities("INBOX", 90) == 1
         assert journal.pending("INBOX", 77) == []
         assert (journal.count("moved"), journal.count("stale"), journal.count()) == (2, 1, 3)
+
+
+def test_many_entries_at_once_are_recorded_as_one_by_one(tmp_path: Path) -> None:
+    config = require_config(MAIL / "compact.toml")
+    with CaseRegister(tmp_path / "cases.db", config.compact_profile) as register:
+        journal = MailboxJournal(register)
+        with register.transaction():
+            journal.record_many("INBOX", 77, [
+                Routed(3, "<m3@x>", "stage-1", "Disputes/Stage 1", "2026-11-24T09:00:00+00:00"),
+                Routed(4, "<m4@x>", "ignored", "Disputes/Ignored", "2026-11-24T09:00:01+00:00"),
+                Routed(3, "<other@x>", "ignored", "Disputes/Ignored", "2026-11-24T09:00:02+00:00")])
+        found = journal.entries("INBOX", 77, [3, 4])
+        assert (found[3].message_id, found[3].destination, found[4].disposition) == \
+            ("<m3@x>", "Disputes/Stage 1", "ignored")  # the first entry of a UID is kept
+        recorded = register.execute("SELECT recorded FROM mailbox_journal ORDER BY uid").fetchall()
+        assert [r[0] for r in recorded] == ["2026-11-24T09:00:00+00:00", "2026-11-24T09:00:01+00:00"]
+        journal.mark_moved("INBOX", 77, iter([3, 4, 9]))
+        assert journal.count("moved") == 2 and journal.pending("INBOX", 77) == []
 
 
 def test_copied_entries_are_unfinished_until_moved(tmp_path: Path) -> None:

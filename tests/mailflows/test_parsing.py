@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+from email import policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,15 @@ from hypothesis import strategies as st
 from testdata import MAIL
 
 from mailflows.html_text import html_to_text
-from mailflows.parsing import ParsedMessage, message_identity, parse_message
+from mailflows.parsing import (
+    ParsedMessage,
+    _decode_raw_header,
+    _policy_text,
+    _unfold,
+    decode_bytes,
+    message_identity,
+    parse_message,
+)
 
 MESSAGES = MAIL / "messages"
 CPYTHON_EMAIL_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
@@ -205,3 +216,32 @@ def test_cpython_email_corpus_parses() -> None:
     for path in _cpython_messages():
         m = parse_message(path.read_bytes())
         assert m.message_id, path.name
+
+
+_HEADER_TEXT = st.lists(st.sampled_from(["Jo", "Smith", " ", "  ", "\t", "\r\n ", "\r\n\t", "<jo@x.example>", "é",
+                                         "=?utf-8?q?caf=C3=A9?=", "=?", "?=", ":", ",", '"', "(", ")", "\\", "\x01",
+                                         "\udce9", "Re:", "[BXC-2026-0001]"]), max_size=10).map("".join)
+
+
+@settings(max_examples=500)
+@given(st.sampled_from(["subject", "from", "sender", "reply-to"]), _HEADER_TEXT)
+def test_header_text_is_the_policys_without_always_asking_it(name: str, value: str) -> None:
+    # As str(message.get_all(name)[i]) is: the value without line ends, through the registry.
+    try:
+        expected = str(policy.default.header_factory(name, "".join(re.split(r"\n|\r", value))))
+    except Exception:  # the parser notes a problem and reads the raw value instead
+        return
+    assert _policy_text(name, value) == expected
+
+
+@settings(max_examples=500)
+@given(_HEADER_TEXT)
+def test_raw_header_values_decode_as_decode_header_and_make_header_do(value: str) -> None:
+    text = value
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        expected = _unfold(str(make_header(decode_header(text))))
+    except Exception:  # the forgiving route: pieces decoded one by one
+        return
+    assert _decode_raw_header(value) == expected

@@ -20,11 +20,13 @@ from compact_docs.errors import MailError
 from compact_docs.register.cases import CaseRegister
 from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows.config import MailConfig, require_config
+from mailflows.facts import read_ahead
 from mailflows.parsing import parse_message
 from mailflows.route import (
     classify,
     classify_file,
     content_identity,
+    excerpt,
     route_mailbox,
     route_message,
 )
@@ -292,3 +294,11 @@ def test_only_the_case_organisation_escalates_by_quoting_the_reference(
     assert (larder.disposition, larder.case_ref, larder.action) == ("stage-2", "BXC-2026-0001",
                                                                     "escalate")
     assert register.require_case("BXC-2026-0001").stage == 2
+
+
+def test_the_excerpt_is_the_same_with_the_words_read_ahead() -> None:
+    # The register's excerpt comes from the own words read ahead (by the watcher's workers)
+    # when there are some: they must be the very words routing would read itself.
+    for path in sorted((MAIL / "messages").glob("*.eml")):
+        parsed = parse_message(path.read_bytes())
+        assert excerpt(read_ahead(parsed, CONFIG)) == excerpt(parsed), path.name

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from email import policy
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflows.sender import read_mailbox, read_sender
+from mailflows import sender
+from mailflows.sender import plain_mailbox, read_mailbox, read_sender
 
 _DISPLAY = st.text(st.characters(blacklist_characters='<>"()\\', blacklist_categories=("Cs", "Cc")), max_size=60)
 _ADDRESS = st.from_regex(r"[a-z0-9+_-]{1,12}(\.[a-z0-9+_-]{1,12})?@[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?\.example",
@@ -71,3 +74,46 @@ def test_the_display_name_never_supplies_the_address(display: str, address: str)
 def test_any_from_header_is_read_without_raising(value: str) -> None:
     mailbox = read_mailbox(value)
     assert mailbox.address is None or "@" in mailbox.address
+
+
+_ATEXT = "abcXYZ019!#$%&'*+/=?^_`{|}~-"
+_PLAINISH = st.lists(st.sampled_from([*_ATEXT, " ", "\t", ".", "<", ">", "@", '"', "(", ")", ",", ":", "\\",
+                                      "=?", "?=", "é", "\x01"]), max_size=8).map("".join)
+_PLAIN_ATOMS = st.lists(st.text(st.sampled_from(_ATEXT), min_size=1, max_size=6), min_size=1, max_size=3)
+
+
+@st.composite
+def _plain_or_nearly(draw: st.DrawFn) -> str:
+    """A From value in the plain form `plain_mailbox` takes (`Jo Smith <jo@x.example>`, `<...>` or
+    bare), or one with a few characters added anywhere."""
+    address = ".".join(draw(_PLAIN_ATOMS)) + "@" + ".".join(draw(_PLAIN_ATOMS))
+    form = draw(st.sampled_from(["name", "angle", "bare"]))
+    space = st.sampled_from(["", " ", "  ", "\t"])
+    if form == "name":
+        value = draw(space) + " ".join(draw(_PLAIN_ATOMS)) + draw(space) + f"<{address}>" + draw(space)
+    else:
+        value = draw(space) + (f"<{address}>" if form == "angle" else address) + draw(space)
+    for extra in draw(st.lists(st.tuples(st.integers(0, len(value)), _PLAINISH), max_size=2)):
+        value = value[:extra[0]] + extra[1] + value[extra[0]:]
+    return value
+
+
+@settings(max_examples=500)
+@given(_plain_or_nearly())
+def test_a_plain_mailbox_is_read_as_the_mail_library_reads_it(value: str) -> None:
+    plain = plain_mailbox(value)
+    if plain is not None:
+        header = policy.default.header_factory("from", value)
+        assert str(header) == plain
+        address = plain[plain.index("<") + 1:-1] if plain.endswith(">") else plain
+        assert [a.addr_spec for a in header.addresses] == [address]
+        assert not header.defects
+
+
+@settings(max_examples=500)
+@given(_plain_or_nearly())
+def test_reading_a_plain_mailbox_without_the_library_changes_nothing(value: str) -> None:
+    quick = read_mailbox(value)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sender, "plain_mailbox", lambda _value: None)
+        assert read_mailbox(value) == quick

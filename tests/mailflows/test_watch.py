@@ -16,13 +16,16 @@ import pytest
 from backlog import EXPECTED, corpus, large_dispute, realistic_backlog
 from imapclient import IMAPClient
 from servers import CAPABILITIES_WITHOUT_MOVE, DovecotServer, MailUser
+from testdata import MAIL
 from watching import ENVIRON, FOLDERS, PASSWORD_ENV, folder_counts, run_once, table_counts, write_config
 
 from compact_docs.errors import MailError
 from compact_docs.rules.disputes import DISPOSITIONS
 from mailflows import watch as watch_module
 from mailflows.config import MailConfig, require_config
+from mailflows.facts import read_ahead
 from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.route import classify
 from mailflows.servers.imap import ImapConnection
 from mailflows.watch import MailboxWatcher, watch_mailbox
 
@@ -371,3 +374,16 @@ def test_a_backlog_bigger_than_a_batch(tmp_path: Path, mail_user: MailUser) -> N
     summary, seen = run_once(config)
     assert [w.decision.disposition for w in seen] == [EXPECTED[name] for name, _ in backlog]
     assert mail_user.count("INBOX") == 0 and summary.moved == len(backlog)
+
+
+def test_words_left_unread_ahead_are_those_routing_never_reads() -> None:
+    # The workers skip reading the words of automatic mail and of mail whose sender is in doubt:
+    # routing decides on those before it reads any words, so the decision is the same.
+    config = require_config(MAIL / "compact.toml")
+    skipped = 0
+    for _name, raw in corpus():
+        parsed = parse_message(raw)
+        ahead = watch_module._read_ahead(parsed, config)
+        skipped += ahead.ahead is None
+        assert classify(ahead, config).to_dict() == classify(read_ahead(parsed, config), config).to_dict()
+    assert skipped

@@ -109,6 +109,46 @@ def test_recording_a_message_twice_keeps_the_first(register: CaseRegister) -> No
     assert again == first and first.reasons == ("rule one",)
 
 
+def test_keeping_a_message_is_recording_it_without_reading_it_back(register: CaseRegister) -> None:
+    assert not register.knows_message("<m@x>")
+    register.keep_message(RecordedMessage("<m@x>", "stage-1", 1, None, "Age Well", True, ("rule one",)))
+    register.keep_message(RecordedMessage("<m@x>", "ignored", None, None, None, None))  # kept as it was
+    assert register.knows_message("<m@x>")
+    recorded = register.recorded_message("<m@x>")
+    assert recorded is not None and (recorded.disposition, recorded.reasons) == ("stage-1", ("rule one",))
+
+
+def test_a_case_opened_for_its_reference_is_the_same_case(register: CaseRegister) -> None:
+    ref = register.open_case_ref(organisation="Bexley Age Well", commissioned=True, stage=1,
+                                 topic="Monitoring", actor="test", reason="opened in a test",
+                                 message_id="<m1@x>", sender="jo@agewell.example")
+    case = register.require_case(ref)
+    assert (case.stage, case.message_ids, case.sender) == (1, ("<m1@x>",), "jo@agewell.example")
+    with pytest.raises(RegisterError, match="reached by escalation"):
+        register.open_case_ref(organisation=None, commissioned=None, stage=3, topic="x", actor="test",
+                               reason="r")
+    with pytest.raises(RegisterError, match="already on case"):
+        register.open_case(organisation=None, commissioned=None, stage=2, topic="x", actor="test",
+                           reason="r", message_id="<m1@x>")
+    assert [c.ref for c in register.cases()] == [ref]
+
+
+def test_savepoints_nest_and_undo_only_their_own_part(register: CaseRegister) -> None:
+    with register.transaction():
+        open_one(register, message_id="<kept@x>")
+        with pytest.raises(RuntimeError), register.savepoint():
+            open_one(register, message_id="<outer@x>")
+            with register.savepoint():
+                open_one(register, message_id="<inner@x>")
+            raise RuntimeError("this part fails")
+        with register.savepoint():
+            with pytest.raises(RuntimeError), register.savepoint():
+                open_one(register, message_id="<undone@x>")
+                raise RuntimeError("only the inner part fails")
+            open_one(register, message_id="<second@x>")
+    assert [c.message_ids for c in register.cases()] == [("<kept@x>",), ("<second@x>",)]
+
+
 def test_a_transaction_is_all_or_nothing(register: CaseRegister) -> None:
     with pytest.raises(RuntimeError), register.transaction():
         open_one(register)
