@@ -88,7 +88,8 @@ def check_fonts() -> SetupCheck:
     regular = folder / FACES[0].file
     try:
         from compact_docs.rendering.fonts import font_face_css
-        from compact_docs.rendering.pdf import default_fetch_policy, pdf_engine
+        from compact_docs.rendering.pdf import pdf_engine
+        from compact_docs.rendering.template_policy import default_fetch_policy
 
         engine = pdf_engine()
         engine.stylesheet(font_face_css(), default_fetch_policy())  # what every letter's <style> loads
