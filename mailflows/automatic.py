@@ -1,13 +1,14 @@
 """Automatic mail (RFC 3834): what marks a message as sent by a machine, and what only hints at it.
 
 A mark on its own files the message as ignored and it is never acknowledged: Auto-Submitted
-(other than "no"), Precedence bulk or junk, an empty Return-Path, a delivery-status or read
-report, a bounce sender or a no-reply address ('noreply@', 'notifications@'), X-Autoreply, a
-one-click unsubscribe header or a bulk mailer's own header (Mailchimp, SendGrid, Amazon SES ...), a
-calendar reply, a subject that auto-repliers, receipts, quarantines and ticket systems write
-("Automatic reply:", "Out of Office:", "Abwesenheitsnotiz:", "Delivered:", "[Request received]" ...),
-since some auto-replies carry no header at all, or an opening that only a machine writes ("This is
-an automated message", "Please do not reply to this email").
+(other than "no"), Precedence junk, or bulk from no list (list servers add it to people's mail),
+an empty Return-Path, a delivery-status or read report, a bounce sender or a no-reply address
+('noreply@', 'notifications@'), X-Autoreply, a one-click unsubscribe header or a bulk mailer's own
+header (Mailchimp, SendGrid, Amazon SES ...), a calendar reply, a subject that auto-repliers,
+receipts, quarantines and ticket systems write ("Automatic reply:", "Out of Office:",
+"Abwesenheitsnotiz:", "Delivered:", "[Request received]" ...), since some auto-replies carry no
+header at all, or an opening that only a machine writes ("This is an automated message", "Please
+do not reply to this email").
 
 A hint does not: Exchange adds X-Auto-Response-Suppress to people's mail sent through
 distribution lists, and BVSC's own address may be a group that adds List-Id. Mail with only hints
@@ -89,7 +90,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     if auto and auto.split(";")[0].strip() != "no":
         reasons.append(f"Auto-Submitted: {auto}")
     precedence = (parsed.header("precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "auto_reply"):
+    if precedence in ("junk", "auto_reply") or (precedence == "bulk" and not _through_a_list(parsed)):
         reasons.append(f"Precedence: {precedence}")
     if parsed.return_path == "":
         reasons.append("empty Return-Path (a bounce)")
@@ -124,11 +125,17 @@ def _person_replies(parsed: ParsedMessage) -> bool:
     return bool(reply_to) and not _MACHINE_SENDER.match(reply_to) and reply_to not in _BOUNCE_SENDERS
 
 
+def _through_a_list(parsed: ParsedMessage) -> bool:
+    """Whether a list or group delivered the message (list servers add Precedence: bulk to people's mail)."""
+    return parsed.header("list-id") is not None or parsed.header("mailing-list") is not None
+
+
 def list_hints(parsed: ParsedMessage) -> list[str]:
     """Headers that hint at list or group mail but are also found on people's mail."""
     hints = [f"{name.title()} present" for name in _HINT_HEADERS if parsed.header(name) is not None]
-    if (parsed.header("precedence") or "").strip().lower() == "list":
-        hints.append("Precedence: list")
+    precedence = (parsed.header("precedence") or "").strip().lower()
+    if precedence == "list" or (precedence == "bulk" and _through_a_list(parsed)):
+        hints.append(f"Precedence: {precedence}")
     return hints
 
 

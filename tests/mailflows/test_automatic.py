@@ -95,6 +95,7 @@ def test_a_bulk_mailers_own_header_marks_a_newsletter(header: str) -> None:
 @pytest.mark.parametrize("headers", [
     {"X_Auto_Response_Suppress": "All"}, {"List_Id": "<disputes.bvsc.example>"},
     {"Precedence": "list", "List_Id": "<group.bvsc.example>"},
+    {"Precedence": "bulk", "List_Id": "<food-partners.googlegroups.example>"},
 ])
 def test_hints_alone_leave_a_persons_dispute_routed_but_not_acknowledged(headers: dict[str, str]) -> None:
     parsed = parse_message(message("Q2 payment", "Our Q2 payment is now five weeks late.", **headers))
