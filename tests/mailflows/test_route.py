@@ -49,8 +49,8 @@ def test_the_corpus_is_big_and_varied() -> None:
 
 
 @pytest.mark.parametrize(("name", "disposition"), sorted(EXPECTED["messages"].items()))
-def test_corpus_message_disposition(name: str, disposition: str) -> None:
-    decision = classify(parse_message((MAIL / "messages" / name).read_bytes()), CONFIG)
+def test_corpus_message_disposition(name: str, disposition: str, register: CaseRegister) -> None:
+    decision = classify(parse_message((MAIL / "messages" / name).read_bytes()), CONFIG, register)
     assert decision.disposition == disposition, decision.reasons
     assert decision.reasons
     assert (decision.stage is None) == (not disposition.startswith("stage-"))
