@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from compact_docs.data_files import MAX_DATA_FILE_BYTES, read_capped
+from compact_docs.errors import DataRefused as _Refused  # defined in errors.py; its old name here
 from compact_docs.errors import InvalidData
 from compact_docs.kinds import KINDS
 from compact_docs.models import MODELS, Letter, infer_kind, model_for
@@ -69,10 +70,6 @@ _TextDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-
-class _Refused(ValueError):
-    """Data a data file may not hold (said in plain words, with its line)."""
 
 
 def _check_expansion(root: yaml.Node) -> None:

@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from compact_docs.errors import FieldProblem
 from compact_docs.rules.dates import Delivery
 from compact_docs.uk_input import uk_date, uk_moment, uk_money
-from compact_docs.validation import FieldProblem
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 """Dates outside these years are typing mistakes (and would overflow the calendar arithmetic)."""
