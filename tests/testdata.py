@@ -23,8 +23,8 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 class Clock:
     """A settable clock, so a register's references and stamps are predictable (NOW to start with)."""
 
-    def __init__(self) -> None:
-        self.now = NOW
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
 
     def __call__(self) -> datetime:
         return self.now
