@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mailbox
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,3 +30,13 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def make_mailbox(kind: str, path: Path, files: Iterable[Path]) -> Path:
+    """An mbox file (`kind` 'mbox') or a Maildir folder ('maildir') at `path`, holding these
+    message files in order."""
+    box = mailbox.mbox(path) if kind == "mbox" else mailbox.Maildir(path)
+    for file in files:
+        box.add(file.read_bytes())
+    box.close()
+    return path
