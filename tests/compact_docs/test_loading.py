@@ -199,7 +199,7 @@ def _command(*args: str, timeout: float = 60) -> Any:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
 
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
                           timeout=timeout, preexec_fn=limit, cwd=ROOT)
 
 
