@@ -12,6 +12,8 @@ from email.parser import BytesParser
 from email.policy import Compat32, EmailPolicy
 from typing import TYPE_CHECKING, Any
 
+from compact_docs.errors import TooManyMimeParts as _TooManyParts  # defined in errors.py; its old name here
+
 MAX_HEADER_VALUE_CHARS = 8_192
 """How much of one header's raw value is read at all: the email package's header parsers take
 time and memory that grow with the square of a value's length (RFC 2047 words, long phrases)."""
@@ -81,10 +83,6 @@ class _BoundedCompat32(Compat32):
 _headers_seen = threading.local()
 _POLICY = _RememberingPolicy()
 _COMPAT32 = _BoundedCompat32()
-
-
-class _TooManyParts(Exception):
-    """Raised by the parser at a message's MAX_MIME_PARTS + 1st part, or MAX_MIME_DEPTH + 1st level."""
 
 
 if TYPE_CHECKING:
