@@ -37,3 +37,21 @@ def write_register(path: Path, count: int, seed: int = 7) -> Path:
                 "A meeting with the commissioner | Help from BVSC with other funding",
             ])
     return path
+
+
+def batch_notices(register: Path, out: Path, output_format: str, workers: int | None) -> int:
+    """The register's notices made by `batch` in one format ('docx' or 'pdf'): how many, each written."""
+    from compact_docs.rendering.batch import generate_batch  # after the caller put the checkout first
+
+    results = list(generate_batch(register, "notice", out, formats=(output_format,), defaults=DEFAULTS,
+                                  workers=workers))
+    assert all(r.status == "written" for r in results), [r.reason for r in results if r.reason][:3]
+    return len(results)
+
+
+def print_timings(baseline: str, naive: tuple[float, int], batch: tuple[float, int], digits: int) -> None:
+    """The naive loop's and the batch's (seconds, letters), each per letter too (in ms, to `digits`
+    places), and last `ratio: X.XX`: the baseline's time over the batch's, higher is better."""
+    for name, (seconds, letters) in ((f"naive loop ({baseline})", naive), ("compact-docs batch", batch)):
+        print(f"{name}: {seconds:.2f} s ({seconds / letters * 1000:.{digits}f} ms/letter)")
+    print(f"ratio: {naive[0] / batch[0]:.2f}")

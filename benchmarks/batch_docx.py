@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -18,11 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's compact_docs, not an installed copy
 
-from _rows import DEFAULTS, write_register  # noqa: E402
+from _rows import DEFAULTS, batch_notices, print_timings, write_register  # noqa: E402
 from docxtpl import DocxTemplate  # noqa: E402
 from jinja2 import Environment  # noqa: E402
 
-from compact_docs.rendering.batch import generate_batch  # noqa: E402
 from compact_docs.rendering.renderer import Renderer, file_stem  # noqa: E402
 from compact_docs.rows import read_rows  # noqa: E402
 
@@ -41,34 +39,23 @@ def naive(register: Path, out: Path) -> int:
     return count
 
 
-def batch(register: Path, out: Path, workers: int | None) -> int:
-    results = list(generate_batch(register, "notice", out, formats=("docx",), defaults=DEFAULTS,
-                                  workers=workers))
-    assert all(r.status == "written" for r in results), [r.reason for r in results if r.reason][:3]
-    return len(results)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--letters", type=int, default=500)
     parser.add_argument("--workers", type=int, default=None, help="default: the number of cores")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-docx-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="bench-docx-", ignore_cleanup_errors=True) as folder:
+        work = Path(folder)
         register = write_register(work / "register.csv", args.letters)
         (work / "naive").mkdir()
         start = time.perf_counter()
         n_naive = naive(register, work / "naive")
         naive_s = time.perf_counter() - start
         start = time.perf_counter()
-        n_batch = batch(register, work / "batch", args.workers)
+        n_batch = batch_notices(register, work / "batch", "docx", args.workers)
         batch_s = time.perf_counter() - start
         print(f"letters: {n_naive} naive, {n_batch} batch; cores: {os.cpu_count()}")
-        print(f"naive loop (new DocxTemplate per letter): {naive_s:.2f} s ({naive_s / n_naive * 1000:.1f} ms/letter)")
-        print(f"compact-docs batch: {batch_s:.2f} s ({batch_s / n_batch * 1000:.1f} ms/letter)")
-        print(f"ratio: {naive_s / batch_s:.2f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print_timings("new DocxTemplate per letter", (naive_s, n_naive), (batch_s, n_batch), digits=1)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's compact_docs, not an installed copy
 
 import psutil  # noqa: E402
-from _rows import DEFAULTS, write_register  # noqa: E402
+from _rows import DEFAULTS, batch_notices, print_timings, write_register  # noqa: E402
 
-from compact_docs.rendering.batch import generate_batch  # noqa: E402
 from compact_docs.rendering.pdf import warm_up  # noqa: E402
 from compact_docs.rendering.renderer import Renderer, file_stem  # noqa: E402
 from compact_docs.rows import read_rows  # noqa: E402
@@ -55,13 +54,6 @@ def naive(register: Path, out: Path) -> int:
             str(out / f"{file_stem(prepared.context)}-{row.number}.pdf"), pdf_variant="pdf/ua-1")
         count += 1
     return count
-
-
-def batch(register: Path, out: Path, workers: int | None) -> int:
-    results = list(generate_batch(register, "notice", out, formats=("pdf",), defaults=DEFAULTS,
-                                  workers=workers))
-    assert all(r.status == "written" for r in results), [r.reason for r in results if r.reason][:3]
-    return len(results)
 
 
 class PeakMemory:
@@ -100,13 +92,13 @@ def main() -> None:
     parser.add_argument("--memory-letters", type=int, default=1000)
     parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="bench-pdf-", ignore_cleanup_errors=True) as folder:
+        work = Path(folder)
         if not args.no_memory:
             big = write_register(work / "big.csv", args.memory_letters, seed=11)
             with PeakMemory() as memory:
                 start = time.perf_counter()
-                n_big = batch(big, work / "big", args.workers)
+                n_big = batch_notices(big, work / "big", "pdf", args.workers)
                 big_s = time.perf_counter() - start
             shutil.rmtree(work / "big")
             print(f"{n_big} PDF letters in {big_s:.1f} s; peak RSS (all processes): "
@@ -121,7 +113,7 @@ def main() -> None:
                 out = work / f"{which}-{round_number}"
                 out.mkdir()
                 start = time.perf_counter()
-                count = naive(register, out) if which == "naive" else batch(register, out, args.workers)
+                count = naive(register, out) if which == "naive" else batch_notices(register, out, "pdf", args.workers)
                 timings[which] = time.perf_counter() - start
                 assert count == args.letters, (which, count)
                 shutil.rmtree(out)
@@ -131,12 +123,7 @@ def main() -> None:
                   f"batch {timings['batch']:.2f} s, ratio {timings['naive'] / timings['batch']:.2f}")
         letters = args.letters * args.rounds
         print(f"letters: {args.letters} per round, {args.rounds} rounds; cores: {os.cpu_count()}")
-        print(f"naive loop (HTML().write_pdf() per letter): {naive_s:.2f} s "
-              f"({naive_s / letters * 1000:.0f} ms/letter)")
-        print(f"compact-docs batch: {batch_s:.2f} s ({batch_s / letters * 1000:.0f} ms/letter)")
-        print(f"ratio: {naive_s / batch_s:.2f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print_timings("HTML().write_pdf() per letter", (naive_s, letters), (batch_s, letters), digits=0)
 
 
 if __name__ == "__main__":

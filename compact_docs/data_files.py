@@ -34,15 +34,21 @@ def read_capped(path: str | Path, limit: int, what: str = "data file") -> bytes:
                 raise InvalidData(f"{path}: the {what} is {_size(size)}, more than the {_size(limit)} "
                                   f"a {what} may be")
             data = handle.read(limit + 1)
-    except FileNotFoundError as exc:
-        raise InvalidData(f"{path}: no such {what}") from exc
-    except IsADirectoryError as exc:
-        raise InvalidData(f"{path}: is a folder, not a {what}") from exc
     except OSError as exc:
-        raise InvalidData(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise InvalidData(not_a_file(path, exc, what) or f"{path}: cannot read: {exc.strerror or exc}") from exc
     if len(data) > limit:
         raise InvalidData(f"{path}: the {what} is more than the {_size(limit)} a {what} may be")
     return data
+
+
+def not_a_file(path: str | Path, exc: OSError, what: str) -> str | None:
+    """Why a file could not be opened, when it is not there to read: '<path>: no such <what>', or
+    '<path>: is a folder, not a <what>'; None for any other failure (no permission, a disk error)."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such {what}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a folder, not a {what}"
+    return None
 
 
 def _size(count: int) -> str:

@@ -87,9 +87,13 @@ def check_fonts() -> SetupCheck:
                           f"{', '.join(missing)}; reinstall compact-docs")
     regular = folder / FACES[0].file
     try:
+        from compact_docs.rendering.fonts import font_face_css
         from compact_docs.rendering.pdf import pdf_engine
+        from compact_docs.rendering.template_policy import default_fetch_policy
 
-        used = resolved_font_file(pdf_engine().font_config)
+        engine = pdf_engine()
+        engine.stylesheet(font_face_css(), default_fetch_policy())  # what every letter's <style> loads
+        used = resolved_font_file(engine.font_config)
     except Exception as exc:  # no WeasyPrint: the PDF engine check says why
         return SetupCheck("fonts", "warning", f"{FAMILY} is bundled in {folder}, but WeasyPrint "
                           f"could not be asked which font it uses ({type(exc).__name__})")

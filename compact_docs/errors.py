@@ -18,6 +18,20 @@
 
 Errors from the libraries underneath (pydantic, docxtpl, WeasyPrint, imaplib, smtplib, sqlite3)
 are wrapped where they enter, ``raise TemplateError(...) from exc``, so callers catch these only.
+
+Four more are signals raised inside a library's parsing or fetching and caught where it returns,
+so a caller never sees them. Three are ValueErrors because of where they are raised: pydantic
+reports a validator's ValueError as that field's problem, WeasyPrint's fetch is to raise one for a
+URL it may not read, and the data file parsers' refusals stand with the parsers' own ValueErrors::
+
+    ValueError
+    ├── FieldProblem             a model's own rule about one field (.path): validation names the field
+    ├── DataRefused              a data file nested too deep, aliases expanding too far, a key twice
+    │                            (loading raises InvalidData naming the file)
+    └── FetchRefused             a URL a template may not use (WeasyPrint's fetch; the PDF leaves it out)
+    Exception
+    └── TooManyMimeParts         a message of too many, or too deeply nested, MIME parts (mime_tree then
+                                 reads its header, and its body as plain text)
 """
 
 from __future__ import annotations
@@ -150,5 +164,34 @@ class SmtpRefused(MailError):
         super().__init__(text)
         self.permanent = permanent
         self.replies = dict(replies or {})
+
+
 class TrainingUnavailable(MailError):
     """Raised when `mail train` runs without scikit-learn installed (the `[train]` extra)."""
+
+
+class FieldProblem(ValueError):
+    """Raised by a model's own rule about one of its fields: `path` is relative to the model.
+
+    A ValueError, so that pydantic reports it as the field's problem (compact_docs.validation
+    adds `path` to the field's place).
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DataRefused(ValueError):
+    """Data a data file may not hold (said in plain words, with its line): nesting too deep, aliases
+    that expand too far, a key twice. Raised inside the YAML and JSON parsers; compact_docs.loading
+    turns it into InvalidData naming the file."""
+
+
+class FetchRefused(ValueError):
+    """Raised inside WeasyPrint's fetch for a URL a template may not use (WeasyPrint catches it)."""
+
+
+class TooManyMimeParts(Exception):
+    """Raised by the mail parser at a message's MAX_MIME_PARTS + 1st part, or MAX_MIME_DEPTH + 1st
+    level; mailflows.mime_tree then reads the message's header, and its body as plain text."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from compact_docs.data_files import MAX_DATA_FILE_BYTES, read_capped
+from compact_docs.errors import DataRefused as _Refused  # defined in errors.py; its old name here
 from compact_docs.errors import InvalidData
 from compact_docs.kinds import KINDS
 from compact_docs.models import MODELS, Letter, infer_kind, model_for
@@ -71,10 +73,6 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
-class _Refused(ValueError):
-    """Data a data file may not hold (said in plain words, with its line)."""
-
-
 def _check_expansion(root: yaml.Node) -> None:
     """Count the values a YAML document stands for once its aliases are expanded, without expanding
     them (each node's count is worked out once); refuse past MAX_EXPANDED_VALUES or a cycle."""
@@ -130,43 +128,48 @@ def _check_nesting(data: Any) -> None:
             stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
 
 
-def parse_json(text: str, source: str, *, one_line: bool = False) -> Any:
-    """Parse JSON strictly: a key twice in one object, or nesting past MAX_NESTING, is refused.
-
-    `source` names the text in messages ('rows.jsonl: line 2' for one line of JSON Lines).
-    """
+def _parsed(load: Callable[[], Any], source: str, syntax_error: type[Exception],
+            syntax_problem: Callable[[Any], str], not_valid: str) -> Any:
+    """What `load()` parses, its nesting checked; anything refused as InvalidData naming `source`:
+    a syntax error (`syntax_error`) in the words of `syntax_problem`, any other ValueError after
+    `not_valid`."""
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        data = load()
         _check_nesting(data)
     except _Refused as exc:
         raise InvalidData(f"{source}: {exc}") from exc
     except RecursionError as exc:
         raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
-    except json.JSONDecodeError as exc:
-        if one_line:
-            raise InvalidData(f"{source} is not valid JSON: {exc.msg}") from exc
-        raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
+    except syntax_error as exc:
+        raise InvalidData(syntax_problem(exc)) from exc
     except ValueError as exc:  # a number of more than 4,300 digits
-        raise InvalidData(f"{source} is not valid JSON: {exc}".replace("\n", " ")) from exc
+        raise InvalidData(f"{not_valid}: {exc}".replace("\n", " ")) from exc
     return data
+
+
+def _not_yaml_or_json(source: str, exc: Exception) -> str:
+    return f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}"
+
+
+def parse_json(text: str, source: str, *, one_line: bool = False) -> Any:
+    """Parse JSON strictly: a key twice in one object, or nesting past MAX_NESTING, is refused.
+
+    `source` names the text in messages ('rows.jsonl: line 2' for one line of JSON Lines).
+    """
+
+    def syntax_problem(exc: json.JSONDecodeError) -> str:
+        return f"{source} is not valid JSON: {exc.msg}" if one_line else _not_yaml_or_json(source, exc)
+
+    return _parsed(partial(json.loads, text, object_pairs_hook=_no_duplicate_keys), source,
+                   json.JSONDecodeError, syntax_problem, f"{source} is not valid JSON")
 
 
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON files are parsed strictly)."""
     if source.lower().endswith(".json"):
         return parse_json(text, source)
-    try:
-        data = yaml.load(text, Loader=_TextDatesLoader)
-        _check_nesting(data)
-    except _Refused as exc:
-        raise InvalidData(f"{source}: {exc}") from exc
-    except RecursionError as exc:
-        raise InvalidData(f"{source}: nested more than {MAX_NESTING} levels deep") from exc
-    except yaml.YAMLError as exc:
-        raise InvalidData(f"{source}: not valid YAML or JSON: {describe_syntax_error(exc)}") from exc
-    except ValueError as exc:  # a number of more than 4,300 digits
-        raise InvalidData(f"{source}: not valid YAML or JSON: {exc}".replace("\n", " ")) from exc
-    return data
+    return _parsed(partial(yaml.load, text, Loader=_TextDatesLoader), source, yaml.YAMLError,
+                   partial(_not_yaml_or_json, source), f"{source}: not valid YAML or JSON")
 
 
 def read_data_file(path: str | Path) -> Any:

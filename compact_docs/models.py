@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from compact_docs.errors import FieldProblem
 from compact_docs.rules.dates import Delivery
 from compact_docs.uk_input import uk_date, uk_moment, uk_money
-from compact_docs.validation import FieldProblem
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 """Dates outside these years are typing mistakes (and would overflow the calendar arithmetic)."""
@@ -244,6 +244,18 @@ class _Letter(_Model):
     date: Date | None = Field(
         default=None, description="The date printed on the letter (default: the day it is sent or made).")
 
+    def _signing_party(self) -> tuple[Party, str, str] | None:
+        """The party that must name a person to sign this letter, its field, and the letter in words
+        (for the message); None for a letter without that rule."""
+        return None
+
+    @model_validator(mode="after")
+    def _named_signatory(self) -> Self:
+        signing = self._signing_party()
+        if signing is not None:
+            require_signatory(*signing)
+        return self
+
 
 class NoticeLetter(_Letter):
     """A funder's written notice that funding will change or end."""
@@ -263,10 +275,8 @@ class NoticeLetter(_Letter):
         default=[], description="What the organisation is asked to do (tell its service users, send a "
                                 "funding-end plan, a final report...), one per item.")
 
-    @model_validator(mode="after")
-    def _named_signatory(self) -> NoticeLetter:
-        require_signatory(self.funder, "funder", "a notice")
-        return self
+    def _signing_party(self) -> tuple[Party, str, str]:
+        return self.funder, "funder", "a notice"
 
 
 class ServiceChange(_Model):
@@ -308,10 +318,8 @@ class ServiceChangeLetter(_Letter):
         default=None, description="How and when service users are told.")
     response: Response | None = Field(default=None, description="How and by when the funder can respond.")
 
-    @model_validator(mode="after")
-    def _named_signatory(self) -> ServiceChangeLetter:
-        require_signatory(self.organisation, "organisation", "a notice of service change")
-        return self
+    def _signing_party(self) -> tuple[Party, str, str]:
+        return self.organisation, "organisation", "a notice of service change"
 
 
 class Beneficiaries(_Model):
@@ -424,11 +432,9 @@ class EscalationLetter(_Letter):
         default=[], description="At stage 3: the bodies asked to take the policy decision, by their profile id "
                                "(bexley: vcs-governing-board, strategic-commissioning-board, or both).")
 
-    @model_validator(mode="after")
-    def _named_signatory(self) -> EscalationLetter:
-        if self.voice == "organisation":
-            require_signatory(self.organisation, "organisation", "a dispute letter")
-        return self
+    def _signing_party(self) -> tuple[Party, str, str] | None:
+        # Written by the dispute body, it is signed by that body's person, from the profile.
+        return (self.organisation, "organisation", "a dispute letter") if self.voice == "organisation" else None
 
 
 class SigningBody(Party):

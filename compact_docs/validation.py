@@ -9,16 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from compact_docs.errors import FieldProblem as FieldProblem  # defined in errors.py; still importable here
 from compact_docs.uk_input import DATE_HINT
-
-
-class FieldProblem(ValueError):
-    """Raised by a model's own rule about one of its fields: `path` is relative to the model."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
 
 _MESSAGES = {
     "missing": "is required but missing",

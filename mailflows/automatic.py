@@ -1,10 +1,14 @@
 """Automatic mail (RFC 3834): what marks a message as sent by a machine, and what only hints at it.
 
 A mark on its own files the message as ignored and it is never acknowledged: Auto-Submitted
-(other than "no"), Precedence bulk or junk, an empty Return-Path, a delivery-status or read
-report, a bounce sender, X-Autoreply, a one-click unsubscribe header, a calendar reply,
-or a subject that auto-repliers write ("Automatic reply:", "Out of Office:",
-"Abwesenheitsnotiz:" ...), since some auto-replies carry no header at all.
+(other than "no"), Precedence junk, or bulk from no list (list servers add it to people's mail),
+an empty Return-Path, a delivery-status or read report, a bounce sender or a no-reply address
+('noreply@', 'notifications@'), X-Autoreply, a one-click unsubscribe header or a bulk mailer's own
+header (Mailchimp, SendGrid, Amazon SES ...), a calendar reply, a subject that auto-repliers,
+receipts, quarantines and ticket systems write ("Automatic reply:", "Out of Office:",
+"Abwesenheitsnotiz:", "Delivered:", "[Request received]" ...), since some auto-replies carry no
+header at all, or an opening that only a machine writes ("This is an automated message", "Please
+do not reply to this email").
 
 A hint does not: Exchange adds X-Auto-Response-Suppress to people's mail sent through
 distribution lists, and BVSC's own address may be a group that adds List-Id. Mail with only hints
@@ -20,10 +24,20 @@ import re
 from mailflows.parsing import ParsedMessage
 
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
+_MACHINE_SENDER = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|notifications?|notify|alerts?|"
+    r"auto[-_.]?(?:reply|responder|confirm|mailer)|automailer|mailer|robot|automated|"
+    r"calendar[-_.]?notification|bounces?|"
+    r"quarantine|spam[-_.]?quarantine)(?:$|[-+._])", re.IGNORECASE)
+"""The local part of an address no person writes from: no-reply senders and notification robots."""
 _BOUNCE_SUBJECT = re.compile(
-    r"^(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed|delayed)|"
-    r"returned mail|mail delivery (?:failed|failure|system)|failure notice|"
-    r"message (?:not delivered|delivery failure)|nie dostarczono|unzustellbar)", re.IGNORECASE)
+    r"^(?:(?:re|aw)\s*:\s*)*(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed|"
+    r"delayed|notification)|returned mail|mail delivery (?:failed|failure|system|subsystem)|failure notice|"
+    r"message (?:not delivered|delivery failure|undeliverable)|nie dostarczono|niedostarczon|unzustellbar|"
+    r"nicht zustellbar|non remis|non recapitabile|no se puede entregar|onbestelbaar|"
+    r"warning: could not send|delayed mail|mail system error|"
+    r"(?:spam )?quarantine (?:summary|digest|notification|report)|(?:spam )?quarantine(?:d)? message|"
+    r"message (?:held|blocked|quarantined)|(?:\w+ )?hold notification|held message)", re.IGNORECASE)
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:(?:re|aw|fw|fwd)\s*:\s*)*(?:"
     r"automatic reply|auto(?:matic)?[- ]?(?:reply|response|answer)|autoreply|out of (?:the )?office"
@@ -32,9 +46,25 @@ _AUTO_SUBJECT = re.compile(
     r"absence du bureau|respuesta autom[áa]tica|fuera de la oficina|risposta automatica|"
     r"automatisch antwoord|afwezig|autosvar|automatisk svar|fr[åa]nvaro|"
     r"odpowied[źz] automatyczna|automatyczna odpowied[źz]|nieobecno[śs][ćc]|ateb awtomatig|"
-    r"allan o'?r swyddfa|r[ăa]spuns automat|read|not read|lu|gelesen|"
+    r"allan o'?r swyddfa|r[ăa]spuns automat|resposta autom[áa]tica|otomatik (?:yan[ıi]t|cevap)|"
+    r"automatick[áa] odpov[ěe][ďd]|automatikus v[áa]lasz|automaattinen vastaus|automatinis atsakymas|"
+    r"automātiskā atbilde|automaatne vastus|αυτόματη απάντηση|автоматический ответ|автоответ|"
+    r"رد تلقائي|自动回复|自動回覆|自動応答|自動返信|자동 회신|abwesend|"
+    r"read|not read|read receipt|return receipt|delivered|delivery receipt|lu|gelesen|"
     r"accepted|declined|tentative|tentatively accepted"
     r")\s*(?::|$)", re.IGNORECASE)
+_AUTO_ANYWHERE = re.compile(
+    r"[\[(]\s*(?:auto(?:matic)?[- ]?(?:reply|response)|autoreply|out of (?:the )?office|ooo)\s*[\])]|"
+    r"\bis out of the office\b|\b(?:automatic|auto)[- ]?reply\s*:", re.IGNORECASE)
+"""An auto-reply's mark later in a subject: 'Payment [Automatic reply]', 'Jo Smith is out of the office'."""
+_MACHINE_OPENING = re.compile(
+    r"^\W*(?:this is an? (?:automated|automatic|auto-generated|system[- ]generated) "
+    r"(?:message|e-?mail|reply|response|notification|acknowledge?ment)|"
+    r"(?:please )?do not reply (?:directly )?to this (?:e-?mail|message|notification)|"
+    r"this (?:e-?mail|mailbox|inbox|address) is (?:not monitored|unmonitored)|"
+    r"(?:this|your) (?:message|e-?mail|request|enquiry) has been (?:received|logged) and (?:a|will)\b)",
+    re.IGNORECASE)
+"""How only a machine opens a message (a person's words come first; a quoted or forwarded one is not read)."""
 _CALENDAR_SUBJECT = re.compile(r"^\s*(?:(?:updated )?invitation|accepted|declined|tentative|"
                                r"cancell?ed(?: event)?|new event|event reminder)\b", re.IGNORECASE)
 _TICKET_SUBJECT = re.compile(
@@ -44,7 +74,11 @@ _TICKET_SUBJECT = re.compile(
     r"^(?:we(?:'ve| have) received your|thank you for (?:contacting|your (?:e-?mail|message|enquiry)))\b)",
     re.IGNORECASE)
 _STRONG_HEADERS = ("x-autoreply", "x-autorespond", "x-autogenerated", "list-unsubscribe-post",
-                   "x-ms-exchange-generated-message-source")
+                   "x-ms-exchange-generated-message-source", "x-mc-user", "x-mailchimp-campaign",
+                   "x-campaign", "x-campaignid", "x-csa-complaints", "x-sfmc-stack", "x-zendesk-from-account-id",
+                   "x-freshdesk-ticket-id", "x-servicenow-generated")
+"""Headers that only machines add: auto-repliers, and the bulk and ticket systems' own headers
+(not the transactional services, SendGrid, Amazon SES, Mailgun: a CRM sends people's mail through them)."""
 _HINT_HEADERS = ("list-id", "list-unsubscribe", "x-auto-response-suppress", "mailing-list",
                  "x-ms-exchange-inbox-rules-loop")
 
@@ -56,7 +90,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     if auto and auto.split(";")[0].strip() != "no":
         reasons.append(f"Auto-Submitted: {auto}")
     precedence = (parsed.header("precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "auto_reply"):
+    if precedence in ("junk", "auto_reply") or (precedence == "bulk" and not _through_a_list(parsed)):
         reasons.append(f"Precedence: {precedence}")
     if parsed.return_path == "":
         reasons.append("empty Return-Path (a bounce)")
@@ -70,21 +104,71 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     for name in _STRONG_HEADERS:
         if parsed.header(name) is not None:
             reasons.append(f"{name.title()} present (sent by a machine)")
-    local = (parsed.from_address or "").split("@", 1)[0]
-    if local in _BOUNCE_SENDERS or _BOUNCE_SUBJECT.match(parsed.subject):
-        reasons.append("sent by a mail system (a bounce)")
-    if _AUTO_SUBJECT.match(parsed.subject):
+    local = (parsed.from_address or "").split("@", 1)[0].lower()
+    forwarded = bool(_FORWARDED.match(parsed.subject))  # a person passing a machine's mail on
+    if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
+        reasons.append("sent by a mail system (a bounce or a quarantine notice)")
+    elif _MACHINE_SENDER.match(local) and not _person_replies(parsed):
+        reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
+    if forwarded:
+        pass
+    elif _AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject):
         reasons.append(f"its subject is an automatic one ({parsed.subject[:60]!r})")
     elif _TICKET_SUBJECT.search(parsed.subject):
         reasons.append(f"its subject is a ticket system's receipt ({parsed.subject[:60]!r})")
+    if _DIGEST_SUBJECT.search(parsed.subject) and not _REPLY.match(parsed.subject) and list_hints(parsed):
+        reasons.append(f"a mailing list's digest ({parsed.subject[:60]!r})")
+    if _MACHINE_OPENING.match(parsed.text[:300]):
+        reasons.append("it opens as only a machine writes "
+                       f"({' '.join(parsed.text[:300].split())[:60]!r})")
+    elif not forwarded and _away_reply(parsed.text):
+        reasons.append("it reads as an out-of-office reply (away, back on a date, your email dealt with then)")
     return reasons
+
+
+_FORWARDED = re.compile(r"^\s*(?:re\s*:\s*)*(?:fw|fwd|tr|wg|rv|i|doorst|vs)\s*:", re.IGNORECASE)
+_REPLY = re.compile(r"^\s*(?:re|aw|sv|odp|fw|fwd|tr|wg)\s*:", re.IGNORECASE)
+_DIGEST_SUBJECT = re.compile(r"\bdigest\b|\bvol(?:ume)? \d+,? issue \d+\b", re.IGNORECASE)
+_AWAY = re.compile(
+    r"\b(?:i am|i'm|i will be|i'll be)\s+(?:currently\s+|now\s+)?(?:away|out of (?:the )?office|"
+    r"on (?:annual |parental |maternity |paternity |sick |study )?leave|on holiday|off work|"
+    r"not in the office|out of the country|travelling)\b", re.IGNORECASE)
+_AWAY_MACHINE = re.compile(
+    r"\bthank(?:s| you) for your (?:e-?mail|message|mail)\b|limited (?:access to|or no access)|"
+    r"no access to (?:my )?e-?mail|(?:reply|respond|deal with (?:it|your e-?mail)|get back to you)\b[^.]{0,40}"
+    r"\b(?:on my return|when i (?:return|am back|get back)|then)\b|"
+    r"\b(?:for|if (?:your|it is|this is)(?: matter(?: is)?)?) urgent\b|in my absence\b|"
+    r"will not be (?:read|forwarded)", re.IGNORECASE)
+
+_AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
+
+
+def _away_reply(text: str) -> bool:
+    """Whether a short text is an out-of-office reply: away, and said the way an autoreply says it."""
+    start = text.strip()[:700]
+    if len(text.strip()) > 900:
+        return False
+    return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
+
+
+
+def _person_replies(parsed: ParsedMessage) -> bool:
+    """Whether a no-reply sender relays a person (a web form's 'noreply-forms@' with a Reply-To)."""
+    reply_to = (parsed.reply_to or "").split("@", 1)[0].lower()
+    return bool(reply_to) and not _MACHINE_SENDER.match(reply_to) and reply_to not in _BOUNCE_SENDERS
+
+
+def _through_a_list(parsed: ParsedMessage) -> bool:
+    """Whether a list or group delivered the message (list servers add Precedence: bulk to people's mail)."""
+    return parsed.header("list-id") is not None or parsed.header("mailing-list") is not None
 
 
 def list_hints(parsed: ParsedMessage) -> list[str]:
     """Headers that hint at list or group mail but are also found on people's mail."""
     hints = [f"{name.title()} present" for name in _HINT_HEADERS if parsed.header(name) is not None]
-    if (parsed.header("precedence") or "").strip().lower() == "list":
-        hints.append("Precedence: list")
+    precedence = (parsed.header("precedence") or "").strip().lower()
+    if precedence == "list" or (precedence == "bulk" and _through_a_list(parsed)):
+        hints.append(f"Precedence: {precedence}")
     return hints
 
 

@@ -82,6 +82,12 @@ _NOISE = re.compile("[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Characters that do not occur in readable text: replacement characters and control codes."""
 
 
+def _unknown_case(parsed: ParsedMessage, config: MailConfig) -> str | None:
+    """The first case reference a subject names (called when the register holds none of them)."""
+    found = case_ref_pattern(config.compact_profile).findall(parsed.subject)
+    return found[0].upper() if found else None
+
+
 def _unreadable(parsed: ParsedMessage) -> str | None:
     """Why a message cannot be read by routing (a person must), or None."""
     if not parsed.subject.strip() and not parsed.text.strip() and parsed.problems:
@@ -267,6 +273,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         commissioner_side=whose.commissioner_side, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None),
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
+        unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
     )
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)

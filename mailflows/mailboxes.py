@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from compact_docs.data_files import not_a_file
 from compact_docs.errors import MailError
 
 _MBOX_START = b"From "
@@ -26,12 +27,8 @@ def read_eml(path: str | Path) -> RawMessage:
     path = Path(path)
     try:
         return RawMessage(str(path), path.read_bytes())
-    except FileNotFoundError as exc:
-        raise MailError(f"{path}: no such message file") from exc
-    except IsADirectoryError as exc:
-        raise MailError(f"{path}: is a folder, not a message file") from exc
     except OSError as exc:
-        raise MailError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise MailError(not_a_file(path, exc, "message file") or f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def read_mbox(path: str | Path) -> Iterator[RawMessage]:

@@ -13,6 +13,7 @@ from email.parser import BytesParser
 from email.policy import Compat32, EmailPolicy
 from typing import TYPE_CHECKING, Any
 
+from compact_docs.errors import TooManyMimeParts as _TooManyParts  # defined in errors.py; its old name here
 from mailflows.mime_headers import PLAIN_MIME_HEADERS, plain_mime_header
 
 MAX_HEADER_VALUE_CHARS = 8_192
@@ -125,10 +126,6 @@ def _made_header(name: str, value: str) -> Any:
         if plain is not None:
             return plain
     return _POLICY.header_factory(name, value)
-
-
-class _TooManyParts(Exception):
-    """Raised by the parser at a message's MAX_MIME_PARTS + 1st part, or MAX_MIME_DEPTH + 1st level."""
 
 
 if TYPE_CHECKING:

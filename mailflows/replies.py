@@ -5,7 +5,7 @@ Message-----", '> ' lines); signatures and disclaimers by mail-parser-reply, wit
 sign-offs it does not know ("Best wishes", "Many thanks", "Yours sincerely" ...) and the charity
 footers that follow them (charity numbers, confidentiality notices, "consider the environment").
 A sign-off only counts on a short line of its own, so "Many thanks for last week, but ..." at the
-start of a paragraph is kept.
+start of a paragraph is kept, and a list of "- " items is the sender's words, not a signature.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ _FOOTERS = (
     r"(?:confidentiality|legal) (?:notice|disclaimer|statement)\b.*$",
     r"disclaimer\s*[:\-].*$",
     r"caution:? this e-?mail originated\b.*$",
+    # "- Jo" or "-- Jo Smith" signing off: a dash and a short name, with at most a few short lines
+    # after it (a dash starting a longer line, or followed by more text, is a list item).
+    r"-{1,2}[ \t]?[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){0,2}[ \t]*$(?:\n[^\n]{0,60}){0,4}\s*\Z",
 )
 
 
@@ -188,7 +191,7 @@ def read_own_words(text: str) -> OwnWords:
     if not top.strip():
         return OwnWords("", quoted)
     try:
-        message = _BritishMessage(text=top, languages=list(_languages())).read()
+        message = _BritishMessage(text=top, languages=list(_languages()), keep_hyphen_lists=True).read()
         reply = message.replies[0] if message.replies else None
     except Exception:  # keep the words unstripped rather than lose them
         reply = None

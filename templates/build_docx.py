@@ -272,26 +272,43 @@ def _grid_table(doc) -> None:  # type: ignore[no-untyped-def]
     _cell_text(grid.cell(3, 0), "{%tr endfor %}")
 
 
+def _each(tag, item: str, style: str) -> None:  # type: ignore[no-untyped-def]
+    """A paragraph in `style` for each `item` of the block's items: one line of an address, a bullet."""
+    tag(f"{{%p for {item} in b.items %}}")
+    tag(f"{{{{ {item} }}}}", style)
+    tag("{%p endfor %}")
+
+
+def _lines(tag, which: str, its_style: str, others: str) -> None:  # type: ignore[no-untyped-def]
+    """The block's items as lines: the one where `which` holds (loop.first, loop.last) in its own
+    style, the others in `others` (a letterhead's last line carries the rule, a signature's first
+    line is the name)."""
+    tag("{%p for line in b.items %}")
+    tag(f"{{%p if {which} %}}")
+    tag("{{ line }}", its_style)
+    tag("{%p else %}")
+    tag("{{ line }}", others)
+    tag("{%p endif %}")
+    tag("{%p endfor %}")
+
+
+def _labelled(doc, label: str, text: str, style: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """One paragraph: a bold label, then the text."""
+    paragraph = doc.add_paragraph(style=style)
+    paragraph.add_run(label).bold = True
+    paragraph.add_run(text)
+
+
 def _letterhead_address_and_references(doc) -> None:  # type: ignore[no-untyped-def]
     tag = partial(_tag, doc)
     tag('{%p if b.type == "letterhead" %}')
     tag("{{ b.text }}", "Letterhead")
-    tag("{%p for line in b.items %}")
-    tag("{%p if loop.last %}")
-    tag("{{ line }}", "Letterhead Rule")
-    tag("{%p else %}")
-    tag("{{ line }}", "Letterhead Detail")
-    tag("{%p endif %}")
-    tag("{%p endfor %}")
+    _lines(tag, "loop.last", "Letterhead Rule", "Letterhead Detail")
     tag('{%p elif b.type == "address" %}')
-    tag("{%p for line in b.items %}")
-    tag("{{ line }}", "Address")
-    tag("{%p endfor %}")
+    _each(tag, "line", "Address")
     tag('{%p elif b.type == "references" %}')
     tag("{%p for row in b.rows %}")
-    paragraph = doc.add_paragraph(style="References")
-    paragraph.add_run("{{ row[0] }}:").bold = True
-    paragraph.add_run('{{ " " }}{{ row[1] }}')
+    _labelled(doc, "{{ row[0] }}:", '{{ " " }}{{ row[1] }}', style="References")
     tag("{%p endfor %}")
 
 
@@ -304,26 +321,16 @@ def _headings_paragraphs_and_lists(doc) -> None:  # type: ignore[no-untyped-def]
     tag('{%p elif b.type == "heading" %}')
     tag("{{ b.text }}", "Heading 3")
     tag('{%p elif b.type == "paragraph" %}')
-    paragraph = doc.add_paragraph()
-    paragraph.add_run("{{ b.label }}").bold = True
-    paragraph.add_run('{{ " " if b.label else "" }}{{ b.text }}')
+    _labelled(doc, "{{ b.label }}", '{{ " " if b.label else "" }}{{ b.text }}')
     tag('{%p elif b.type == "list" %}')
-    tag("{%p for item in b.items %}")
-    tag("{{ item }}", "List Bullet")
-    tag("{%p endfor %}")
+    _each(tag, "item", "List Bullet")
 
 
 def _signature(doc) -> None:  # type: ignore[no-untyped-def]
     tag = partial(_tag, doc)
     tag('{%p elif b.type == "signature" %}')
     tag("{{ b.text }}", "Closing")
-    tag("{%p for line in b.items %}")
-    tag("{%p if loop.first %}")
-    tag("{{ line }}", "Signature Name")
-    tag("{%p else %}")
-    tag("{{ line }}", "Signature Detail")
-    tag("{%p endif %}")
-    tag("{%p endfor %}")
+    _lines(tag, "loop.first", "Signature Name", "Signature Detail")
 
 
 def build(target: Path) -> None:

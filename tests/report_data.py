@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from backlog import corpus, varied
+from testdata import Clock
 
 from compact_docs.register.cases import CaseRegister
 from compact_docs.rules.dates import is_working_day
@@ -18,16 +18,6 @@ from mailflows.route import route_message
 DATA = Path(__file__).resolve().parent / "data"
 OUTCOMES = ("Resolved informally", "Payment made", "Monitoring requirements reduced",
             "Withdrawn by the organisation", "Decision upheld after review")
-
-
-@dataclass
-class Clock:
-    """A clock the tests move: the register stamps what happens with it."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def fill_register(config: MailConfig, today: date, seed: int = 7) -> dict[str, int]:

@@ -75,6 +75,18 @@ class SmtpServer:
     def received(self) -> list[ReceivedMail]:
         return self.handler.received
 
+    def refuse(self, replies: dict[str, str]) -> None:
+        """Answer RCPT TO for these addresses with these replies, accepting any other (``{}``:
+        accept every address again)."""
+
+        async def handle_RCPT(smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+            if address in replies:
+                return replies[address]
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        self.handler.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
+
 
 @pytest.fixture
 def start_smtp(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:

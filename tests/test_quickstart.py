@@ -85,8 +85,8 @@ def test_letters_lay_out_the_same_with_no_fonts_installed(tmp_path: Path) -> Non
     outputs = {}
     for name, extra in (("host", {}), ("bare", {"FONTCONFIG_FILE": str(empty)})):
         env = {**os.environ, **extra}
-        command = [sys.executable, str(ROOT / "cli.py"), "demo", "-o", str(tmp_path / name)]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        command = [sys.executable, "-m", "cli", "demo", "-o", str(tmp_path / name)]
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         assert "Warning" not in result.stderr, result.stderr
         outputs[name] = {p.name: subprocess.run(["pdftotext", "-layout", str(p), "-"], capture_output=True,

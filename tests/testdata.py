@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mailbox
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +25,18 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 class Clock:
     """A settable clock, so a register's references and stamps are predictable (NOW to start with)."""
 
-    def __init__(self) -> None:
-        self.now = NOW
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def make_mailbox(kind: str, path: Path, files: Iterable[Path]) -> Path:
+    """An mbox file (`kind` 'mbox') or a Maildir folder ('maildir') at `path`, holding these
+    message files in order."""
+    box = mailbox.mbox(path) if kind == "mbox" else mailbox.Maildir(path)
+    for file in files:
+        box.add(file.read_bytes())
+    box.close()
+    return path

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from servers import PASSWORD, MailUser
 from testdata import MAIL
 
-from mailflows.config import MailConfig
+from mailflows.config import MailConfig, require_config
 from mailflows.watch import WatchedMessage, watch_mailbox
 
 PASSWORD_ENV = "COMPACT_TEST_IMAP_PASSWORD"
@@ -44,6 +45,15 @@ def write_config(folder: Path, user: MailUser, *, folders: dict[str, str] | None
     path = folder / "compact.toml"
     path.write_text("\n".join(lines) + "\n\n" + corpus_config_text(), encoding="utf-8")
     return path
+
+
+def watched_inbox(folder: Path, user: MailUser, messages: Iterable[tuple[str, bytes]],
+                  **options: Any) -> MailConfig:
+    """These (name, raw) messages appended to the user's inbox, and the configuration that watches
+    it (`options` as for write_config)."""
+    for _name, raw in messages:
+        user.append(raw)
+    return require_config(write_config(folder, user, **options))
 
 
 def run_once(config: MailConfig) -> tuple[Any, list[WatchedMessage]]:

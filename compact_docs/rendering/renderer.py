@@ -50,14 +50,29 @@ def file_stem(context: LetterContext) -> str:
 
 @dataclass
 class PreparedLetter:
-    """A letter that passed its checks, with its wording built, ready to lay out."""
+    """A letter that passed its checks, with its wording built, ready to lay out.
 
-    letter: Letter
-    report: Report
-    profile: Profile
+    The letter, its report and its profile are the context's own (the wording was built from them).
+    """
+
     context: LetterContext
     source: str | None = None
     source_sha256: str | None = None
+
+    @property
+    def letter(self) -> Letter:
+        """The letter's validated data."""
+        return self.context.letter
+
+    @property
+    def report(self) -> Report:
+        """What the checks found."""
+        return self.context.report
+
+    @property
+    def profile(self) -> Profile:
+        """The Compact the letter was checked against."""
+        return self.context.profile
 
     @property
     def data_json(self) -> bytes:
@@ -135,7 +150,7 @@ class Renderer:
                 f"{letter.kind} letter refused, nothing written: {count} error "
                 f"finding{'s' if count != 1 else ''} ({codes})", report)
         context = letter_context(letter, report, profile)
-        return PreparedLetter(letter, report, profile, context, source, source_sha256)
+        return PreparedLetter(context, source, source_sha256)
 
     # -- layout -------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
 )
 
+from compact_docs.errors import FetchRefused as FetchRefused  # defined in errors.py; still importable here
 from compact_docs.errors import TemplateError
 
 MAX_TEMPLATE_BYTES = 16 * 1024 * 1024
@@ -157,10 +158,6 @@ def fetch_policy(template_folder: Any, user_folder: Path | None) -> FetchPolicy:
 def default_fetch_policy() -> FetchPolicy:
     """The policy when no template says otherwise: the bundled templates and the package."""
     return fetch_policy(resources.files("compact_docs").joinpath("templates"), None)
-
-
-class FetchRefused(ValueError):
-    """Raised inside WeasyPrint's fetch for a URL a template may not use (WeasyPrint catches it)."""
 
 
 def _local_path(url: str) -> str | None:

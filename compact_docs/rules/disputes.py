@@ -75,6 +75,8 @@ class DisputeFacts:
     """Words that say outright it is a dispute ('we object', 'formal complaint'): the rule decides."""
     tried_outright: tuple[str, ...] = ()
     """Words that say outright informal resolution was tried and failed: the rule decides."""
+    unknown_case: str | None = None
+    """A case reference the message names that the register does not hold (a person places it)."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,10 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
         else:
             reasons.append(f"no request to escalate: stays at stage {case.stage}")
         return StageDecision(stage_disposition(case.stage), case.stage, "join", tuple(reasons))
+    if facts.unknown_case is not None:
+        reasons.append(f"it names case {facts.unknown_case}, which this register does not hold: a "
+                       "person finds the case it belongs to (it is neither opened afresh nor acknowledged)")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
     return _new_dispute(profile, facts, reasons)
 
 

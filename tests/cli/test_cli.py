@@ -1,4 +1,4 @@
-"""Tests for the foundation commands of cli.py: check, schema, profiles, and one-line errors."""
+"""Tests for the foundation commands of the CLI: check, schema, profiles, and one-line errors."""
 
 from __future__ import annotations
 

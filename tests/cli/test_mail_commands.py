@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
 import sqlite3
 import subprocess
 import sys
@@ -215,11 +216,12 @@ def test_two_processes_routing_into_one_register_make_no_duplicates(config: Path
     # holds its own thread. Exactly one case per dispute must come out.
     mbox = make_mbox(tmp_path / "one.mbox", STANDALONE + THREAD_A)
     maildir = make_maildir(tmp_path / "two", list(reversed(STANDALONE)) + THREAD_C)
-    command = [sys.executable, str(ROOT / "cli.py"), "mail", "route", "--config", str(config), "--json"]
+    command = [sys.executable, "-m", "cli", "mail", "route", "--config", str(config), "--json"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     procs = [subprocess.Popen([*command, "--mbox", str(mbox)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, cwd=tmp_path),
+                              stderr=subprocess.PIPE, cwd=tmp_path, env=env),
              subprocess.Popen([*command, "--maildir", str(maildir)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, cwd=tmp_path)]
+                              stderr=subprocess.PIPE, cwd=tmp_path, env=env)]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)

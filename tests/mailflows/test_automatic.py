@@ -32,6 +32,12 @@ def message(subject: str, body: str = "Our invoice is five weeks late.", **heade
     "Abwesenheitsnotiz: Zahlung", "Réponse automatique : paiement", "Odpowiedź automatyczna: płatność",
     "Ateb awtomatig: taliad", "Autosvar: betaling", "Auto-reply: invoice", "RE: Automatic reply: x",
     "Ticket Received - Query regarding Q3 invoice", "Accepted: Compact meeting",
+    "Delivered: Q2 payment", "Read receipt: Q2 payment", "Payment [Automatic reply]", "Grant (Out of Office)",
+    "Jo Smith is out of the office.", "Automatická odpověď: platba", "Otomatik yanıt: ödeme",
+    "Resposta automática: pagamento", "Automaattinen vastaus: maksu", "Автоматический ответ: платёж",
+    "自动回复: 付款", "Nicht zustellbar: Zahlung", "Non remis : paiement",
+    "Warning: could not send message for past 4 hours", "Spam Quarantine Summary - 3 new messages",
+    "Mimecast Hold Notification", "Your request #4471 has been received",
 ])
 def test_an_auto_reply_marked_only_by_its_subject_is_ignored(subject: str) -> None:
     parsed = parse_message(message(subject, "I am away until Monday."))
@@ -45,9 +51,51 @@ def test_a_persons_subject_is_not_an_auto_reply(subject: str) -> None:
     assert automatic_reasons(parse_message(message(subject))) == []
 
 
+@pytest.mark.parametrize("sender", ["noreply@order.eventbrite.example", "no-reply@sharepointonline.example",
+                                    "do_not_reply@surveys.example", "notifications@calendly.example",
+                                    "calendar-notification@google.example", "quarantine@mimecast.example"])
+def test_mail_from_an_address_no_person_writes_from_is_ignored(sender: str) -> None:
+    raw = message("Your order", "Here are your tickets for the Compact forum.").replace(
+        b"jo.smith@agewell.example", sender.encode())
+    parsed = parse_message(raw)
+    assert any("no person writes from" in r or "mail system" in r for r in automatic_reasons(parsed))
+    assert classify(parsed, CONFIG).disposition == "ignored"
+
+
+def test_a_web_form_relaying_a_person_is_read_for_what_the_person_wrote() -> None:
+    raw = message("Web form: payment", "Name: Jo Smith\nMessage: Our Q2 payment is five weeks late.",
+                  Reply_To="Jo Smith <jo.smith@agewell.example>").replace(
+        b"From: Jo Smith <jo.smith@agewell.example>", b"From: Age Well <noreply-forms@agewell.example>")
+    assert automatic_reasons(parse_message(raw)) == []
+
+
+@pytest.mark.parametrize("body", [
+    "This is an automated message. Your enquiry has been logged with reference 5531.",
+    "Please do not reply to this email. You have a new document waiting in SharePoint.",
+    "This mailbox is not monitored. For payments please ring the finance team.",
+])
+def test_a_message_that_opens_as_only_a_machine_writes_is_ignored(body: str) -> None:
+    assert automatic_reasons(parse_message(message("Q2 payment", body)))
+
+
+def test_a_person_who_quotes_a_machine_is_not_a_machine() -> None:
+    body = ("Our Q2 payment is five weeks late. All we get from finance is 'this is an automated "
+            "message' and then nothing.")
+    parsed = parse_message(message("Q2 payment", body))
+    assert automatic_reasons(parsed) == []
+    assert classify(parsed, CONFIG).disposition == "stage-1"
+
+
+@pytest.mark.parametrize("header", ["X_MC_User", "X_CSA_Complaints", "X_Campaign"])
+def test_a_bulk_mailers_own_header_marks_a_newsletter(header: str) -> None:
+    parsed = parse_message(message("Autumn news from the forum", "Read our autumn news.", **{header: "abc123"}))
+    assert automatic_reasons(parsed)
+
+
 @pytest.mark.parametrize("headers", [
     {"X_Auto_Response_Suppress": "All"}, {"List_Id": "<disputes.bvsc.example>"},
     {"Precedence": "list", "List_Id": "<group.bvsc.example>"},
+    {"Precedence": "bulk", "List_Id": "<food-partners.googlegroups.example>"},
 ])
 def test_hints_alone_leave_a_persons_dispute_routed_but_not_acknowledged(headers: dict[str, str]) -> None:
     parsed = parse_message(message("Q2 payment", "Our Q2 payment is now five weeks late.", **headers))
@@ -65,3 +113,47 @@ def test_a_newsletter_is_ignored_but_a_person_writing_through_a_list_is_not() ->
     assert not is_newsletter(["List-Id present"], "forum@lists.bvsc.example", known_sender=False)
     digest = classify(parse_message((MAIL / "messages" / "26-mailing-list.eml").read_bytes()), CONFIG)
     assert digest.disposition == "ignored" and "newsletter or digest" in digest.reasons[-1]
+
+
+@pytest.mark.parametrize("subject", ["FW: Automatic reply: Invoice 2231", "Fwd: Delivery Status Notification (Failure)",
+                                     "FW: Undeliverable: hall hire"])
+def test_a_person_forwarding_a_machines_mail_is_read_for_what_they_wrote(subject: str) -> None:
+    body = "Can you help? The council's finance inbox bounces and our Q2 payment is five weeks late."
+    parsed = parse_message(message(subject, body))
+    assert automatic_reasons(parsed) == []
+    assert classify(parsed, CONFIG).disposition == "stage-1"
+
+
+def test_auto_submitted_is_a_mark_even_with_a_persons_reply_to() -> None:
+    # a SharePoint or DocuSign notice carries the person's Reply-To too: RFC 3834's header decides
+    raw = message("Julie shared a folder with you", "Here is the folder we discussed.",
+                  Auto_Submitted="auto-generated", Reply_To="Julie <julie@bexley.example>")
+    assert automatic_reasons(parse_message(raw))
+
+
+def test_a_mailing_lists_digest_is_ignored_but_a_reply_to_it_is_read() -> None:
+    subject = "[Bexley VCS Forum] Digest for forum@groups.example - 3 updates in 2 topics"
+    body = "Today's topic summary. Our payment is late, says one post."
+    parsed = parse_message(message(subject, body, List_Id="<forum.groups.example>", Precedence="list"))
+    assert any("digest" in r for r in automatic_reasons(parsed))
+    reply = parse_message(message("Re: " + subject, body, List_Id="<forum.groups.example>"))
+    assert automatic_reasons(reply) == []
+
+
+@pytest.mark.parametrize("body", [
+    "Thank you for your email.\n\nI am currently away and will return on Monday 16 November. I will deal "
+    "with your email then.\n\nKind regards\nPaul",
+    "Dziękuję za wiadomość.\n\nHello, thank you for your message. I am on leave until 2 November without "
+    "access to email. For urgent matters please contact the school office.",
+])
+def test_an_away_reply_marked_only_by_its_words_is_ignored(body: str) -> None:
+    assert automatic_reasons(parse_message(message("Re: Notes from Thursday", body)))
+
+
+@pytest.mark.parametrize("body", [
+    "I'm away until Monday but wanted to flag that our Q2 payment is five weeks late. Jo",
+    "Thank you for your email. I am on leave next week, so please can we move the meeting to the 20th?\n\n"
+    "Our Q2 payment is still five weeks late and the treasurer is worried.",
+])
+def test_a_person_who_mentions_being_away_is_read(body: str) -> None:
+    assert automatic_reasons(parse_message(message("Q2 payment", body))) == []

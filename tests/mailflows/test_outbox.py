@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from servers import MailUser, free_port
 from smtp_server import SmtpServer
-from testdata import MAIL
+from testdata import MAIL, Clock
 from watching import run_once, write_config
 
 from compact_docs.errors import MailError
 from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
-from mailflows.outbox import ATTEMPTS_BEFORE_GIVING_UP, CLAIM_FOR, LONGEST_RETRY, Outbox, deliver
+from mailflows.outbox import (
+    ATTEMPTS_BEFORE_GIVING_UP,
+    CLAIM_FOR,
+    LONGEST_RETRY,
+    Outbox,
+    QueuedAcknowledgement,
+    deliver,
+)
 from mailflows.servers.smtp import SmtpAccount
 
 THREADS = MAIL / "threads"
@@ -137,18 +143,12 @@ def test_smtp_down_queues_then_a_later_run_sends(
         ["<a1b2c3.priya@crayfordlarder.example>", "<CAF3x9Qm4@mail.agewell.example>"])
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _acknowledgement(to: str, number: int) -> EmailMessage:
+def _acknowledgement(to: str, number: int, cc: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = "disputes@bvsc.example"
     message["To"] = to
+    if cc is not None:
+        message["Cc"] = cc
     message["Subject"] = f"Re: dispute {number}"
     message["Message-ID"] = f"<ack-{number}@bvsc.example>"
     message["Auto-Submitted"] = "auto-replied"
@@ -156,25 +156,36 @@ def _acknowledgement(to: str, number: int) -> EmailMessage:
     return message
 
 
+def _queue(outbox: Outbox, *recipients: str) -> list[QueuedAcknowledgement]:
+    """An acknowledgement to each recipient queued, numbered from 1: <ack-1@bvsc.example>, ..."""
+    return [outbox.queue(_acknowledgement(to, number), None) for number, to in enumerate(recipients, start=1)]
+
+
 @pytest.fixture
-def clocked(tmp_path: Path) -> tuple[Outbox, _Clock]:
-    config = require_config(MAIL / "compact.toml")
-    clock = _Clock()
-    register = CaseRegister(tmp_path / "cases.db", config.compact_profile, clock=clock)
-    return Outbox(register, daily_limit=2, retry_after=timedelta(minutes=5)), clock
+def outbox(register: CaseRegister) -> Outbox:
+    """An outbox in the `register` fixture's case register (moved on by the `clock` fixture)."""
+    return Outbox(register, daily_limit=2, retry_after=timedelta(minutes=5))
+
+
+@pytest.fixture
+def account(smtp_server: SmtpServer) -> SmtpAccount:
+    """The account of the `smtp_server` fixture, without TLS or a login."""
+    return _account(smtp_server.port)
+
+
+def _account(port: int) -> SmtpAccount:
+    return SmtpAccount(host="127.0.0.1", port=port, security="none", sender="disputes@bvsc.example")
 
 
 def test_the_limit_counts_per_day_and_failures_wait_longer(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount
 ) -> None:
-    outbox, clock = clocked
-    outbox.queue(_acknowledgement("Jo@AgeWell.example", 1), None)
-    outbox.queue(_acknowledgement("jo@agewell.example", 2), None)
+    _queue(outbox, "Jo@AgeWell.example", "jo@agewell.example")
     assert outbox.queued_today("jo@agewell.example") == 2
     clock.now += timedelta(days=1)
     assert outbox.queued_today("jo@agewell.example") == 0
 
-    down = SmtpAccount(host="127.0.0.1", port=free_port(), security="none", sender="disputes@bvsc.example")
+    down = _account(free_port())
     assert deliver(outbox, down).failed == 2
     assert outbox.due() == []  # waiting five minutes
     clock.now += timedelta(minutes=5)
@@ -183,43 +194,23 @@ def test_the_limit_counts_per_day_and_failures_wait_longer(
     clock.now += timedelta(minutes=9)
     assert outbox.due() == []  # the second wait is ten minutes
     clock.now += timedelta(minutes=1)
-    up = SmtpAccount(host="127.0.0.1", port=smtp_server.port, security="none",
-                     sender="disputes@bvsc.example")
-    delivery = deliver(outbox, up)
+    delivery = deliver(outbox, account)
     assert (delivery.sent, delivery.waiting) == (2, 0)
     assert [m.message["Message-ID"] for m in smtp_server.received] == ["<ack-1@bvsc.example>",
                                                                        "<ack-2@bvsc.example>"]
     assert all(q.sent and q.attempts == 3 for q in map(outbox.by_message_id,
                                                         ["<ack-1@bvsc.example>", "<ack-2@bvsc.example>"])
                if q is not None)
-    outbox.register.close()
-
-
-def _refusing(server: SmtpServer, replies: dict[str, str]) -> None:
-    async def handle_RCPT(smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in replies:
-            return replies[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    server.handler.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
-
-
-def _plain(server: SmtpServer) -> SmtpAccount:
-    return SmtpAccount(host="127.0.0.1", port=server.port, security="none", sender="disputes@bvsc.example")
 
 
 def test_one_refused_recipient_still_counts_as_sent(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
-    outbox, clock = clocked
-    _refusing(smtp_server, {"nobody@bexley.example": "550 5.1.1 no such user"})
-    message = _acknowledgement("jo@agewell.example", 1)
-    message["Cc"] = "nobody@bexley.example"
-    outbox.queue(message, None)
+    smtp_server.refuse({"nobody@bexley.example": "550 5.1.1 no such user"})
+    outbox.queue(_acknowledgement("jo@agewell.example", 1, cc="nobody@bexley.example"), None)
     deliveries = []
     for _round in range(3):
-        deliveries.append(deliver(outbox, _plain(smtp_server)))
+        deliveries.append(deliver(outbox, account))
         clock.now += LONGEST_RETRY
     assert [(d.sent, d.failed, d.waiting) for d in deliveries] == [(1, 0, 0), (0, 0, 0), (0, 0, 0)]
     assert [m.rcpt_tos for m in smtp_server.received] == [["jo@agewell.example"]]  # once, not again
@@ -228,76 +219,64 @@ def test_one_refused_recipient_still_counts_as_sent(
     assert queued.refused == ("nobody@bexley.example",)
     assert queued.last_error == "refused nobody@bexley.example: 550 5.1.1 no such user"
     assert "refused nobody@bexley.example (550 5.1.1 no such user)" in caplog.text
-    outbox.register.close()
 
 
 def test_a_permanent_refusal_is_given_up_at_once(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount
 ) -> None:
-    outbox, clock = clocked
-    _refusing(smtp_server, {"gone@agewell.example": "550 5.1.1 no such user"})
-    outbox.queue(_acknowledgement("gone@agewell.example", 1), None)
-    outbox.queue(_acknowledgement("jo@agewell.example", 2), None)
-    delivery = deliver(outbox, _plain(smtp_server))
+    smtp_server.refuse({"gone@agewell.example": "550 5.1.1 no such user"})
+    _queue(outbox, "gone@agewell.example", "jo@agewell.example")
+    delivery = deliver(outbox, account)
     assert (delivery.sent, delivery.failed, delivery.given_up, delivery.waiting) == (1, 0, 1, 0)
     clock.now += timedelta(days=2)
-    assert outbox.due() == [] and deliver(outbox, _plain(smtp_server)).sent == 0
+    assert outbox.due() == [] and deliver(outbox, account).sent == 0
     [given_up] = outbox.given_up()
     assert given_up.message_id == "<ack-1@bvsc.example>" and given_up.attempts == 1
     assert given_up.given_up and given_up.sent is None
     assert given_up.last_error and "gone@agewell.example (550 5.1.1 no such user)" in given_up.last_error
     assert [m.rcpt_tos for m in smtp_server.received] == [["jo@agewell.example"]]
-    outbox.register.close()
 
 
 def test_a_refusal_for_now_is_retried_then_given_up(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount
 ) -> None:
-    outbox, clock = clocked
-    _refusing(smtp_server, {"full@agewell.example": "452 4.2.2 mailbox full"})
-    outbox.queue(_acknowledgement("full@agewell.example", 1), None)
+    smtp_server.refuse({"full@agewell.example": "452 4.2.2 mailbox full"})
+    _queue(outbox, "full@agewell.example")
     rounds = []
     while outbox.waiting():
-        rounds.append(deliver(outbox, _plain(smtp_server)))
+        rounds.append(deliver(outbox, account))
         clock.now += LONGEST_RETRY
     assert [(d.failed, d.given_up) for d in rounds] == \
         [(1, 0)] * (ATTEMPTS_BEFORE_GIVING_UP - 1) + [(0, 1)]
     [given_up] = outbox.given_up()
     assert given_up.attempts == ATTEMPTS_BEFORE_GIVING_UP and "452" in (given_up.last_error or "")
     assert smtp_server.received == []
-    outbox.register.close()
 
 
 def test_a_given_up_acknowledgement_is_listed_and_sent_when_retried(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount
 ) -> None:
-    outbox, clock = clocked
-    _refusing(smtp_server, {"jo@agewell.example": "550 5.7.1 relaying denied"})
-    outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
-    outbox.queue(_acknowledgement("sam@larder.example", 2), None)
-    deliver(outbox, _plain(smtp_server))
+    smtp_server.refuse({"jo@agewell.example": "550 5.7.1 relaying denied"})
+    _queue(outbox, "jo@agewell.example", "sam@larder.example")
+    deliver(outbox, account)
     [given_up] = outbox.entries()
     assert given_up.state == "given up" and given_up.to_dict()["subject"] == "Re: dispute 1"
     assert [e.state for e in outbox.entries(include_sent=True)] == ["given up", "sent"]
 
-    _refusing(smtp_server, {})  # the relay is mended
+    smtp_server.refuse({})  # the relay is mended
     clock.now += timedelta(minutes=1)
     assert outbox.retry() == []  # nothing named, nothing retried
     [due] = outbox.retry(every_given_up=True)
     assert (due.state, due.attempts, due.last_error) == ("waiting", 0, given_up.last_error)
     assert outbox.due() == [due]
-    delivery = deliver(outbox, _plain(smtp_server))
+    delivery = deliver(outbox, account)
     assert (delivery.sent, delivery.given_up) == (1, 0)
     assert outbox.entries() == [] and outbox.retry(every_given_up=True) == []
     assert [m.rcpt_tos for m in smtp_server.received] == [["sam@larder.example"], ["jo@agewell.example"]]
-    outbox.register.close()
 
 
-def test_a_sent_or_unknown_acknowledgement_is_not_retried(clocked: tuple[Outbox, _Clock],
-                                                          smtp_server: SmtpServer) -> None:
-    outbox, _clock = clocked
-    sent = outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
-    waiting = outbox.queue(_acknowledgement("sam@larder.example", 2), None)
+def test_a_sent_or_unknown_acknowledgement_is_not_retried(outbox: Outbox) -> None:
+    sent, waiting = _queue(outbox, "jo@agewell.example", "sam@larder.example")
     outbox.mark_sent(sent)
     with pytest.raises(MailError, match=r"was sent at .*not sent twice"):
         outbox.retry([sent.id])
@@ -307,35 +286,30 @@ def test_a_sent_or_unknown_acknowledgement_is_not_retried(clocked: tuple[Outbox,
         outbox.retry([waiting.id])  # it may be being sent right now: its time is left alone
     outbox.give_up(waiting, "550 5.7.1 relaying denied")
     assert [e.id for e in outbox.retry([waiting.id])] == [waiting.id]
-    outbox.register.close()
 
 
-def test_an_acknowledgement_is_claimed_before_it_is_sent(clocked: tuple[Outbox, _Clock],
-                                                        smtp_server: SmtpServer) -> None:
-    outbox, clock = clocked
-    queued = outbox.queue(_acknowledgement("jo@agewell.example", 1), None)
+def test_an_acknowledgement_is_claimed_before_it_is_sent(
+    outbox: Outbox, clock: Clock, smtp_server: SmtpServer, account: SmtpAccount
+) -> None:
+    [queued] = _queue(outbox, "jo@agewell.example")
     assert outbox.claim(queued)
     assert not outbox.claim(queued)  # a second watcher delivering at the same moment leaves it
-    assert deliver(outbox, _plain(smtp_server)).sent == 0 and smtp_server.received == []
+    assert deliver(outbox, account).sent == 0 and smtp_server.received == []
     clock.now += CLAIM_FOR  # the claimer stopped before noting the result: tried again now
-    assert deliver(outbox, _plain(smtp_server)).sent == 1
+    assert deliver(outbox, account).sent == 1
     assert not outbox.claim(queued)
     with pytest.raises(MailError, match="not both"):
         outbox.retry([queued.id], every_given_up=True)
-    outbox.register.close()
 
 
 def test_a_partly_sent_acknowledgement_is_listed_but_never_retried(
-    clocked: tuple[Outbox, _Clock], smtp_server: SmtpServer
+    outbox: Outbox, smtp_server: SmtpServer, account: SmtpAccount
 ) -> None:
-    outbox, _clock = clocked
-    _refusing(smtp_server, {"nobody@bexley.example": "550 5.1.1 no such user"})
-    message = _acknowledgement("jo@agewell.example", 1)
-    message["Cc"] = "nobody@bexley.example"
-    queued = outbox.queue(message, None)
-    deliver(outbox, _plain(smtp_server))
+    smtp_server.refuse({"nobody@bexley.example": "550 5.1.1 no such user"})
+    queued = outbox.queue(_acknowledgement("jo@agewell.example", 1, cc="nobody@bexley.example"), None)
+    deliver(outbox, account)
     [listed] = outbox.entries()
     assert listed.state == "partly sent" and listed.to_dict()["refused"] == ["nobody@bexley.example"]
     with pytest.raises(MailError, match=r"refused nobody@bexley.example\); it is not sent twice"):
         outbox.retry([queued.id])
-    outbox.register.close()
+

@@ -53,3 +53,11 @@ def test_a_short_message_is_kept_whole() -> None:
     assert own_words("did you get my voicemail? ring me after 4\n\nkev") == (
         "did you get my voicemail? ring me after 4")
     assert own_words("") == ""
+
+
+def test_a_list_of_dash_items_is_the_senders_words_not_a_signature() -> None:
+    text = ("Dear BVSC,\n\nFor each household the new template asks for:\n  - full name and date of birth\n"
+            "  - full address and postcode\n\nOur trustees will not share this.\n\nThanks\n- Jo\n")
+    own = read_own_words(text)
+    assert "full address and postcode" in own.text and "trustees will not share" in own.text
+    assert own.signature.endswith("- Jo")

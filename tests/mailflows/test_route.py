@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import mailbox
 import sqlite3
 import sys
 import tomllib
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from testdata import MAIL
+from testdata import MAIL, make_mailbox
 
 from compact_docs.errors import MailError
 from compact_docs.register.cases import CaseRegister
@@ -51,8 +49,8 @@ def test_the_corpus_is_big_and_varied() -> None:
 
 
 @pytest.mark.parametrize(("name", "disposition"), sorted(EXPECTED["messages"].items()))
-def test_corpus_message_disposition(name: str, disposition: str) -> None:
-    decision = classify(parse_message((MAIL / "messages" / name).read_bytes()), CONFIG)
+def test_corpus_message_disposition(name: str, disposition: str, register: CaseRegister) -> None:
+    decision = classify(parse_message((MAIL / "messages" / name).read_bytes()), CONFIG, register)
     assert decision.disposition == disposition, decision.reasons
     assert decision.reasons
     assert (decision.stage is None) == (not disposition.startswith("stage-"))
@@ -144,27 +142,10 @@ def _files(names: list[str]) -> list[Path]:
     return [MAIL / "threads" / n for n in names]
 
 
-def _mbox(path: Path, files: list[Path]) -> Path:
-    box = mailbox.mbox(path)
-    for f in files:
-        box.add(f.read_bytes())
-    box.close()
-    return path
-
-
-def _maildir(path: Path, files: list[Path]) -> Path:
-    box = mailbox.Maildir(path)
-    for f in files:
-        box.add(f.read_bytes())
-    box.close()
-    return path
-
-
-@pytest.mark.parametrize("make", [_mbox, _maildir], ids=["mbox", "maildir"])
-def test_route_mailbox_in_order(tmp_path: Path, make: Callable[[Path, list[Path]], Path]) -> None:
+@pytest.mark.parametrize("key", ["mbox", "maildir"])
+def test_route_mailbox_in_order(tmp_path: Path, key: str) -> None:
     config = _config_in(tmp_path)
-    box = make(tmp_path / "box", _files(["a1.eml", "a2.eml", "a3.eml", "a4.eml"]))
-    key = "mbox" if make is _mbox else "maildir"
+    box = make_mailbox(key, tmp_path / "box", _files(["a1.eml", "a2.eml", "a3.eml", "a4.eml"]))
     decisions = list(route_mailbox(config, **{key: box}))
     assert [d.disposition for d in decisions] == ["stage-2", "stage-2", "stage-3", "stage-3"]
     assert {d.case_ref for d in decisions} == {f"BXC-{datetime.now(UTC).year}-0001"}
@@ -190,7 +171,7 @@ def test_a_file_that_is_not_an_mbox_is_refused(tmp_path: Path) -> None:
                                         r"'From ' line"):
         route_mailbox(config, mbox=eml)
     # Text before the first "From " line would be dropped without a word: refused the same way.
-    box = _mbox(tmp_path / "box.mbox", _files(["a1.eml"]))
+    box = make_mailbox("mbox", tmp_path / "box.mbox", _files(["a1.eml"]))
     prefixed = tmp_path / "prefixed.mbox"
     prefixed.write_bytes(b"Stray notes before the first message\n\n" + box.read_bytes())
     with pytest.raises(MailError, match="is not an mbox file"):

@@ -17,7 +17,16 @@ from backlog import EXPECTED, corpus, large_dispute, realistic_backlog
 from imapclient import IMAPClient
 from servers import CAPABILITIES_WITHOUT_MOVE, DovecotServer, MailUser
 from testdata import MAIL
-from watching import ENVIRON, FOLDERS, PASSWORD_ENV, folder_counts, run_once, table_counts, write_config
+from watching import (
+    ENVIRON,
+    FOLDERS,
+    PASSWORD_ENV,
+    folder_counts,
+    run_once,
+    table_counts,
+    watched_inbox,
+    write_config,
+)
 
 from compact_docs.errors import MailError
 from compact_docs.rules.disputes import DISPOSITIONS
@@ -32,9 +41,7 @@ from mailflows.watch import MailboxWatcher, watch_mailbox
 
 def test_a_mixed_backlog_is_routed_into_the_stage_folders(tmp_path: Path, mail_user: MailUser) -> None:
     messages = corpus()
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user))
+    config = watched_inbox(tmp_path, mail_user, messages)
 
     summary, seen = run_once(config)
 
@@ -59,9 +66,7 @@ def test_a_mixed_backlog_is_routed_into_the_stage_folders(tmp_path: Path, mail_u
 
 def test_a_restart_changes_nothing_and_copies_are_recognised(tmp_path: Path, mail_user: MailUser) -> None:
     messages = corpus()[:12]
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user))
+    config = watched_inbox(tmp_path, mail_user, messages)
     run_once(config)
     before = table_counts(config.database_path)
     placed = folder_counts(mail_user)
@@ -87,13 +92,8 @@ class _Crash(BaseException):
     """Stands for the process dying between recording a batch and moving it."""
 
 
-def test_recorded_but_not_moved_is_moved_next_time_without_a_second_event(
-    tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    messages = corpus()[:10]
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user))
+def _crash_before_moving(config: MailConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run once and crash once the batch is recorded, before any message is moved."""
 
     def crash(self: ImapConnection, uids: Any, folder: str, **_options: Any) -> None:
         raise _Crash
@@ -102,6 +102,14 @@ def test_recorded_but_not_moved_is_moved_next_time_without_a_second_event(
         patch.setattr(ImapConnection, "move", crash)
         with pytest.raises(_Crash):
             run_once(config)
+
+
+def test_recorded_but_not_moved_is_moved_next_time_without_a_second_event(
+    tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = corpus()[:10]
+    config = watched_inbox(tmp_path, mail_user, messages)
+    _crash_before_moving(config, monkeypatch)
     assert mail_user.count("INBOX") == len(messages)
     recorded = table_counts(config.database_path)
     assert recorded["messages"] == len(messages)
@@ -122,18 +130,9 @@ def test_a_new_uidvalidity_is_recognised_by_message_id(
     tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = corpus()[:8]
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user))
+    config = watched_inbox(tmp_path, mail_user, messages)
     old_validity = mail_user.uidvalidity()
-
-    def crash(self: ImapConnection, uids: Any, folder: str, **_options: Any) -> None:
-        raise _Crash
-
-    with monkeypatch.context() as patch:
-        patch.setattr(ImapConnection, "move", crash)
-        with pytest.raises(_Crash):
-            run_once(config)
+    _crash_before_moving(config, monkeypatch)
     recorded = table_counts(config.database_path)
     # The inbox is made again: the same messages under a new UIDVALIDITY, with new UIDs.
     new_validity = mail_user.recreate_inbox(keep_messages=True)
@@ -160,9 +159,7 @@ def test_a_server_without_move_gets_copy_store_and_uid_expunge(
     server = start_dovecot(imap_capability=CAPABILITIES_WITHOUT_MOVE)
     user = server.new_user()
     messages = corpus()[:6]
-    for _name, raw in messages:
-        user.append(raw)
-    config = require_config(write_config(tmp_path, user))
+    config = watched_inbox(tmp_path, user, messages)
     summary, _seen = run_once(config)
     assert summary.moved == len(messages)
     assert user.count("INBOX") == 0
@@ -258,9 +255,7 @@ def test_non_ascii_folder_names_from_the_configuration(tmp_path: Path, mail_user
     folders = {"stage-1": "Litiges/Étape 1", "stage-2": "Litiges/Étape 2", "stage-3": "Litiges/Étape 3",
                "needs-triage": "Litiges/À trier", "ignored": "Litiges/Ignorés — automatiques"}
     messages = corpus()
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user, folders=folders))
+    config = watched_inbox(tmp_path, mail_user, messages, folders=folders)
     run_once(config)
     assert set(folders.values()) <= set(mail_user.folders())
     expected = {d: sum(1 for v in EXPECTED.values() if v == d) for d in DISPOSITIONS}
@@ -329,9 +324,7 @@ def test_a_message_the_rules_choke_on_goes_to_triage(
     tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = corpus()[:5]
-    for _name, raw in messages:
-        mail_user.append(raw)
-    config = require_config(write_config(tmp_path, mail_user))
+    config = watched_inbox(tmp_path, mail_user, messages)
     real_classify = watch_module.classify
     poisoned = parse_message(messages[2][1]).message_id
 

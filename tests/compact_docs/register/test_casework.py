@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from backlog import MAIL
+from testdata import Clock
 
 from compact_docs.errors import RegisterError
 from compact_docs.register.cases import CaseRegister
@@ -32,14 +33,8 @@ from mailflows.tables import MAILBOX_TABLES
 
 MESSAGES = MAIL / "messages"
 THREADS = MAIL / "threads"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+"""When this file's register starts: a working Monday morning."""
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def config() -> MailConfig:
 
 @pytest.fixture
 def register(tmp_path: Path, config: MailConfig) -> Iterator[CaseRegister]:
-    with CaseRegister(tmp_path / "cases.db", config.compact_profile, clock=Clock()) as reg:
+    with CaseRegister(tmp_path / "cases.db", config.compact_profile, clock=Clock(MONDAY)) as reg:
         yield reg
 
 

@@ -27,7 +27,7 @@ def _route(config: Path, mbox: Path, *, file_size_limit: int | None = None) -> s
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "mail", "route", "--mbox", str(mbox),
+    return subprocess.run([sys.executable, "-m", "cli", "mail", "route", "--mbox", str(mbox),
                            "--config", str(config), "--json"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, preexec_fn=limit_files if file_size_limit else None)
 

@@ -473,7 +473,7 @@ def test_workers_die_with_a_sigkilled_batch(tmp_path: Path) -> None:
     register = tmp_path / "register.csv"
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
     root = ROOT
-    batch = subprocess.Popen([sys.executable, str(root / "cli.py"), "batch", "notice", str(register),
+    batch = subprocess.Popen([sys.executable, "-m", "cli", "batch", "notice", str(register),
                               "--defaults", str(DEFAULTS), "-o", str(tmp_path / "out"), "--format", "pdf",
                               "--workers", "2"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[psutil.Process] = []

@@ -19,6 +19,12 @@ def codes(report: Report, severity: str | None = None) -> set[str]:
     return {f.code for f in report.findings if severity is None or f.severity == severity}
 
 
+def severity_and_clause(report: Report, code: str) -> tuple[str, str]:
+    """The severity of the report's (first) finding with this code, and the clause it cites."""
+    found = next(f for f in report.findings if f.code == code)
+    return found.severity, found.clause
+
+
 @pytest.mark.parametrize(
     "name",
     ["notice", "service-change", "funding-end-plan", "escalation-stage-1", "escalation-stage-2",
@@ -90,10 +96,7 @@ def test_exceptional_circumstances_without_reason(example: Example, claim: objec
 def test_missing_rationale(example: Example, rationale: str | None) -> None:
     data = example("notice")
     data["decision"]["rationale"] = rationale
-    report = check(data)
-    assert "RATIONALE" in codes(report, "error")
-    assert next(f for f in report.findings if f.code == "RATIONALE").clause == (
-        "Commitment 2, statutory undertaking 2")
+    assert severity_and_clause(check(data), "RATIONALE") == ("error", "Commitment 2, statutory undertaking 2")
 
 
 def test_thin_rationale_is_a_warning(example: Example) -> None:
@@ -109,10 +112,7 @@ def test_missing_eia_for_funding_changes(example: Example, action: str) -> None:
     data["decision"]["action"] = action
     data["decision"]["new_annual_value"] = 24000
     data["eia"] = None
-    report = check(data)
-    eia = next(f for f in report.findings if f.code == "EIA")
-    assert eia.severity == "error"
-    assert eia.clause == "Commitment 4, statutory undertaking 2"
+    assert severity_and_clause(check(data), "EIA") == ("error", "Commitment 4, statutory undertaking 2")
 
 
 def test_national_profile_does_not_require_eia_for_variation(example: Example) -> None:
@@ -240,10 +240,7 @@ def test_reduction_without_new_value(example: Example) -> None:
 def test_short_service_change_notice(example: Example) -> None:
     data = example("service-change")
     data["notice"]["effective"] = "2027-02-01"
-    report = check(data)
-    finding = next(f for f in report.findings if f.code == "SERVICE_NOTICE_PERIOD")
-    assert finding.severity == "error"
-    assert finding.clause == "Commitment 2, VCO undertaking 2"
+    assert severity_and_clause(check(data), "SERVICE_NOTICE_PERIOD") == ("error", "Commitment 2, VCO undertaking 2")
 
 
 def test_service_change_without_plan(example: Example) -> None:
@@ -360,7 +357,7 @@ def test_placeholder_exceptional_circumstances_mean_none_claimed(example: Exampl
     data["notice"]["exceptional_circumstances"] = placeholder
     report = check(data)
     assert not report.compliant
-    assert next(f for f in report.findings if f.code == "NOTICE_PERIOD").severity == "error"
+    assert severity_and_clause(report, "NOTICE_PERIOD")[0] == "error"
     assert "EXCEPTIONAL_REASON" not in codes(report)
 
 

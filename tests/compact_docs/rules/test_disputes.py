@@ -212,3 +212,11 @@ def test_below_the_confidence_a_person_decides_with_the_doubt_stated() -> None:
     outright = DisputeFacts(**base, dispute_score=Weighed(0.1, "'x'"), dispute_outright=("we object",),  # type: ignore[arg-type]
                             tried_outright=("informal discussions have not worked",))
     assert decide_stage(BEXLEY, outright).disposition == "stage-2"
+
+
+def test_a_message_naming_a_case_the_register_does_not_hold_goes_to_a_person() -> None:
+    facts = DisputeFacts(organisation=ORGANISATION, commissioned=True, dispute=DISPUTE, sender=SENDER,
+                         sender_organisation=ORGANISATION, unknown_case="BXC-2026-0099")
+    decision = decide_stage(BEXLEY, facts)
+    assert decision.disposition == "needs-triage" and decision.action == "none"
+    assert "BXC-2026-0099" in decision.reasons[-1]

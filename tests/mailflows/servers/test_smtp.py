@@ -133,20 +133,8 @@ def test_xoauth2_token_never_in_the_error(smtp_server: SmtpServer) -> None:
     assert "logging in" in str(caught.value)
 
 
-def _refusing(server: SmtpServer, replies: dict[str, str]) -> None:
-    """Make the server answer RCPT TO for these addresses with these replies."""
-
-    async def handle_RCPT(smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in replies:
-            return replies[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    server.handler.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
-
-
 def test_a_refused_recipient_does_not_stop_the_others(smtp_server: SmtpServer) -> None:
-    _refusing(smtp_server, {"commissioning@bexley.example": "550 5.1.1 no such user"})
+    smtp_server.refuse({"commissioning@bexley.example": "550 5.1.1 no such user"})
     account = _account(smtp_server, username=None)
     refused = send_message(account, _acknowledgement())
     assert refused == {"commissioning@bexley.example": "550 5.1.1 no such user"}
@@ -155,7 +143,7 @@ def test_a_refused_recipient_does_not_stop_the_others(smtp_server: SmtpServer) -
 
 
 def test_every_recipient_refused_says_whether_it_is_permanent(smtp_server: SmtpServer) -> None:
-    _refusing(smtp_server, {"jo.smith@agewell.example": "550 5.1.1 no such user",
+    smtp_server.refuse({"jo.smith@agewell.example": "550 5.1.1 no such user",
                             "commissioning@bexley.example": "452 4.2.2 mailbox full",
                             "later@bexley.example": "451 4.7.1 greylisted, try again later"})
     with SmtpConnection(_account(smtp_server, username=None)) as connection:
@@ -185,7 +173,7 @@ def test_refused_content_is_a_permanent_refusal(smtp_server: SmtpServer) -> None
 
 
 def test_a_421_reply_is_a_lost_session_not_a_refusal(smtp_server: SmtpServer) -> None:
-    _refusing(smtp_server, {"jo.smith@agewell.example": "421 4.3.2 shutting down"})
+    smtp_server.refuse({"jo.smith@agewell.example": "421 4.3.2 shutting down"})
     with pytest.raises(Disconnected, match="421 4\\.3\\.2 shutting down"):
         send_message(_account(smtp_server, username=None), _acknowledgement(),
                      recipients=["jo.smith@agewell.example"])

@@ -12,6 +12,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from docx import Document
 
@@ -48,6 +49,19 @@ def bomb_template() -> None:
     (HERE / "templates-bomb" / "notice.docx").write_bytes(data)
 
 
+class _Header(NamedTuple):
+    """Where a zip header keeps a file's name, CRC-32 and uncompressed size, from its signature."""
+
+    signature: bytes
+    name: int
+    crc: int
+    size: int
+
+
+_HEADERS = (_Header(b"PK\x03\x04", name=30, crc=14, size=22),  # each file's local header
+            _Header(b"PK\x01\x02", name=46, crc=16, size=24))  # its entry in the central directory
+
+
 def lying_template() -> None:
     """A zip bomb whose headers lie: word/document.xml says it unpacks to its real XML's size (and
     CRC), but its deflate stream goes on to 200 MB more spaces."""
@@ -57,18 +71,13 @@ def lying_template() -> None:
     data = bytearray(_with_document_xml(padded)[0])
     honest_size, honest_crc = len(xml), zlib.crc32(padded[: len(xml)])
     name = b"word/document.xml"
-    local = data.find(b"PK\x03\x04")
-    while local != -1:
-        if data[local + 30: local + 30 + len(name)] == name:
-            struct.pack_into("<I", data, local + 14, honest_crc)
-            struct.pack_into("<I", data, local + 22, honest_size)
-        local = data.find(b"PK\x03\x04", local + 4)
-    central = data.find(b"PK\x01\x02")
-    while central != -1:
-        if data[central + 46: central + 46 + len(name)] == name:
-            struct.pack_into("<I", data, central + 16, honest_crc)
-            struct.pack_into("<I", data, central + 24, honest_size)
-        central = data.find(b"PK\x01\x02", central + 4)
+    for header in _HEADERS:
+        start = data.find(header.signature)
+        while start != -1:
+            if data[start + header.name: start + header.name + len(name)] == name:
+                struct.pack_into("<I", data, start + header.crc, honest_crc)
+                struct.pack_into("<I", data, start + header.size, honest_size)
+            start = data.find(header.signature, start + 4)
     (HERE / "templates-bomb-lying").mkdir(exist_ok=True)
     (HERE / "templates-bomb-lying" / "notice.docx").write_bytes(bytes(data))
 
