@@ -148,6 +148,11 @@ class ParserPool:
         self._executor: ProcessPoolExecutor | None = None
         self._batches: list[weakref.ref[ParsingBatch]] = []
 
+    @property
+    def forked(self) -> bool:
+        """Whether the worker processes are running (all are forked at the first batch sent)."""
+        return self._executor is not None
+
     def parse_many(self, raws: Sequence[bytes], max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> list[ParsedMessage]:
         """The parsed messages, in the order given."""
         return self.start(raws, max_text_chars).result()

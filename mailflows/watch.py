@@ -212,7 +212,7 @@ class MailboxWatcher:
         size = self.settings.batch_size
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
         upcoming = self._fetch(journal, state, batches[0]) if batches else None
-        if self._holidays is None and upcoming is not None:  # started after the workers are forked
+        if self._holidays is None and self.parser.forked:  # once the workers are forked: no fork while it imports
             self._holidays = threading.Thread(target=_load_bank_holidays, args=(self.config,), daemon=True)
             self._holidays.start()
         for index in range(len(batches)):
