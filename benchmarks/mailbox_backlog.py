@@ -150,6 +150,8 @@ def compare(server: DovecotServer, work: Path, args: argparse.Namespace) -> None
     for user in (ours, here, theirs):
         fill(user, backlog)
     print(f"{len(backlog)} messages in each of three Dovecot inboxes ({sum(map(len, backlog)) / 1e6:.1f} MB)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the runs "
+          "(other work on the machine slows the watcher's parallel parsing most)")
     for name in ("ours", "here", "naive"):
         (work / name).mkdir()
     ours_config = write_config(work / "ours", ours, args.batch_size)
