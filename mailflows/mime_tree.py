@@ -83,8 +83,7 @@ class _RememberingPolicy(EmailPolicy):
     def header_fetch_parse(self, name: str, value: str) -> Any:
         if hasattr(value, "name"):
             return value
-        # As EmailPolicy does: the value without its line ends, through the header factory.
-        return parsed_header(name, "".join(_LINESEP.split(value)))
+        return parsed_header(name, without_line_ends(value))  # as EmailPolicy does
 
 
 class _BoundedCompat32(Compat32):
@@ -99,7 +98,12 @@ _headers_seen = threading.local()
 _HEADER_CLASSES = _HeaderClasses()
 _POLICY = _RememberingPolicy(header_factory=_HEADER_CLASSES)
 _COMPAT32 = _BoundedCompat32()
-_LINESEP = re.compile(r"\n|\r")  # email.policy's linesep_splitter
+_LINE_END = re.compile(r"\n|\r")  # email.policy's linesep_splitter
+
+
+def without_line_ends(value: str) -> str:
+    """A header value as email.policy hands it to the header registry: without CR and LF."""
+    return "".join(_LINE_END.split(value))
 
 
 def parsed_header(name: str, value: str) -> Any:

@@ -16,7 +16,7 @@ from email.message import EmailMessage, Message
 from typing import TypeVar
 
 from mailflows.html_text import html_to_text
-from mailflows.mime_tree import KEEP_END, parse_tree, parsed_header, reading_one_message
+from mailflows.mime_tree import KEEP_END, parse_tree, parsed_header, reading_one_message, without_line_ends
 from mailflows.sender import UNDECODED, plain_mailbox, read_mailbox, read_sender
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
@@ -27,7 +27,6 @@ MAX_VALUES_PER_HEADER = 100
 """How many values of one header (Received, say) are decoded; a message may repeat one endlessly."""
 _MSGID = re.compile(r"<[^<>\s]+>")
 _FOLD = re.compile(r"\r?\n[ \t]*")
-_LINESEP = re.compile(r"\n|\r")  # what email.policy takes out of a value before parsing it
 _ENCODED_WORDS: re.Pattern[str] = getattr(email.header, "ecre")  # noqa: B009 - what decode_header looks for
 _T = TypeVar("_T")
 
@@ -368,7 +367,7 @@ def _policy_text(name: str, value: str) -> str:
     decodes to exactly its own text, and an address header of one plain mailbox as
     `plain_mailbox` writes it, so neither is handed to the registry.
     """
-    unfolded = "".join(_LINESEP.split(value))
+    unfolded = without_line_ends(value)
     if name == "subject" and unfolded.isascii() and "=?" not in unfolded:
         return unfolded
     if name != "subject":  # an address header: From, Sender, Reply-To
