@@ -86,7 +86,7 @@ class ParsingBatch:
         self._futures = futures or []
         self._size = size
         self._here: dict[int, list[ParsedMessage]] = {}
-        """Chunks taken back from the workers and parsed in this process, by index."""
+        """The chunks parsed so far, by index: by the workers, or taken back and parsed here."""
 
     def result(self) -> list[ParsedMessage]:
         """The parsed messages, in order; parsed here if the workers failed."""
@@ -107,10 +107,10 @@ class ParsingBatch:
                     self._pool.workers = 1
                     count = index
                     break
-            yield from self._here.pop(index)
+            yield from self._here[index]
         done = count * self._size
         for index in range(count, len(self._futures)):  # the workers failed: what they had not done
-            chunk = self._here.pop(index, None)
+            chunk = self._here.get(index)
             if chunk is None:
                 chunk = [parse_message(raw, self._max_text_chars) for raw in self._chunk(index)]
             done += len(chunk)

@@ -67,6 +67,7 @@ def test_chunks_taken_back_are_parsed_here_in_order_and_read_ahead() -> None:
             taken += 1
         assert taken and not second.take_back()  # none is taken twice
         parsed, again = list(first), list(second)
+        assert second.result() == again  # read again: the same messages
     finally:
         pool.close()
     expected = [parse_message(r) for r in raws]
