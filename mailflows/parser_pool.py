@@ -145,6 +145,10 @@ class ParserPool:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.threshold = threshold
         self.prepare = prepare
+        self.before_fork: Callable[[], None] | None = None
+        """Called just before the worker processes are forked (all at once, for the first batch
+        sent to them): a caller's thread that imports modules waits there, as a fork must not
+        copy an import half done."""
         self._executor: ProcessPoolExecutor | None = None
         self._batches: list[weakref.ref[ParsingBatch]] = []
 
@@ -166,6 +170,8 @@ class ParserPool:
             return ParsingBatch(self, raws, max_text_chars, None)
         try:
             if self._executor is None:
+                if self.before_fork is not None:
+                    self.before_fork()
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
                                                      initializer=_start_worker,
                                                      initargs=(os.getpid(), self.prepare))

@@ -87,9 +87,10 @@ class MailboxWatcher:
         # The workers read each message's words ahead (no register needed); routing decides.
         self.parser = ParserPool(prepare=partial(_read_ahead, config=config))
         self._overdue_logged: date | None = None
-        self._holidays: threading.Thread | None = None
+        self._holidays = threading.Thread(target=_load_bank_holidays, args=(config,), daemon=True)
         """Loads the bank holidays the overdue line counts working days with (a tenth of a second
-        of imports) while the first batch is parsed, rather than after the pass."""
+        of imports) while the run connects and fetches, rather than after the pass."""
+        self.parser.before_fork = self._holidays_loaded
         self._progress = 0  # messages recorded or moved so far: what tells a new failure from the same
         self._unreported: dict[tuple[int, int], WatchedMessage] = {}
         """Messages recorded by this run and not yet reported, by (UIDVALIDITY, UID): a lost
@@ -107,6 +108,8 @@ class MailboxWatcher:
         delay = 1.0
         failures = 0
         progress_at_failure = 0
+        if self._holidays.ident is None:
+            self._holidays.start()
         with open_register(self.config) as register:
             journal = MailboxJournal(register)
             outbox = Outbox(register, daily_limit=self.settings.acknowledgements_per_address_per_day,
@@ -203,18 +206,18 @@ class MailboxWatcher:
         if self._overdue_logged == today:
             return
         self._overdue_logged = today
-        if self._holidays is not None:
-            self._holidays.join()
+        self._holidays_loaded()
         log.info("%s", overdue_line(deadlines, register.cases(status="open"), today))
+
+    def _holidays_loaded(self) -> None:
+        if self._holidays.ident is not None:  # started
+            self._holidays.join()
 
     def _route_uids(self, register: CaseRegister, journal: MailboxJournal, outbox: Outbox,
                     state: FolderState, uids: Sequence[int]) -> None:
         size = self.settings.batch_size
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
         upcoming = self._fetch(journal, state, batches[0]) if batches else None
-        if self._holidays is None and self.parser.forked:  # once the workers are forked: no fork while it imports
-            self._holidays = threading.Thread(target=_load_bank_holidays, args=(self.config,), daemon=True)
-            self._holidays.start()
         for index in range(len(batches)):
             if self.stop.is_set():
                 log.info("stopping: %d message(s) left in %s for the next run",
