@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from mailflows.parsing import ParsedMessage
+from mailflows.replies import own_words
 
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _MACHINE_SENDER = re.compile(
@@ -105,7 +106,9 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         if parsed.header(name) is not None:
             reasons.append(f"{name.title()} present (sent by a machine)")
     local = (parsed.from_address or "").split("@", 1)[0].lower()
-    forwarded = bool(_FORWARDED.match(parsed.subject))  # a person passing a machine's mail on
+    # A person passing a machine's mail on, with words of their own (a forward with none, as a
+    # mailbox rule makes, is the machine's mail still).
+    forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
     if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
         reasons.append("sent by a mail system (a bounce or a quarantine notice)")
     elif _MACHINE_SENDER.match(local) and not _person_replies(parsed):
@@ -141,6 +144,11 @@ _AWAY_MACHINE = re.compile(
     r"will not be (?:read|forwarded)", re.IGNORECASE)
 
 _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
+
+
+def _has_own_words(text: str) -> bool:
+    """Whether a forward carries a few words of the forwarder's own above what it forwards."""
+    return len(own_words(text).split()) >= 3
 
 
 def _away_reply(text: str) -> bool:

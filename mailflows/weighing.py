@@ -85,7 +85,9 @@ _TRIED_EXPLICIT = re.compile(
 _DISPUTE_EXPLICIT = re.compile(
     r"\b(?:(?:we|i)(?: (?:would|wish|want|need|must|have|are|am|do|strongly|formally|therefore|also|"
     r"now|still|really|to)){0,3} (?:object|complain|dispute|appeal|challenge|contest)\w*|"
-    r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|raise a dispute|"
+    r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|"
+    r"(?:we|i)(?:'d| would)? (?:like|want|wish|need) to (?:raise|make|lodge|register|submit|bring) "
+    r"(?:a|an|this as a) (?:formal )?(?:complaint|objection|dispute)|raise a dispute|"
     r"(?:contrary to|in breach of|a breach of|breach(?:es|ed)?|goes against|against the spirit of|"
     r"not in line with) the (?:\w+ )?compact)\b")
 _TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)

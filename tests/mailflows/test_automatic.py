@@ -124,6 +124,12 @@ def test_a_person_forwarding_a_machines_mail_is_read_for_what_they_wrote(subject
     assert classify(parsed, CONFIG).disposition == "stage-1"
 
 
+def test_a_forward_with_no_words_of_its_own_is_still_the_machines_mail() -> None:
+    body = ("-----Original Message-----\nFrom: Jo Smith <jo.smith@agewell.example>\nSent: 3 November 2026\n"
+            "Subject: Automatic reply: Q2 payment\n\nI am away until Monday.")
+    assert automatic_reasons(parse_message(message("FW: Automatic reply: Q2 payment", body)))
+
+
 def test_auto_submitted_is_a_mark_even_with_a_persons_reply_to() -> None:
     # a SharePoint or DocuSign notice carries the person's Reply-To too: RFC 3834's header decides
     raw = message("Julie shared a folder with you", "Here is the folder we discussed.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compact_docs.rules.profile import load_profile
-from mailflows.weighing import find_issue_types
+from mailflows.weighing import find_issue_types, said_outright
 
 BEXLEY = load_profile("bexley")
 
@@ -31,3 +31,10 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
 
+
+
+@pytest.mark.parametrize("text", ["We'd like to raise a complaint about the late payments.",
+                                  "I want to lodge a formal objection to the new template."])
+def test_a_dispute_said_outright_in_the_first_person(text: str) -> None:
+    dispute, _tried = said_outright(text)
+    assert dispute
