@@ -4,7 +4,7 @@ A mark on its own files the message as ignored and it is never acknowledged: Aut
 (other than "no"), Precedence junk, or bulk from no list (list servers add it to people's mail),
 an empty Return-Path, a delivery-status or read report, a bounce sender or a no-reply address
 ('noreply@', 'notifications@'), X-Autoreply, a one-click unsubscribe header or a bulk mailer's own
-header (Mailchimp, SendGrid, Amazon SES ...), a calendar reply, a subject that auto-repliers,
+header (Mailchimp, Salesforce Marketing Cloud ...), a calendar reply, a subject that auto-repliers,
 receipts, quarantines and ticket systems write ("Automatic reply:", "Out of Office:",
 "Abwesenheitsnotiz:", "Delivered:", "[Request received]" ...), since some auto-replies carry no
 header at all, or an opening that only a machine writes ("This is an automated message", "Please
@@ -113,11 +113,9 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         reasons.append("sent by a mail system (a bounce or a quarantine notice)")
     elif _MACHINE_SENDER.match(local) and not _person_replies(parsed):
         reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
-    if forwarded:
-        pass
-    elif _AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject):
+    if not forwarded and (_AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject)):
         reasons.append(f"its subject is an automatic one ({parsed.subject[:60]!r})")
-    elif _TICKET_SUBJECT.search(parsed.subject):
+    elif not forwarded and _TICKET_SUBJECT.search(parsed.subject):
         reasons.append(f"its subject is a ticket system's receipt ({parsed.subject[:60]!r})")
     if _DIGEST_SUBJECT.search(parsed.subject) and not _REPLY.match(parsed.subject) and list_hints(parsed):
         reasons.append(f"a mailing list's digest ({parsed.subject[:60]!r})")
@@ -142,7 +140,6 @@ _AWAY_MACHINE = re.compile(
     r"\b(?:on my return|when i (?:return|am back|get back)|then)\b|"
     r"\b(?:for|if (?:your|it is|this is)(?: matter(?: is)?)?) urgent\b|in my absence\b|"
     r"will not be (?:read|forwarded)", re.IGNORECASE)
-
 _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
 
 
@@ -157,7 +154,6 @@ def _away_reply(text: str) -> bool:
     if len(text.strip()) > 900:
         return False
     return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
-
 
 
 def _person_replies(parsed: ParsedMessage) -> bool:
