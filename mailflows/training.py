@@ -39,7 +39,7 @@ BUNDLED_CORPUS = "routing-corpus.json.gz"
 MODEL_NAMES = ("dispute", "tried")
 CORRECTION_WEIGHT = 2.0
 """A caseworker's correction counts twice: it is this mailbox's own mail, judged by a person."""
-_TRIED_RULES = ("r:tried-phrase", "r:tried-failed", "r:tried-contact-failed")
+_TRIED_RULES = ("r:tried-phrase", "r:tried-failed", "r:tried-contact-failed", "r:asks-senior")
 
 
 def _evidence(model: str, feature: str) -> bool:

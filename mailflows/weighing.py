@@ -90,6 +90,15 @@ _DISPUTE_EXPLICIT = re.compile(
     r"(?:a|an|this as a) (?:formal )?(?:complaint|objection|dispute)|raise a dispute|"
     r"(?:contrary to|in breach of|a breach of|breach(?:es|ed)?|goes against|against the spirit of|"
     r"not in line with) the (?:\w+ )?compact)\b")
+# Asking for someone more senior is asking for the Compact's second stage, where BVSC finds a
+# senior person to take the issue up: an organisation rarely asks it before trying its commissioner.
+_ASKS_SENIOR = re.compile(
+    r"\b(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
+    r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort))|"
+    r"(?:more senior|senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|"
+    r"higher up)|\b(?:head of (?:service|commissioning)|deputy director|assistant director|associate "
+    r"director|cabinet member)\b|\b(?:escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|"
+    r"taken further|go (?:higher|over (?:her|his|their) heads?))\b")
 _TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
 _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
@@ -153,6 +162,8 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
             names.append("tried-failed")
         if _TRIED_NEAR.search(normal):
             names.append("tried-contact-failed")
+        if _ASKS_SENIOR.search(normal):
+            names.append("asks-senior")
     return names
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compact_docs.rules.profile import load_profile
-from mailflows.weighing import find_issue_types, said_outright
+from mailflows.weighing import find_issue_types, rule_names, said_outright
 
 BEXLEY = load_profile("bexley")
 
@@ -38,3 +38,8 @@ def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
 def test_a_dispute_said_outright_in_the_first_person(text: str) -> None:
     dispute, _tried = said_outright(text)
     assert dispute
+
+
+def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
+    assert "asks-senior" in rule_names((), (), (), "Please could BVSC take this further with someone more senior?")
+    assert "asks-senior" not in rule_names((), (), (), "Our chief executive wrote to the council last week.")
