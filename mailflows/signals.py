@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from compact_docs.rules.profile import Profile, load_profile
@@ -110,8 +111,10 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
                          "\u2013": "-", "\u2014": "-", "\u00a0": " "})
 
 
+@lru_cache(maxsize=16)
 def normalise(text: str) -> str:
-    """Lower-case text with straight quotes and single spaces, the form the signals are matched in."""
+    """Lower-case text with straight quotes and single spaces, the form the signals are matched in
+    (made once for the few lists that read one message's words)."""
     return " ".join(text.translate(_QUOTES).lower().split())
 
 

@@ -7,6 +7,7 @@ each model learns how far to trust each rule, and the reasons name both the rule
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from compact_docs.rules.disputes import FoundIssue, Weighed
 from compact_docs.rules.profile import Profile
@@ -15,6 +16,15 @@ from mailflows.text_model import RoutingModels, bundled_weights_exist, features,
 
 _NORMAL = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
                          "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+
+
+@lru_cache(maxsize=16)
+def _normal(text: str) -> str:
+    """Lower-case text with straight quotes and dashes and single spaces (one message's words are
+    read by several rules: each reads the same normal form, made once)."""
+    return " ".join(text.translate(_NORMAL).lower().split())
+
+
 POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision")
 """Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
 
@@ -33,7 +43,7 @@ def _issue_patterns(profile: Profile) -> tuple[tuple[str, tuple[re.Pattern[str],
 
 def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
     """The profile's issue types whose words are in a text, each with the words that matched."""
-    normal = " ".join(text.translate(_NORMAL).lower().split())
+    normal = _normal(text)
     found: list[FoundIssue] = []
     for issue_id, patterns in _issue_patterns(profile):
         for pattern in patterns:
@@ -93,19 +103,19 @@ _DISPUTE_EXPLICIT = re.compile(
 # Asking for someone more senior is asking for the Compact's second stage, where BVSC finds a
 # senior person to take the issue up: an organisation rarely asks it before trying its commissioner.
 _ASKS_SENIOR = re.compile(
-    r"\b(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
-    r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort))|"
-    r"(?:more senior|senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|"
-    r"higher up)|\b(?:head of (?:service|commissioning)|deputy director|assistant director|associate "
-    r"director|cabinet member)\b|\b(?:escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|"
-    r"taken further|go (?:higher|over (?:her|his|their) heads?))\b")
+    r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
+    r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort))|more senior|"
+    r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
+    r"head of (?:service|commissioning)|deputy director|assistant director|associate director|cabinet member|"
+    r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"
+    r"go (?:higher|over (?:her|his|their) heads?))\b")
 _TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
 _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
 
 def tried_concepts(text: str) -> tuple[str, ...]:
     """The words that tell of a failed attempt to settle it (the 'tried' concept rules)."""
-    normal = " ".join(text.translate(_NORMAL).lower().split())
+    normal = _normal(text)
     found = []
     for pattern in (_TRIED_ALONE, _TRIED_NEAR):
         match = pattern.search(normal)
@@ -123,9 +133,12 @@ _ENGLISH = frozenset((
 ))
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def mostly_not_english(text: str) -> bool:
     """Whether a text is mostly in another language (few English function words in it)."""
-    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
+    words = _LETTERS.findall(text[:6_000].lower())[:400]
     if len(words) < 8:
         return False
     return sum(w in _ENGLISH for w in words) / len(words) < 0.12
@@ -133,7 +146,7 @@ def mostly_not_english(text: str) -> bool:
 
 def said_outright(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a text says outright: (a dispute, informal resolution tried and failed), as words."""
-    normal = " ".join(text.translate(_NORMAL).lower().split())
+    normal = _normal(text)
     found: list[tuple[str, ...]] = []
     for pattern in (_DISPUTE_EXPLICIT, _TRIED_EXPLICIT):
         words = [m.group(0).strip() for m in pattern.finditer(normal) if not _negated(normal, m.start())]
@@ -157,7 +170,7 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
     if text:
         if mostly_not_english(text):
             names.append("not-english")
-        normal = " ".join(text.translate(_NORMAL).lower().split())
+        normal = _normal(text)
         if _TRIED_ALONE.search(normal):
             names.append("tried-failed")
         if _TRIED_NEAR.search(normal):
