@@ -150,9 +150,10 @@ def _has_own_words(text: str) -> bool:
 
 def _away_reply(text: str) -> bool:
     """Whether a short text is an out-of-office reply: away, and said the way an autoreply says it."""
-    start = text.strip()[:700]
-    if len(text.strip()) > 900:
+    stripped = text.strip()
+    if len(stripped) > 900:
         return False
+    start = stripped[:700]
     return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
 
 
