@@ -142,6 +142,15 @@ def _decode_raw_header(value: str) -> str:
     return _unfold("".join(pieces))
 
 
+def _message_ids(values: list[str]) -> tuple[str, ...]:
+    """The message ids in In-Reply-To or References; some senders encode them as RFC 2047 words
+    (a generator folding a long line), which are decoded first so a thread still joins."""
+    joined = " ".join(values)
+    if _ENCODED_WORDS.search(joined):
+        joined = " ".join(_decode_raw_header(v) for v in values)
+    return tuple(_MSGID.findall(joined))
+
+
 def _payload_bytes(part: Message, limit: int) -> tuple[bytes, bool]:
     """A leaf part's decoded bytes, decoding no more than about `limit` characters of it."""
     nothing: object = ""
@@ -448,8 +457,8 @@ def _from_tree(msg: Message, raw: bytes, problems: list[str], cut: list[str], ma
         from_address=sender.address,
         reply_to=reply_to,
         return_path=return_path,
-        in_reply_to=tuple(_MSGID.findall(" ".join(reader.raw_values("in-reply-to")))),
-        references=tuple(_MSGID.findall(" ".join(reader.raw_values("references")))),
+        in_reply_to=_message_ids(reader.raw_values("in-reply-to")),
+        references=_message_ids(reader.raw_values("references")),
         date=(headers.get("date") or (None,))[0],
         content_type=types[0] if types else "text/plain",
         part_types=types,

@@ -203,8 +203,16 @@ def read_own_words(text: str) -> OwnWords:
         return OwnWords(top.strip(), quoted)
     body, block = _name_block(body)
     signature = "\n".join(s for s in (block, reply.signatures or "") if s)
+    postscripts = [ps for ps in _POSTSCRIPT.findall(top) if ps.strip() not in body]
+    if postscripts:
+        body = "\n\n".join((body.rstrip(), *(ps.strip() for ps in postscripts)))
     return OwnWords(body.strip(), quoted or len(message.replies) > 1, signature,
                     tuple(reply.disclaimers or ()))
+
+
+_POSTSCRIPT = re.compile(r"(?im)^[ \t]*((?:p\.?[ \t]?p?\.?[ \t]?s\b\.?|ps\b)[^\n]*(?:\n(?![ \t]*\n)[^\n]*){0,8})")
+"""A postscript ('PS I did ring twice...'): the sender's own words though it comes after the
+signature, where the reply library leaves it."""
 
 
 def own_words(text: str) -> str:

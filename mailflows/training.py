@@ -33,7 +33,7 @@ from mailflows.facts import read_message
 from mailflows.mailboxes import read_mbox
 from mailflows.parsing import parse_message
 from mailflows.text_model import LinearModel, RoutingModels, features, forget_loaded
-from mailflows.weighing import find_issue_types, rule_names
+from mailflows.weighing import find_issue_types, rule_names, words_to_weigh
 
 BUNDLED_CORPUS = "routing-corpus.json.gz"
 MODEL_NAMES = ("dispute", "tried")
@@ -162,7 +162,7 @@ def _vector(item: LabelledText, config: MailConfig) -> dict[str, float]:
     dispute = tuple(signals.find("dispute", item.text))
     tried = tuple(signals.find("tried_informal", item.text))
     issues = find_issue_types(config.compact_profile, item.text)
-    return features(item.text, rule_names(dispute, tried, issues, item.text))
+    return features(words_to_weigh(item.text), rule_names(dispute, tried, issues, item.text))
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
 # round in circles ...); some signs of failure tell it on their own.
 _CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
             r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
-            r"been in touch|went to|visited|complained|queried|reminded|tickets?)\b")
+            r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
+            r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it))\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
            r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
@@ -73,14 +74,30 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
            r"every time|each time|(?:second|third|fourth) time)|"
            r"looked into|look into it|leave it with me|being looked at|with finance|come back to us|"
-           r"(?:would|will) get back)\b")
+           r"(?:would|will) get back|"
+           r"(?:meeting|call|appointment|visit)s? (?:was |were |got |has been |have been )?(?:cancell?ed|postponed|"
+           r"put off|moved)|cancell?ed (?:it |them )?(?:again|twice|on the day|the day before|at the last minute)|"
+           r"postponed (?:again|twice)|(?:not|stopped|isn't|is not|aren't|never) (?:answering|responding|replying|returning)|"
+           r"(?:doesn't|don't|didn't|did not|never) (?:reply|replied|answer|answered|respond|responded|come back|came back)|"
+           r"nothing (?:came|come|comes) back|(?:gone|went) quiet|radio silence|ignored|"
+           r"(?:won't|will not|wouldn't|would not|refused to|refuses to) (?:discuss|engage|budge|listen|reconsider|change)|"
+           r"not prepared to|said no|turned (?:it|us|me) down|no record of|"
+           r"passed (?:it|us|me|the|our|your) (?:\w+ )?(?:on|to)|told (?:us|me) to (?:ask|speak|talk|contact|go to)|"
+           r"still (?:hasn't|has not|haven't|have not|isn't|is not)|has still not|have still not)\b")
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
                  r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
                  r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
                  r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else)|"
                  r"getting nowhere|gone nowhere|not got anywhere|no further forward|each telling (?:me|us) to ask|"
                  r"passed (?:from|between|around)|not their (?:problem|responsibility)|decision (?:was|had been) "
-                 r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage)\b")
+                 r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage|"
+                 r"fobbed (?:us |me )?off|brushed (?:us |me )?off|stonewall\w*|run-?around|brick wall|dead end|"
+                 r"(?:sending|sent|pointing|passing) us (?:back and forth|round|around|from one)|blaming each other|"
+                 r"(?:each|one) (?:is |keeps )?(?:sending|telling|pointing) (?:us|me) (?:to|at) the other|"
+                 r"(?:not|stopped) (?:answering|returning|replying to) (?:my|our) (?:calls|emails|e-mails|messages|phone)|"
+                 r"(?:gone|went) (?:quiet|silent)|radio silence|"
+                 r"(?:won't|will not|refused to|refuses to|wouldn't|would not) (?:discuss|talk about) (?:it|this|the matter)|"
+                 r"no record of (?:any|the|our|that) (?:agreement|conversation|call|email))\b")
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.
@@ -109,7 +126,7 @@ _ASKS_SENIOR = re.compile(
     r"head of (?:service|commissioning)|deputy director|assistant director|associate director|cabinet member|"
     r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"
     r"go (?:higher|over (?:her|his|their) heads?))\b")
-_TRIED_NEAR = re.compile(_CONTACT + r".{0,200}?" + _FAILED + "|" + _FAILED + r".{0,120}?" + _CONTACT)
+_TRIED_NEAR = re.compile(_CONTACT + r".{0,300}?" + _FAILED + "|" + _FAILED + r".{0,160}?" + _CONTACT)
 _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
 
@@ -142,6 +159,30 @@ def mostly_not_english(text: str) -> bool:
     if len(words) < 8:
         return False
     return sum(w in _ENGLISH for w in words) / len(words) < 0.12
+
+
+_SEGMENTS = re.compile(r"\n|(?<=[.!?])\s+|\s+/\s+")
+
+
+def words_to_weigh(text: str) -> str:
+    """The words the models weigh: a text mostly in another language is weighed on its English
+    lines (a subject's gloss, an 'In English:' paragraph), which the models have learned; the
+    n-grams of a language they have seen in a handful of messages would only add noise."""
+    if not mostly_not_english(text):
+        return text
+    english = [part for part in _SEGMENTS.split(text) if _english_share(part) >= 0.15]
+    return "\n".join(english) if sum(len(p.split()) for p in english) >= MIN_ENGLISH_WORDS else text
+
+
+MIN_ENGLISH_WORDS = 4
+"""Fewer English words than this in a text in another language: the whole text is weighed."""
+
+
+def _english_share(text: str) -> float:
+    words = _LETTERS.findall(text.lower())
+    if len(words) < 2:
+        return 0.0
+    return sum(w in _ENGLISH for w in words) / len(words)
 
 
 def said_outright(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -186,7 +227,7 @@ def weigh(models: RoutingModels | None, text: str, rules: list[str], *, dispute:
     (or the answer is not asked for: a reply on a case is not weighed for being a dispute)."""
     if models is None or not (dispute or tried):
         return None, None
-    vector = features(text, rules)
+    vector = features(words_to_weigh(text), rules)
     answers: list[Weighed | None] = []
     for name, wanted in (("dispute", dispute), ("tried", tried)):
         model = models.get(name)

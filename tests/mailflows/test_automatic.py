@@ -69,6 +69,20 @@ def test_a_web_form_relaying_a_person_is_read_for_what_the_person_wrote() -> Non
     assert automatic_reasons(parse_message(raw)) == []
 
 
+@pytest.mark.parametrize("subject", ['Sarah Whitfield shared "Provider returns Q2" with you',
+                                     "Sarah Whitfield shared a folder with you",
+                                     "Sarah Whitfield commented on Q2 returns.xlsx",
+                                     "Please DocuSign: Grant agreement 2027"])
+def test_a_sharing_notice_is_the_machines_mail_though_its_reply_to_is_a_person(subject: str) -> None:
+    raw = message(subject, "Here's the folder that Sarah Whitfield shared with you.",
+                  Reply_To="Sarah Whitfield <sarah.whitfield@bexley.example>").replace(
+        b"From: Jo Smith <jo.smith@agewell.example>",
+        b"From: Sarah Whitfield (via SharePoint Online) <no-reply@sharepointonline.example>")
+    parsed = parse_message(raw)
+    assert any("sharing or signing notice" in r for r in automatic_reasons(parsed))
+    assert classify(parsed, CONFIG).disposition == "ignored"
+
+
 @pytest.mark.parametrize("body", [
     "This is an automated message. Your enquiry has been logged with reference 5531.",
     "Please do not reply to this email. You have a new document waiting in SharePoint.",

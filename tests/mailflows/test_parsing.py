@@ -147,6 +147,17 @@ def test_thread_ids_come_from_references_then_in_reply_to() -> None:
                             "<ack-a2@bvsc.example>")
 
 
+def test_thread_ids_encoded_as_rfc2047_words_are_decoded() -> None:
+    # A generator that folds a long References line may encode it; the thread must still join.
+    raw = (b"From: jo@agewell.example\r\nSubject: RE: payment\r\n"
+           b"In-Reply-To: =?utf-8?q?=3CPAXPR01MB4474ADF428BD8E4A677BCB5585A5299B45FC=40PA?=\r\n"
+           b" =?utf-8?q?XPR01MB4474=2Eeurprd08=2Eprod=2Eoutlook=2Ecom=3E?=\r\n"
+           b"References: <first@agewell.example>\r\n\r\nStill unpaid.\r\n")
+    m = parse_message(raw)
+    assert m.in_reply_to == ("<PAXPR01MB4474ADF428BD8E4A677BCB5585A5299B45FC@PAXPR01MB4474.eurprd08.prod.outlook.com>",)
+    assert m.references == ("<first@agewell.example>",)
+
+
 def test_huge_attachment_is_never_decoded_and_text_is_capped() -> None:
     text = ("We object to this. " * 20_000).encode()
     attachment = b"QUJD" * 10_000_000  # 40 MB of base64

@@ -61,3 +61,22 @@ def test_a_list_of_dash_items_is_the_senders_words_not_a_signature() -> None:
     own = read_own_words(text)
     assert "full address and postcode" in own.text and "trustees will not share" in own.text
     assert own.signature.endswith("- Jo")
+
+
+@pytest.mark.parametrize("postscript", [
+    "PS I did ring the grants line twice last week and nobody has called back.",
+    "P.S. I did ring the grants line twice last week and nobody has called back.",
+    "ps i did ring the grants line twice last week and nobody has called back",
+])
+def test_a_postscript_after_the_signature_is_the_senders_own_words(postscript: str) -> None:
+    text = ("Dear BVSC,\n\nThe Q2 drawdown has not been paid.\n\nKind regards\nTunde\n\n"
+            f"Tunde Oyelaran\nService Manager\nSidcup Carers Centre\n\n{postscript}\n")
+    words = own_words(text)
+    assert words.startswith("Dear BVSC,\n\nThe Q2 drawdown has not been paid.")
+    assert words.endswith(postscript)
+    assert "Service Manager" not in words
+
+
+def test_a_word_beginning_with_ps_is_not_a_postscript() -> None:
+    assert own_words("Hello,\n\nThe PS4 in the youth room is broken.\n\nJo") == \
+        "Hello,\n\nThe PS4 in the youth room is broken."

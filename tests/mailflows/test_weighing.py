@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compact_docs.rules.profile import load_profile
-from mailflows.weighing import find_issue_types, rule_names, said_outright
+from mailflows.weighing import find_issue_types, rule_names, said_outright, tried_concepts, words_to_weigh
 
 BEXLEY = load_profile("bexley")
 
@@ -19,6 +19,10 @@ BEXLEY = load_profile("bexley")
     ("Our contract manager has asked for six case studies a quarter.", "monitoring"),
     ("From October we're asked to provide, for every person trained, their name and employer.", "monitoring"),
     ("Our Q2 payment is now five weeks late.", "late-payment"),
+    ("The council does not intend to renew our grant when it ends in March.", "de-commissioning"),
+    ("There will be one contract and the council will choose one provider.", "de-commissioning"),
+    ("The quarterly return must now show staff time broken down against each individual carer.",
+     "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -43,3 +47,36 @@ def test_a_dispute_said_outright_in_the_first_person(text: str) -> None:
 def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     assert "asks-senior" in rule_names((), (), (), "Please could BVSC take this further with someone more senior?")
     assert "asks-senior" not in rule_names((), (), (), "Our chief executive wrote to the council last week.")
+
+
+@pytest.mark.parametrize("text", [
+    "I emailed Sandra three times and left two voicemails, nothing came back.",
+    "The meeting was cancelled the day before, and then again in September.",
+    "Highways told us to ask parks, parks sent us back to highways: each one is sending us to the other.",
+    "Her replacement says there is no record of any agreement and she won't discuss it further.",
+    "We've been fobbed off since the summer.",
+])
+def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
+    assert tried_concepts(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Our befriending grant has been reduced by a fifth and nobody has explained why.",
+    "The council cancelled our Tuesday minibus for all of December.",
+    "We will ring the commissioner on Monday to ask about the late payment.",
+])
+def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
+    assert not tried_concepts(text)
+
+
+def test_a_text_in_another_language_is_weighed_on_its_english_lines() -> None:
+    text = ("ਮਿੰਨੀ ਬੱਸ / minibus for elders.\nਕੌਂਸਲ ਨੇ ਸਤੰਬਰ ਤੋਂ ਮੰਗਲਵਾਰ ਅਤੇ ਵੀਰਵਾਰ ਵਾਲੀ ਮਿੰਨੀ ਬੱਸ ਬੰਦ ਕਰ ਦਿੱਤੀ ਹੈ। "
+            "ਹੁਣ ਬਹੁਤ ਸਾਰੇ ਬਜ਼ੁਰਗ ਆ ਹੀ ਨਹੀਂ ਸਕਦੇ। ਟਰਾਂਸਪੋਰਟ ਮੈਨੇਜਰ ਨਾਲ ਦੋ ਵਾਰ ਮੀਟਿੰਗ ਰੱਖੀ ਗਈ।\n"
+            "In English: the council has stopped the minibus that our grant says it provides.")
+    weighed = words_to_weigh(text)
+    assert "minibus for elders" in weighed and "the council has stopped the minibus" in weighed
+    assert "ਕੌਂਸਲ" not in weighed
+    english = "Our Q2 payment is now five weeks late and nobody has said why."
+    assert words_to_weigh(english) == english
+    only_polish = "Szanowni Państwo, piszę w imieniu szkoły. Od października opłaty za sale wzrosły dwukrotnie."
+    assert words_to_weigh(only_polish) == only_polish
