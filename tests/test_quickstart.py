@@ -72,7 +72,7 @@ def test_first_quick_start_command_makes_every_letter_in_a_fresh_venv(tmp_path: 
                  for f in page["/Resources"]["/Font"].get_object().values()}
         assert fonts and all("Compact-Docs-Sans" in f for f in fonts), fonts
     installed = subprocess.run([str(python), "-c", "import compact_docs; print(compact_docs.__file__)"],
-                               cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+                               cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
     assert str(tmp_path / "venv") in installed
 
 

@@ -58,16 +58,25 @@ def venv_seeing_our_dependencies(env_dir: Path, with_pip: bool = False) -> Path:
     return python
 
 
+def _without_pythonpath() -> dict[str, str]:
+    """The environment less PYTHONPATH, which would put a checkout before the installed wheel."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def _run(env_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    return subprocess.run([str(env_dir / "bin" / "compact-docs"), *args], cwd=cwd, env=env,
+    return subprocess.run([str(env_dir / "bin" / "compact-docs"), *args], cwd=cwd, env=_without_pythonpath(),
                           capture_output=True, text=True, timeout=300)
+
+
+def _python(env_dir: Path, code: str, cwd: Path) -> str:
+    """What the venv's python prints running ``code``."""
+    return subprocess.run([str(env_dir / "bin" / "python"), "-c", code], cwd=cwd, env=_without_pythonpath(),
+                          capture_output=True, text=True, check=True).stdout
 
 
 def test_installed_wheel_uses_its_own_files(installed: Path, tmp_path: Path) -> None:
     code = ("import compact_docs, cli; print(compact_docs.__file__); print(cli.__file__)")
-    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = _python(installed, code, cwd=tmp_path)
     assert str(ROOT) not in out
     assert str(installed) in out
 
@@ -91,17 +100,28 @@ def test_installed_wheel_runs_the_demo_from_any_folder(installed: Path, tmp_path
         assert any(kind in name and name.endswith(".docx") for name in made), kind
         assert any(kind in name and name.endswith(".pdf") for name in made), kind
     code = "import mailflows.route, compact_docs.register; print(mailflows.__file__)"
-    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = _python(installed, code, cwd=tmp_path)
     assert str(installed) in out
 
 
 def test_installed_wheel_ships_templates(installed: Path, tmp_path: Path) -> None:
     code = ("import json; from importlib import resources; folder = resources.files('compact_docs'); "
             "print(json.dumps([p.name for p in folder.joinpath('templates').iterdir()]))")
-    out = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = _python(installed, code, cwd=tmp_path)
     assert {"letter.docx", "letter.html", "letter.css"} <= set(json.loads(out))
+
+
+def test_installed_wheel_ships_the_migrations(installed: Path, tmp_path: Path) -> None:
+    # The steps are .sql files found as package data: a wheel without them could not make a register.
+    code = ("import json, sqlite3; from compact_docs.register.cases import CaseRegister; "
+            "from compact_docs.rules.profile import load_profile; from mailflows.tables import MAILBOX_TABLES; "
+            "CaseRegister('cases.db', load_profile('bexley'), tables=(MAILBOX_TABLES,)).close(); "
+            "rows = sqlite3.connect('cases.db').execute("
+            "'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').fetchall(); "
+            "print(json.dumps(rows))")
+    out = _python(installed, code, cwd=tmp_path)
+    shipped = json.loads((ROOT / "tests" / "data" / "register" / "schema.json").read_text(encoding="utf-8"))
+    assert json.loads(out) == shipped["sqlite_master"]
 
 
 def test_installed_wheel_writes_the_report(installed: Path, tmp_path: Path) -> None:
