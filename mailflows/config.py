@@ -261,6 +261,17 @@ class MailConfig(_Section):
         domain = address.rsplit("@", 1)[1]
         return any(domain == d or domain.endswith("." + d) for d in self.commissioner_domains)
 
+    @property
+    def own_domains(self) -> frozenset[str]:
+        """The mail domains of the mailbox's own organisation (BVSC): those of its SMTP sender
+        and IMAP user, where they are addresses."""
+        found = set()
+        for address in (self.mail.smtp.sender if self.mail.smtp else None,
+                        self.mail.imap.username if self.mail.imap else None):
+            if address and "@" in address:
+                found.add(address.rsplit("@", 1)[1].strip().strip(">").lower())
+        return frozenset(found)
+
     def organisation_named(self, name: str | None) -> OrganisationEntry | None:
         """The directory entry of an organisation by its name, or None."""
         return next((o for o in self.organisations if name and o.name == name), None)

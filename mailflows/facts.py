@@ -249,6 +249,9 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     forward = find_forward(parsed) if case is None else None
     if forward is not None:
         _unwrap_forward(parsed, config, forward, whose, notes)
+    colleague = (_colleague(parsed, config)
+                 if case is None and forward is None and organisation is None and not whose.commissioner_side
+                 else None)
     ahead = _words_ahead(parsed, config, case, whose, forward)
     own, text, rules = ahead.own, ahead.text, ahead.rules
     removed = _removed(own)
@@ -270,13 +273,29 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         sender_organisation=whose.sender_organisation,
         policy=tuple(p for p in escalation if POLICY.search(p)),
         dispute_score=ahead.dispute_score, tried_score=ahead.tried_score, issue_types=ahead.issues,
-        commissioner_side=whose.commissioner_side, list_hints=tuple(hints),
+        commissioner_side=whose.commissioner_side, colleague=colleague, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None),
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
     )
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)
+
+
+def _colleague(parsed: ParsedMessage, config: MailConfig) -> str | None:
+    """How the sender is known to be a colleague at the mailbox's own organisation, or None: an
+    address in its own domains, or (with none configured) one in the domain it wrote to."""
+    address = (parsed.from_address or "").lower()
+    domain = address.rsplit("@", 1)[1] if "@" in address else ""
+    if not domain:
+        return None
+    if domain in config.own_domains:
+        return f"{address} is at the mailbox's own organisation ({domain})"
+    recipients = " ".join(parsed.headers.get("to", ()))
+    # A list or group writes from its own domain to itself: that is not a colleague.
+    if not config.own_domains and not list_hints(parsed) and re.search(rf"@{re.escape(domain)}\b", recipients.lower()):
+        return f"{address} writes from the domain it wrote to ({domain}): a colleague's mail"
+    return None
 
 
 def _words_ahead(parsed: ParsedMessage, config: MailConfig, case: Case | None, whose: _Whose,

@@ -97,7 +97,7 @@ def _texts_of(raw_messages: list[bytes], labels: list[str], config: MailConfig,
         if index == 0:
             first_org = facts.organisation
             yield LabelledText(reading.text, label, facts.commissioned, "new",
-                               commissioner_side=facts.commissioner_side is not None, source=where)
+                               commissioner_side=bool(facts.commissioner_side or facts.colleague), source=where)
         elif (previous and previous.startswith("stage-") and first_org is not None
               and facts.sender_organisation == first_org):
             yield LabelledText(reading.text, label, facts.commissioned, "follow-up",

@@ -77,10 +77,13 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:would|will) get back|"
            r"(?:meeting|call|appointment|visit)s? (?:was |were |got |has been |have been )?(?:cancell?ed|postponed|"
            r"put off|moved)|cancell?ed (?:it |them )?(?:again|twice|on the day|the day before|at the last minute)|"
-           r"postponed (?:again|twice)|(?:not|stopped|isn't|is not|aren't|never) (?:answering|responding|replying|returning)|"
-           r"(?:doesn't|don't|didn't|did not|never) (?:reply|replied|answer|answered|respond|responded|come back|came back)|"
+           r"postponed (?:again|twice)|"
+           r"(?:not|stopped|isn't|is not|aren't|never) (?:answering|responding|replying|returning)|"
+           r"(?:doesn't|don't|didn't|did not|never) "
+           r"(?:reply|replied|answer|answered|respond|responded|come back|came back)|"
            r"nothing (?:came|come|comes) back|(?:gone|went) quiet|radio silence|ignored|"
-           r"(?:won't|will not|wouldn't|would not|refused to|refuses to) (?:discuss|engage|budge|listen|reconsider|change)|"
+           r"(?:won't|will not|wouldn't|would not|refused to|refuses to) "
+           r"(?:discuss|engage|budge|listen|reconsider|change)|"
            r"not prepared to|said no|turned (?:it|us|me) down|no record of|"
            r"passed (?:it|us|me|the|our|your) (?:\w+ )?(?:on|to)|told (?:us|me) to (?:ask|speak|talk|contact|go to)|"
            r"still (?:hasn't|has not|haven't|have not|isn't|is not)|has still not|have still not)\b")
@@ -94,9 +97,11 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"fobbed (?:us |me )?off|brushed (?:us |me )?off|stonewall\w*|run-?around|brick wall|dead end|"
                  r"(?:sending|sent|pointing|passing) us (?:back and forth|round|around|from one)|blaming each other|"
                  r"(?:each|one) (?:is |keeps )?(?:sending|telling|pointing) (?:us|me) (?:to|at) the other|"
-                 r"(?:not|stopped) (?:answering|returning|replying to) (?:my|our) (?:calls|emails|e-mails|messages|phone)|"
+                 r"(?:not|stopped) (?:answering|returning|replying to) "
+                 r"(?:my|our) (?:calls|emails|e-mails|messages|phone)|"
                  r"(?:gone|went) (?:quiet|silent)|radio silence|"
-                 r"(?:won't|will not|refused to|refuses to|wouldn't|would not) (?:discuss|talk about) (?:it|this|the matter)|"
+                 r"(?:won't|will not|refused to|refuses to|wouldn't|would not) "
+                 r"(?:discuss|talk about) (?:it|this|the matter)|"
                  r"no record of (?:any|the|our|that) (?:agreement|conversation|call|email))\b")
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but

@@ -69,6 +69,9 @@ class DisputeFacts:
     """Set (to the sender) when the message comes from a commissioner's side (not a forward of
     an organisation's message): a new one is not an organisation's dispute, a reply never
     escalates."""
+    colleague: str | None = None
+    """Set (to how it is known) when a new message comes from a colleague at the mailbox's own
+    organisation and forwards nothing: internal mail, which a person reads."""
     list_hints: tuple[str, ...] = ()
     newsletter: bool = False
     dispute_outright: tuple[str, ...] = ()
@@ -319,6 +322,10 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
     if facts.commissioner_side:
         reasons.append(f"sent from a commissioner's side ({facts.commissioner_side}), not by an "
                        "organisation: a person decides whose issue it is")
+        return StageDecision("needs-triage", None, "none", tuple(reasons))
+    if facts.colleague:
+        reasons.append(f"from a colleague, not an organisation ({facts.colleague}): internal mail "
+                       "that forwards nothing, so a person reads it")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
     not_dispute = _is_dispute(profile, facts, reasons)
     if not_dispute is not None:

@@ -12,6 +12,7 @@ from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.facts import automatic_reasons, clean_subject, extract_facts, find_case, own_words
 from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.route import classify
 
 CONFIG = require_config(MAIL / "compact.toml")
 
@@ -124,3 +125,38 @@ def test_facts_carry_the_sender_and_the_case_side(tmp_path: Path) -> None:
         assert stranger.sender_organisation is None
         assert stranger.organisation == "Sidcup Youth Arts"  # the case's, for the decision
         assert stranger.escalation
+
+
+def _internal(sender: str, to: str, **headers: str) -> bytes:
+    lines = [f"From: {sender}", f"To: {to}", "Subject: Age Well's grant",
+             "Message-ID: <internal@bvsc.example>", *(f"{k}: {v}" for k, v in headers.items()), "",
+             "The council has cut Age Well's grant by a fifth. Can we talk about it at Tuesday's meeting?"]
+    return "\r\n".join(lines).encode()
+
+
+def test_a_colleagues_own_mail_goes_to_a_person_not_a_stage() -> None:
+    decision = classify(parse_message(_internal("Jo Whitcombe <jo@bvsc.example>", "disputes@bvsc.example")), CONFIG)
+    assert decision.disposition == "needs-triage"
+    assert any("from a colleague" in r and "bvsc.example" in r for r in decision.reasons)
+
+
+def test_a_group_writing_to_itself_is_not_a_colleague() -> None:
+    raw = _internal("Bexley VCS forum <forum@googlegroups.example>", "forum@googlegroups.example",
+                    **{"List-Id": "<forum.googlegroups.example>"})
+    assert extract_facts(parse_message(raw), CONFIG).colleague is None
+
+
+def test_the_configured_mailbox_names_its_own_domain() -> None:
+    # The test configuration sends from disputes@bvsc.example: its domain is the mailbox's own.
+    assert CONFIG.own_domains == frozenset({"bvsc.example"})
+    facts = extract_facts(parse_message(_internal("Jo <jo@bvsc.example>", "claire@elsewhere.example")), CONFIG)
+    assert facts.colleague and "own organisation" in facts.colleague
+
+
+def test_without_a_configured_mailbox_the_domain_written_to_tells_a_colleague() -> None:
+    config = CONFIG.model_copy(update={"mail": CONFIG.mail.model_copy(update={"smtp": None})})
+    assert config.own_domains == frozenset()
+    facts = extract_facts(parse_message(_internal("Jo <jo@bvsc.example>", "disputes@bvsc.example")), config)
+    assert facts.colleague and "domain it wrote to" in facts.colleague
+    facts = extract_facts(parse_message(_internal("Jo <jo@bvsc.example>", "claire@elsewhere.example")), config)
+    assert facts.colleague is None
