@@ -26,11 +26,19 @@ from mailflows.replies import own_words
 
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _MACHINE_SENDER = re.compile(
-    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|notifications?|notify|alerts?|"
+    r"^(?:[a-z0-9]+[-_.])?(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|notifications?|notify|alerts?|"
     r"auto[-_.]?(?:reply|responder|confirm|mailer)|automailer|mailer|robot|automated|"
     r"calendar[-_.]?notification|bounces?|"
     r"quarantine|spam[-_.]?quarantine)(?:$|[-+._])", re.IGNORECASE)
-"""The local part of an address no person writes from: no-reply senders and notification robots."""
+"""The local part of an address no person writes from: no-reply senders and notification robots
+('noreply@', 'ap-noreply@', 'comments-noreply@')."""
+_MACHINE_DOMAIN = re.compile(r"^(?:notifications?|notify|no-?reply|alerts?|bounces?|mailer)\.", re.IGNORECASE)
+"""A domain only machines send from: 'notifications.service.gov.uk' (GOV.UK Notify)."""
+_VIA_SERVICE = re.compile(
+    r"\bvia (?:docusign|adobe (?:acrobat )?sign|dropbox(?: sign)?|hellosign|pandadoc|sharepoint(?: online)?|"
+    r"onedrive|google (?:drive|docs|sheets|slides|forms)|microsoft (?:teams|forms)|box)\b", re.IGNORECASE)
+"""A document service's sender name: 'Margaret Lowe via DocuSign', 'Sarah (via Google Drive)'."""
+_RECALL = re.compile(r"^\s*recall\s*:", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"^(?:(?:re|aw)\s*:\s*)*(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed|"
     r"delayed|notification)|returned mail|mail delivery (?:failed|failure|system|subsystem)|failure notice|"
@@ -110,6 +118,9 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
             _CALENDAR_SUBJECT.match(parsed.subject) or not parsed.text.strip()):
         reasons.append("a calendar notification")
     for name in _STRONG_HEADERS:
+        # Mail tools add one-click unsubscribe to every message now, a person's own included.
+        if name == "list-unsubscribe-post" and _personal_address(parsed):
+            continue
         if parsed.header(name) is not None:
             reasons.append(f"{name.title()} present (sent by a machine)")
     local = (parsed.from_address or "").split("@", 1)[0].lower()
@@ -118,12 +129,16 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
     if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
         reasons.append("sent by a mail system (a bounce or a quarantine notice)")
-    elif _MACHINE_SENDER.match(local) and _SHARING_SUBJECT.search(parsed.subject):
+    elif _machine_address(parsed) and _SHARING_SUBJECT.search(parsed.subject):
         reasons.append(f"a sharing or signing notice from an address no person writes from "
                        f"({parsed.from_address}; {parsed.subject[:60]!r})")
-    elif _MACHINE_SENDER.match(local) and not _person_replies(parsed):
+    elif _machine_address(parsed) and not _person_replies(parsed):
         reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
-    if not forwarded and (_AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject)):
+    if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
+        reasons.append("a request to recall an earlier message (Outlook writes it)")
+    # A person answering an auto-reply ('RE: Automatic reply: ...') writes words of their own.
+    if not forwarded and (_AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject)) and not (
+            _REPLY.match(parsed.subject) and _answers_a_machine(parsed.text)):
         reasons.append(f"its subject is an automatic one ({parsed.subject[:60]!r})")
     elif not forwarded and _TICKET_SUBJECT.search(parsed.subject):
         reasons.append(f"its subject is a ticket system's receipt ({parsed.subject[:60]!r})")
@@ -149,13 +164,21 @@ _AWAY_MACHINE = re.compile(
     r"no access to (?:my )?e-?mail|(?:reply|respond|deal with (?:it|your e-?mail)|get back to you)\b[^.]{0,40}"
     r"\b(?:on my return|when i (?:return|am back|get back)|then)\b|"
     r"\b(?:for|if (?:your|it is|this is)(?: matter(?: is)?)?) urgent\b|in my absence\b|"
-    r"will not be (?:read|forwarded)", re.IGNORECASE)
+    r"will not be (?:read|forwarded)|no (?:phone )?signal\b|"
+    r"\banything (?:urgent|for)\b[^.]{0,60}\b(?:send|forward|contact|email|e-mail|ring|call|speak to)\b|"
+    r"\bin the meantime,? (?:please )?(?:contact|email|e-mail|ring|call|speak to)\b", re.IGNORECASE)
 _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
 
 
 def _has_own_words(text: str) -> bool:
     """Whether a forward carries a few words of the forwarder's own above what it forwards."""
     return len(own_words(text).split()) >= 3
+
+
+def _answers_a_machine(text: str) -> bool:
+    """Whether a reply's own words are a person's answer (a dozen words or more, not an away note)."""
+    words = own_words(text)
+    return len(words.split()) >= 12 and not _away_reply(words) and not _MACHINE_OPENING.match(words[:300])
 
 
 def _away_reply(text: str) -> bool:
@@ -165,6 +188,30 @@ def _away_reply(text: str) -> bool:
         return False
     start = stripped[:700]
     return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
+
+
+def machines_mail(sender: str | None, subject: str) -> bool:
+    """Whether a message with this sender and subject is a machine's: a bounce, an auto-reply,
+    a no-reply sender (used for a message someone forwards, whose other headers are gone)."""
+    local, _, domain = (sender or "").lower().partition("@")
+    return bool(local in _BOUNCE_SENDERS or _MACHINE_SENDER.match(local) or _MACHINE_DOMAIN.match(domain)
+                or _BOUNCE_SUBJECT.match(subject) or _AUTO_SUBJECT.match(subject)
+                or _AUTO_ANYWHERE.search(subject))
+
+
+def _personal_address(parsed: ParsedMessage) -> bool:
+    """Whether the sender's address is a person's own: it holds a name from the sender's name
+    ('Derek Pinnock <derek.pinnock@...>', 'Amina Yusuf <amina@...>'), not 'news@' or 'hello@'."""
+    local = (parsed.from_address or "").split("@", 1)[0].lower()
+    names = [n for n in re.findall(r"[^\W\d_]{3,}", parsed.from_name.lower())]
+    return bool(local) and not _LIST_SENDER.search(local) and any(n in local for n in names)
+
+
+def _machine_address(parsed: ParsedMessage) -> bool:
+    """Whether the sender is an address, a domain or a service name that only machines send as."""
+    local, _, domain = (parsed.from_address or "").lower().partition("@")
+    return bool(_MACHINE_SENDER.match(local) or _MACHINE_DOMAIN.match(domain)
+                or _VIA_SERVICE.search(parsed.from_name))
 
 
 def _person_replies(parsed: ParsedMessage) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.records import CASE_REF_IN_TEXT, Case, case_ref_pattern
 from compact_docs.rules.disputes import CaseState, DisputeFacts, FoundIssue, Weighed
-from mailflows.automatic import automatic_reasons, is_newsletter, list_hints
+from mailflows.automatic import automatic_reasons, is_newsletter, list_hints, machines_mail
 from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
@@ -132,6 +132,12 @@ class _Whose:
 def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward, whose: _Whose,
                     notes: list[str]) -> None:
     """Decide on a forward's original message and sender where the directory knows them."""
+    if machines_mail(forward.sender_address, forward.subject):
+        # A bounce or an auto-reply passed on with a note: the note is the person's message.
+        notes.append(f"a forward ({forward.how}) of a machine's mail ({forward.sender}): decided on "
+                     f"the forwarder's own words")
+        whose.bodies = [forward.note]
+        return
     f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
     note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "
             f"message from {forward.sender}: decided on the forwarded message and its sender")
@@ -246,11 +252,13 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
                    parsed.reply_to or parsed.from_address,
                    parsed.from_address if config.commissioner_side(parsed.from_address) else None,
                    parsed.subject, [parsed.text])
+    if organisation is None and not whose.commissioner_side:
+        _relayed(parsed, config, whose, notes)
     forward = find_forward(parsed) if case is None else None
     if forward is not None:
         _unwrap_forward(parsed, config, forward, whose, notes)
     colleague = (_colleague(parsed, config)
-                 if case is None and forward is None and organisation is None and not whose.commissioner_side
+                 if case is None and forward is None and whose.organisation is None and not whose.commissioner_side
                  else None)
     ahead = _words_ahead(parsed, config, case, whose, forward)
     own, text, rules = ahead.own, ahead.text, ahead.rules
@@ -282,12 +290,42 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
                           own.text)
 
 
+def _relayed(parsed: ParsedMessage, config: MailConfig, whose: _Whose, notes: list[str]) -> None:
+    """A web form or a mailing tool relaying a person (From a relay, Reply-To the person): where
+    the Reply-To is a directory organisation's, decide as that organisation's message, and
+    acknowledge nobody automatically (a Reply-To is anyone's to write)."""
+    reply_to = parsed.reply_to
+    if not reply_to or reply_to == parsed.from_address or not _is_relay(parsed, config):
+        return
+    org, commissioned, how = _organisation(config, reply_to)
+    if org is None:
+        return
+    notes.append(f"relayed by {parsed.from_address} for its Reply-To: {how}; nobody is acknowledged "
+                 "automatically")
+    # The organisation decides the stage; the relay stays the sender, so it never escalates a case.
+    whose.organisation, whose.commissioned, whose.acknowledge_to = org, commissioned, None
+
+
+def _is_relay(parsed: ParsedMessage, config: MailConfig) -> bool:
+    """Whether the sender relays others' words: a machine's address, or the mailbox's own
+    organisation's (its website's form)."""
+    address = (parsed.from_address or "").lower()
+    local, _, domain = address.partition("@")
+    return bool(machines_mail(address, "") or _RELAY_SENDER.match(local) or domain in config.own_domains
+                or _colleague(parsed, config))
+
+
+_RELAY_SENDER = re.compile(r"^(?:wordpress|www-data|apache|nginx|web(?:site)?|forms?|contact(?:-?form)?|"
+                           r"enquiries-form|webform|typeform|jotform|wufoo|formstack)(?:$|[-+._])")
+
+
 def _colleague(parsed: ParsedMessage, config: MailConfig) -> str | None:
     """How the sender is known to be a colleague at the mailbox's own organisation, or None: an
     address in its own domains, or (with none configured) one in the domain it wrote to."""
     address = (parsed.from_address or "").lower()
     domain = address.rsplit("@", 1)[1] if "@" in address else ""
-    if not domain:
+    reply_domain = (parsed.reply_to or address).lower().rpartition("@")[2]
+    if not domain or reply_domain != domain:  # a form relaying someone else is not a colleague's mail
         return None
     if domain in config.own_domains:
         return f"{address} is at the mailbox's own organisation ({domain})"

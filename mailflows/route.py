@@ -179,8 +179,9 @@ def acknowledgement_recipient(parsed: ParsedMessage, config: MailConfig) -> tupl
     replies = config.organisation_for(reply_to)
     if sender is not None and replies is not None and sender[0].name == replies[0].name:
         return reply_to, None
-    whose = f"{sender[0].name}'s addresses" if sender is not None else "a known organisation"
-    return parsed.from_address, (f"Reply-To {reply_to} is not one of {whose}: an acknowledgement "
+    whose = (f"one of {sender[0].name}'s addresses" if sender is not None
+             else "the sender's, who is in no organisation of the directory")
+    return parsed.from_address, (f"Reply-To {reply_to} is not {whose}: an acknowledgement "
                                  f"would go to the sender, {parsed.from_address}")
 
 

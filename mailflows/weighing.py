@@ -73,7 +73,7 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
            r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
            r"every time|each time|(?:second|third|fourth) time)|"
-           r"looked into|look into it|leave it with me|being looked at|with finance|come back to us|"
+           r"looked into|leave it with me|being looked at|with finance|come back to us|"
            r"(?:would|will) get back|"
            r"(?:meeting|call|appointment|visit)s? (?:was |were |got |has been |have been )?(?:cancell?ed|postponed|"
            r"put off|moved)|cancell?ed (?:it |them )?(?:again|twice|on the day|the day before|at the last minute)|"
@@ -102,7 +102,16 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"(?:gone|went) (?:quiet|silent)|radio silence|"
                  r"(?:won't|will not|refused to|refuses to|wouldn't|would not) "
                  r"(?:discuss|talk about) (?:it|this|the matter)|"
-                 r"no record of (?:any|the|our|that) (?:agreement|conversation|call|email))\b")
+                 r"no record of (?:any|the|our|that) (?:agreement|conversation|call|email)|"
+                 r"(?:nobody|no-?one|no (?:human|real person|person))(?: (?:at|from|in) [\w' ]{1,30})?"
+                 r" (?:has |have |had |ever )?(?:come back|got back|"
+                 r"replied|responded|answered|been in touch|called back|rung back)|none the wiser|out of ideas|"
+                 r"(?:after|despite) (?:two|three|four|five|six|several|many|numerous|repeated|countless|\d+) "
+                 r"(?:e-?mails|calls|phone calls|letters|messages|chasers|reminders|attempts|visits|meetings)|"
+                 r"keeps? (?:telling|saying|promising|assuring)|"
+                 r"already (?:asked|rang|phoned|emailed|e-mailed|spoke|spoken|raised|chased|tried|been on to)|"
+                 r"(?:asked|rang|phoned|emailed|chased|told) (?:\w+ )?already|"
+                 r"not (?:her|his|their|my) (?:budget|area|department|remit|job|decision|call)\b)\b")
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.

@@ -177,3 +177,53 @@ def test_an_away_reply_marked_only_by_its_words_is_ignored(body: str) -> None:
 ])
 def test_a_person_who_mentions_being_away_is_read(body: str) -> None:
     assert automatic_reasons(parse_message(message("Q2 payment", body))) == []
+
+
+@pytest.mark.parametrize(("sender", "name"), [
+    ("ap-noreply@bexley.example", "Accounts Payable"),
+    ("comments-noreply@docs.google.example", "Fran (Google Docs)"),
+    ("charity.commission@notifications.service.gov.example", "Charity Commission"),
+    ("dse_NA3@docusign.example", "Margaret Lowe via DocuSign"),
+])
+def test_machine_senders_by_prefix_domain_or_service_name(sender: str, name: str) -> None:
+    raw = message("Remittance advice 44120", "Payment of 4,200.00 has been made to your account.").replace(
+        b"Jo Smith <jo.smith@agewell.example>", f"{name} <{sender}>".encode())
+    assert automatic_reasons(parse_message(raw))
+
+
+def test_a_docusign_envelope_is_the_machines_mail_though_its_reply_to_is_a_person() -> None:
+    raw = message("Please DocuSign: Compact Champions MoU.pdf", "Margaret Lowe sent you a document to review and sign.",
+                  Reply_To="Margaret Lowe <margaret.lowe@agewell.example>").replace(
+        b"Jo Smith <jo.smith@agewell.example>", b"Margaret Lowe via DocuSign <dse_NA3@docusign.example>")
+    assert classify(parse_message(raw), CONFIG).disposition == "ignored"
+
+
+def test_an_outlook_recall_is_the_machines_mail() -> None:
+    body = 'HOLLIS, Karen would like to recall the message, "Bexley Mind - draft contract variation letter".'
+    assert any("recall" in r for r in automatic_reasons(parse_message(message("Recall: draft letter", body))))
+    assert automatic_reasons(parse_message(message("Recall: the minibus we lost", "Do you recall the minibus?"))) == []
+
+
+def test_an_away_note_that_passes_work_to_someone_else_is_ignored() -> None:
+    body = ("I'm away walking the coast path until the 21st and there's no signal on most of it.\n\n"
+            "Anything for the Lunch Club committee please send to Pat.\n\nRon")
+    assert automatic_reasons(parse_message(message("away from my mail", body)))
+
+
+def test_one_click_unsubscribe_on_a_persons_own_address_is_a_hint_not_a_mark() -> None:
+    person = message("Invoice AW-2026-114", "Our invoice for the Q2 befriending contract has not been paid.",
+                     List_Unsubscribe="<https://crm.example/u/1>", List_Unsubscribe_Post="List-Unsubscribe=One-Click")
+    parsed = parse_message(person)
+    assert automatic_reasons(parsed) == [] and list_hints(parsed)
+    newsletter = person.replace(b"Jo Smith <jo.smith@agewell.example>", b"Age Well <news@agewell.example>")
+    assert automatic_reasons(parse_message(newsletter))
+
+
+def test_a_person_answering_an_auto_reply_is_read() -> None:
+    body = ("Owen here. Karen is away so can BVSC please chase the ICB: the MHST Q2 payment is now six weeks "
+            "late and the contract variation has still not been signed.\n\n"
+            "From: Karen Hollis\nSent: 3 November 2026\nSubject: Automatic reply: MHST contract\n\n"
+            "I am out of the office until 16 November.")
+    assert automatic_reasons(parse_message(message("RE: Automatic reply: MHST contract", body))) == []
+    away = "Thank you for your email. I am away until Monday and will reply on my return."
+    assert automatic_reasons(parse_message(message("RE: Automatic reply: MHST contract", away)))

@@ -96,3 +96,25 @@ def test_nobody_is_acknowledged_when_neither_sender_is_known() -> None:
     assert decision.organisation is None
     assert decision.acknowledge is False and decision.acknowledge_to is None
     assert any("nobody is acknowledged automatically" in r for r in decision.reasons)
+
+
+def test_a_forwarded_bounce_is_decided_on_the_forwarders_note() -> None:
+    body = ("This is the third time my email to the council has bounced, and our hall hire refund is still "
+            "unpaid after two months. Please help.\n\nTomasz\n\n"
+            "---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
+            "Date: Mon, 2 Nov 2026 at 09:00\nSubject: Delivery Status Notification (Failure)\n"
+            "To: <tomasz@polishschool.example>\n\nAddress not found. Your message wasn't delivered.\n")
+    decision = classify(parse_message(message("Fwd: Delivery Status Notification (Failure)", body,
+                                              sender="tomasz@polishschool.example")), CONFIG)
+    assert any("a machine's mail" in r for r in decision.reasons)
+    assert decision.disposition == "stage-2", decision.reasons
+
+
+def test_a_web_form_relaying_an_organisation_is_decided_as_that_organisation() -> None:
+    raw = message("Website enquiry", "Name: Jo Smith\nOrganisation: Age Well\n\nOur Q2 payment is five weeks late.",
+                  sender="wordpress@bvsc.example")
+    raw = raw.replace(b"Message-ID:", b"Reply-To: Jo Smith <jo.smith@agewell.example>\nMessage-ID:")
+    decision = classify(parse_message(raw), CONFIG)
+    assert decision.disposition == "stage-1", decision.reasons
+    assert any("relayed by wordpress@bvsc.example" in r for r in decision.reasons)
+    assert decision.acknowledge is False
