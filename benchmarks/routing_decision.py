@@ -1,6 +1,6 @@
 """Benchmark: how long routing takes to decide one message, against the 2 ms a message budget.
 
-Every message of the labelled training corpus (tests/data/mail/corpus/train-a to train-f, .eml
+Every message of the labelled training corpus (tests/data/mail/corpus/train-*, .eml
 files and each thread's messages) is parsed once; then the decision alone is timed, over several
 rounds: reading the sender's own words (quotes, signatures, forwards), the rules, the two learned
 models and the stage decision, with no register (what `mail classify` does without one). Parsing
@@ -31,7 +31,7 @@ BUDGET_MS = 2.0
 
 def corpus_messages() -> list[bytes]:
     raws: list[bytes] = []
-    for folder in ("train-a", "train-b", "train-c", "train-d", "train-e", "train-f"):
+    for folder in sorted(p.name for p in CORPUS.glob("train-*")):
         for name in sorted(json.loads((CORPUS / folder / "labels.json").read_text(encoding="utf-8"))):
             path = CORPUS / folder / name
             raws += [m.data for m in read_mbox(path)] if name.endswith(".mbox") else [path.read_bytes()]

@@ -71,6 +71,9 @@ _MACHINE_OPENING = re.compile(
     r"(?:message|e-?mail|reply|response|notification|acknowledge?ment)|"
     r"(?:please )?do not reply (?:directly )?to this (?:e-?mail|message|notification)|"
     r"this (?:e-?mail|mailbox|inbox|address) is (?:not monitored|unmonitored)|"
+    r"thank you for (?:contacting|your (?:e-?mail|message|enquiry))[^.]{0,80}\.\s*(?:this (?:e-?mail|mailbox|"
+    r"inbox|address) is (?:not monitored|unmonitored)|your (?:e-?mail|message|enquiry) has (?:not )?been "
+    r"(?:received|read|logged))|"
     r"(?:this|your) (?:message|e-?mail|request|enquiry) has been (?:received|logged) and (?:a|will)\b)",
     re.IGNORECASE)
 """How only a machine opens a message (a person's words come first; a quoted or forwarded one is not read)."""
@@ -200,11 +203,27 @@ def machines_mail(sender: str | None, subject: str) -> bool:
 
 
 def _personal_address(parsed: ParsedMessage) -> bool:
-    """Whether the sender's address is a person's own: it holds a name from the sender's name
-    ('Derek Pinnock <derek.pinnock@...>', 'Amina Yusuf <amina@...>'), not 'news@' or 'hello@'."""
-    local = (parsed.from_address or "").split("@", 1)[0].lower()
-    names = [n for n in re.findall(r"[^\W\d_]{3,}", parsed.from_name.lower())]
-    return bool(local) and not _LIST_SENDER.search(local) and any(n in local for n in names)
+    """Whether the sender's address is a person's own: it holds a name from a person's sender name
+    ('Derek Pinnock <derek.pinnock@...>', 'Amina Yusuf <amina@...>'), not 'news@' or 'hello@', nor
+    an organisation's name ('Community Bulletin <communitybulletin@...>')."""
+    return personal_address(parsed.from_address, parsed.from_name)
+
+
+def personal_address(address: str | None, name: str) -> bool:
+    """Whether an address is a person's own, by the name it is sent under (see _personal_address)."""
+    local = (address or "").split("@", 1)[0].lower()
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    if not local or _LIST_SENDER.search(local) or not 1 <= len(words) <= 4 or _ORGANISATION_WORDS & set(words):
+        return False
+    return any(len(word) >= 3 and word in local for word in words)
+
+
+_ORGANISATION_WORDS = frozenset((
+    "council", "community", "bulletin", "news", "newsletter", "team", "group", "network", "forum", "centre",
+    "center", "club", "association", "society", "trust", "foundation", "charity", "service", "services",
+    "via", "borough", "nhs", "icb", "bvsc", "office", "info", "admin", "enquiries", "update", "updates",
+    "partnership", "alliance", "collective", "school", "church", "bank", "london", "bexley"))
+"""Words of an organisation's or a list's sender name, not a person's."""
 
 
 def _machine_address(parsed: ParsedMessage) -> bool:
@@ -240,13 +259,16 @@ _LIST_SENDER = re.compile(
     re.IGNORECASE)
 
 
-def is_newsletter(hints: list[str], sender: str | None, known_sender: bool) -> bool:
+def is_newsletter(hints: list[str], sender: str | None, known_sender: bool, sender_name: str = "") -> bool:
     """Whether list mail is a newsletter or digest (ignored when it is not a dispute).
 
     That is mail with an unsubscribe link from a sender the directory does not know, sent from a
-    list's or a mailing tool's address ('vcs-forum-request@', 'news@', '@lists.'). A person
-    writing through a list or group is read as that person's mail.
+    list's or a mailing tool's address ('vcs-forum-request@', 'news@', '@lists.'), or sent in bulk
+    (Precedence: bulk) from an address that is not a person's own. A person writing through a list
+    or group is read as that person's mail.
     """
     if known_sender or not any(h.startswith("List-Unsubscribe") for h in hints):
         return False
-    return bool(sender and _LIST_SENDER.search(sender))
+    if sender and _LIST_SENDER.search(sender):
+        return True
+    return "Precedence: bulk" in hints and bool(sender) and not personal_address(sender, sender_name)

@@ -282,7 +282,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         policy=tuple(p for p in escalation if POLICY.search(p)),
         dispute_score=ahead.dispute_score, tried_score=ahead.tried_score, issue_types=ahead.issues,
         commissioner_side=whose.commissioner_side, colleague=colleague, list_hints=tuple(hints),
-        newsletter=is_newsletter(hints, parsed.from_address, how is not None),
+        newsletter=is_newsletter(hints, parsed.from_address, how is not None, parsed.from_name),
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
     )

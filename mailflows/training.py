@@ -42,11 +42,14 @@ CORRECTION_WEIGHT = 2.0
 _TRIED_RULES = ("r:tried-phrase", "r:tried-failed", "r:tried-contact-failed", "r:asks-senior")
 
 
-def _evidence(model: str, feature: str) -> bool:
-    """Whether a feature is a rule that is evidence for a model's 'yes' (never weighed against it)."""
+def _evidence(model: str, feature: str) -> int:
+    """Which way a rule is evidence for a model: 1 for its 'yes' (never weighed against it), -1
+    for its 'no' (never weighed for it: the something-else rules), 0 for either."""
     if model == "dispute":
-        return feature in (*_TRIED_RULES, "r:dispute-phrase") or feature.startswith("r:issue-")
-    return feature in _TRIED_RULES
+        if feature.startswith("r:other-"):
+            return -1
+        return int(feature in (*_TRIED_RULES, "r:dispute-phrase") or feature.startswith("r:issue-"))
+    return int(feature in _TRIED_RULES)
 MIN_TEXTS = 2
 """A word or character n-gram is a feature when at least this many training texts have it."""
 MAX_FEATURES = 12_000
@@ -218,7 +221,7 @@ def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0
         names = list(vectorizer.get_feature_names_out())
         # A rule is evidence for its answer: where the words around it made the fit weigh it
         # against that answer, the rule is left out of this model and the model fitted again.
-        against = [i for i, n in enumerate(names) if _evidence(name, n) and model.coef_[0][i] < 0]
+        against = [i for i, n in enumerate(names) if _evidence(name, n) * model.coef_[0][i] < 0]
         if against:
             keep = [i for i in range(len(names)) if i not in set(against)]
             x, names = x[:, keep], [names[i] for i in keep]

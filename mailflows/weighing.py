@@ -140,6 +140,40 @@ _ASKS_SENIOR = re.compile(
     r"head of (?:service|commissioning)|deputy director|assistant director|associate director|cabinet member|"
     r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"
     r"go (?:higher|over (?:her|his|their) heads?))\b")
+# What else a person writes to a dispute mailbox (the issue's list: a question about the Compact,
+# an invitation, thanks, a volunteer enquiry, a change of contact, a request for a letter of
+# support, a booking): rules the dispute model weighs against a dispute, never for one.
+_SOMETHING_ELSE = {
+    "question": re.compile(
+        r"\b(?:how (?:much|long|many|do|does|can|should|would)|what (?:is|are|does|do|should|happens)|"
+        r"does the compact|is there (?:a|any)|(?:can|could) (?:you|bvsc|someone) (?:tell|explain|advise|"
+        r"let (?:me|us) know)|i(?: was|'m)? wonder(?:ing)? (?:if|whether)|just wondering|quick question|"
+        r"(?:a|one) question (?:about|on|regarding)|is (?:this|it|that) (?:a |an )?(?:compact|bvsc) (?:issue|matter|"
+        r"question|thing))\b[^?]{0,200}\?|\b(?:a question|not (?:a|making a|raising a|lodging a) (?:formal )?"
+        r"(?:complaint|dispute))\b[^.!?]{0,40}\bnot (?:a|making a) (?:formal )?(?:complaint|dispute)\b|"
+        r"\bnot (?:making|raising|lodging) a (?:formal )?(?:complaint|dispute)\b"),
+    "thanks": re.compile(r"^[^.!?]{0,60}\b(?:thank you|thanks|many thanks|thank-you|diolch|dziękuj\w*)\b"
+                         r"(?! in advance)(?! for (?:your|any) help in advance)"),
+    "invitation": re.compile(
+        r"\b(?:you(?:'re| are) (?:warmly |cordially )?invited|(?:like|love|pleased|delighted) to invite|"
+        r"invit(?:e|ing) you|invitation to|save the date|rsvp|join us (?:for|at|on)|"
+        r"would (?:love|like) (?:you|bvsc|someone from bvsc) to (?:come|join|attend|speak))\b"),
+    "volunteer": re.compile(
+        r"\b(?:(?:i|we)(?:'d| would) (?:like|love) to volunteer|volunteering (?:opportunit\w+|roles?)|"
+        r"volunteer (?:opportunit\w+|roles?|with (?:you|bvsc))|become a volunteer|interested in volunteering)\b"),
+    "contact-change": re.compile(
+        r"\b(?:(?:new|change of|updated?|changed) (?:contact details|e-?mail address|address|phone number|"
+        r"main contact|contact)|please update your (?:records|contacts|mailing list|list|database)|"
+        r"(?:i am|i'm|i will be) leaving|(?:i have|i've) (?:now )?left|no longer (?:work|working|at|with)|"
+        r"my (?:successor|replacement)|will be taking over (?:from|as))\b"),
+    "support-letter": re.compile(
+        r"\b(?:letter of support|support(?:ing)? letter|letter supporting|letter to support|"
+        r"endorse(?:ment of)? (?:our|an?) (?:bid|application))\b"),
+    "booking": re.compile(
+        r"\b(?:book (?:a |two |\d+ )?places?|booking (?:a )?place|places? (?:left|available) on|"
+        r"(?:sign|signed) up for the (?:course|training|workshop|session)|"
+        r"register for the (?:course|training|workshop|event|forum))\b"),
+}
 _TRIED_NEAR = re.compile(_CONTACT + r".{0,300}?" + _FAILED + "|" + _FAILED + r".{0,160}?" + _CONTACT)
 _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
@@ -232,6 +266,7 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
             names.append("tried-contact-failed")
         if _ASKS_SENIOR.search(normal):
             names.append("asks-senior")
+        names += [f"other-{kind}" for kind, pattern in _SOMETHING_ELSE.items() if pattern.search(normal)]
     return names
 
 

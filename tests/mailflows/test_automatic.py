@@ -227,3 +227,16 @@ def test_a_person_answering_an_auto_reply_is_read() -> None:
     assert automatic_reasons(parse_message(message("RE: Automatic reply: MHST contract", body))) == []
     away = "Thank you for your email. I am away until Monday and will reply on my return."
     assert automatic_reasons(parse_message(message("RE: Automatic reply: MHST contract", away)))
+
+
+def test_a_bulletin_sent_in_bulk_from_an_organisations_address_is_a_newsletter() -> None:
+    hints = ["List-Id present", "List-Unsubscribe present", "Precedence: bulk"]
+    assert is_newsletter(hints, "communitybulletin@bexley.example", False, "Bexley Council Community Bulletin")
+    assert not is_newsletter(hints, "jo.smith@forum.example", False, "Jo Smith")
+    assert not is_newsletter(hints[:2], "communitybulletin@bexley.example", False, "Bexley Council Community Bulletin")
+
+
+def test_an_unmonitored_mailboxs_thanks_is_the_machines_mail() -> None:
+    body = ("Thank you for contacting the London Borough of Bexley Lettings Service.\n\nThis mailbox is not "
+            "monitored. Your email has not been read and will not be forwarded.")
+    assert automatic_reasons(parse_message(message("RE: School hall on Saturdays", body)))

@@ -18,7 +18,7 @@ from compact_docs.register.cases import CaseRegister
 from mailflows.config import require_config
 from mailflows.parsing import parse_message
 from mailflows.route import classify, route_message
-from mailflows.text_model import features
+from mailflows.text_model import features, load_models
 from mailflows.training import (
     LabelledText,
     bundled_corpus,
@@ -117,3 +117,11 @@ def test_training_without_scikit_learn_is_a_clear_error(monkeypatch: pytest.Monk
         fit_models([], CONFIG)
     result = CliRunner().invoke(cli, ["mail", "train", "--config", str(CORPUS / "compact.toml")])
     assert result.exit_code == 2 and "compact-docs[train]" in result.output
+
+
+def test_the_bundled_dispute_model_weighs_each_rule_the_way_it_points() -> None:
+    model = load_models(None).get("dispute")
+    assert model is not None
+    weights = model.weights
+    assert all(w < 0 for k, w in weights.items() if k.startswith("r:other-"))
+    assert all(w > 0 for k, w in weights.items() if k.startswith(("r:tried-", "r:issue-")))

@@ -80,3 +80,22 @@ def test_a_text_in_another_language_is_weighed_on_its_english_lines() -> None:
     assert words_to_weigh(english) == english
     only_polish = "Szanowni Państwo, piszę w imieniu szkoły. Od października opłaty za sale wzrosły dwukrotnie."
     assert words_to_weigh(only_polish) == only_polish
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("A question, not a complaint. Is this a Compact issue? Or do we just sign it?", "other-question"),
+    ("Hi, how much notice does the Compact say we should give? Just planning ahead.", "other-question"),
+    ("Thank you so much for sorting out the hall last month.", "other-thanks"),
+    ("You are warmly invited to our Diwali celebration on 8 November.", "other-invitation"),
+    ("I'd like to volunteer with BVSC on Saturdays.", "other-volunteer"),
+    ("Please update your records: I have left Age Well and Priya is my successor.", "other-contact-change"),
+    ("Could BVSC write a letter of support for our Lottery bid?", "other-support-letter"),
+    ("Can I book two places on the trustee course?", "other-booking"),
+])
+def test_what_else_a_person_writes_is_a_rule_weighed_against_a_dispute(text: str, rule: str) -> None:
+    assert rule in rule_names((), (), (), text)
+
+
+def test_a_dispute_that_asks_for_help_is_not_a_question_about_the_compact() -> None:
+    assert not [r for r in rule_names((), (), (), "Our payment is eight weeks late. Can BVSC help?")
+                if r.startswith("other-")]
