@@ -21,7 +21,7 @@ from compact_docs.register.cases import CaseRegister
 from compact_docs.register.casework import MovedMessage, correct_by_move
 from compact_docs.register.records import RecordedMessage
 from mailflows.config import MailConfig
-from mailflows.parsing import ParsedMessage, parse_message
+from mailflows.parsing import ParsedMessage, header_message_id, parse_message
 from mailflows.route import classify, record
 from mailflows.servers.imap import ImapConnection
 from mailflows.servers.imap_responses import FolderState, FolderStatus
@@ -170,6 +170,12 @@ class MailboxCorrections:
         return self.register.recorded_message(decision.message_id)
 
     def _one(self, folder: str, stage: int, uid: int, header: bytes, first_look: bool) -> MovedMessage | None:
+        # Most of what a changed folder holds is where the router put it: its Message-ID, read
+        # without parsing the header, says so; only a move or a stranger is parsed in full.
+        message_id = header_message_id(header)
+        placement = self.placements.get(message_id) if message_id is not None else None
+        if placement is not None and placement.folder == folder:
+            return None
         parsed = self._parsed(uid, header)
         if parsed is None:
             return None

@@ -386,6 +386,18 @@ def _policy_text(name: str, value: str) -> str:
     return str(parsed_header(name, unfolded))
 
 
+_MESSAGE_ID_LINE = re.compile(rb"^message-id:[ \t]*((?:[^\r\n]|\r?\n[ \t])*)", re.IGNORECASE | re.MULTILINE)
+
+
+def header_message_id(header: bytes) -> str | None:
+    """The Message-ID `parse_message` finds in a header block, read without parsing the block;
+    None when its first Message-ID line holds none (parse the whole message then)."""
+    match = _MESSAGE_ID_LINE.search(header)
+    if match is None:
+        return None
+    return _first_id([" ".join(_FOLD.sub(" ", decode_bytes(match.group(1))).split())])
+
+
 def _first_id(values: list[str]) -> str | None:
     for value in values:
         match = _MSGID.search(value)

@@ -21,6 +21,7 @@ from mailflows.parsing import (
     _policy_text,
     _unfold,
     decode_bytes,
+    header_message_id,
     message_identity,
     parse_message,
 )
@@ -256,3 +257,17 @@ def test_raw_header_values_decode_as_decode_header_and_make_header_do(value: str
     except Exception:  # the forgiving route: pieces decoded one by one
         return
     assert _decode_raw_header(value) == expected
+
+
+def test_the_message_id_read_from_a_header_block_is_the_one_the_parser_finds() -> None:
+    checked = 0
+    for path in sorted((MAIL / "messages").glob("*.eml")) + sorted((MAIL / "corpus" / "train-a").glob("*.eml")):
+        header = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n", 1)[0] + b"\n"
+        found = header_message_id(header)
+        if found is not None:
+            assert found == parse_message(header + b"\n").message_id, path.name
+            checked += 1
+    assert checked > 100
+    folded = b"Subject: x\r\nMessage-ID:\r\n <folded@agewell.example>\r\n"
+    assert header_message_id(folded) == "<folded@agewell.example>"
+    assert header_message_id(b"Subject: no id\r\n") is None
