@@ -23,6 +23,7 @@ import re
 
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import own_words
+from mailflows.weighing import mostly_not_english
 
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _MACHINE_SENDER = re.compile(
@@ -38,6 +39,10 @@ _VIA_SERVICE = re.compile(
     r"\bvia (?:docusign|adobe (?:acrobat )?sign|dropbox(?: sign)?|hellosign|pandadoc|sharepoint(?: online)?|"
     r"onedrive|google (?:drive|docs|sheets|slides|forms)|microsoft (?:teams|forms)|box)\b", re.IGNORECASE)
 """A document service's sender name: 'Margaret Lowe via DocuSign', 'Sarah (via Google Drive)'."""
+_VIA_BULK = re.compile(
+    r"\bvia (?:surveymonkey|smartsurvey|qualtrics|eventbrite|mailchimp|constant contact|campaign monitor|"
+    r"dotdigital|govdelivery|gov\.uk notify)\b", re.IGNORECASE)
+"""A survey or bulk-mail service's sender name: its mail even when the Reply-To is the sender's."""
 _RECALL = re.compile(r"^\s*recall\s*:", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"^(?:(?:re|aw)\s*:\s*)*(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed|"
@@ -135,6 +140,8 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     elif _machine_address(parsed) and _SHARING_SUBJECT.search(parsed.subject):
         reasons.append(f"a sharing or signing notice from an address no person writes from "
                        f"({parsed.from_address}; {parsed.subject[:60]!r})")
+    elif _VIA_BULK.search(parsed.from_name):
+        reasons.append(f"sent through a survey or bulk-mail service ({parsed.from_name[:60]!r})")
     elif _machine_address(parsed) and not _person_replies(parsed):
         reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
@@ -152,6 +159,8 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
                        f"({' '.join(parsed.text[:300].split())[:60]!r})")
     elif not forwarded and _away_reply(parsed.text):
         reasons.append("it reads as an out-of-office reply (away, back on a date, your email dealt with then)")
+    elif not forwarded and _away_elsewhere(parsed.text):
+        reasons.append("it reads as an out-of-office reply in another language (away or on leave, until a date)")
     return reasons
 
 
@@ -161,14 +170,15 @@ _DIGEST_SUBJECT = re.compile(r"\bdigest\b|\bvol(?:ume)? \d+,? issue \d+\b", re.I
 _AWAY = re.compile(
     r"\b(?:i am|i'm|i will be|i'll be)\s+(?:currently\s+|now\s+)?(?:away|out of (?:the )?office|"
     r"on (?:annual |parental |maternity |paternity |sick |study )?leave|on holiday|off work|"
-    r"not in the office|out of the country|travelling)\b", re.IGNORECASE)
+    r"not in the office|out of the country|travelling|off)\b", re.IGNORECASE)
 _AWAY_MACHINE = re.compile(
     r"\bthank(?:s| you) for your (?:e-?mail|message|mail)\b|limited (?:access to|or no access)|"
     r"no access to (?:my )?e-?mail|(?:reply|respond|deal with (?:it|your e-?mail)|get back to you)\b[^.]{0,40}"
     r"\b(?:on my return|when i (?:return|am back|get back)|then)\b|"
     r"\b(?:for|if (?:your|it is|this is)(?: matter(?: is)?)?) urgent\b|in my absence\b|"
     r"will not be (?:read|forwarded)|no (?:phone )?signal\b|"
-    r"\banything (?:urgent|for)\b[^.]{0,60}\b(?:send|forward|contact|email|e-mail|ring|call|speak to)\b|"
+    r"\banything (?:urgent|for|about|to do with)\b[^.]{0,60}\b(?:send|forward|contact|email|e-mail|ring|call|"
+    r"speak to)\b|not (?:checking|reading|monitoring) (?:my )?e-?mails?|"
     r"\bin the meantime,? (?:please )?(?:contact|email|e-mail|ring|call|speak to)\b", re.IGNORECASE)
 _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
 
@@ -176,6 +186,30 @@ _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from)
 def _has_own_words(text: str) -> bool:
     """Whether a forward carries a few words of the forwarder's own above what it forwards."""
     return len(own_words(text).split()) >= 3
+
+
+# An away note in another language, typed into a webmail's vacation setting with no mark on it:
+# a word for being away or on leave, and a word for 'until' or 'back', in a short text. The
+# languages are those Bexley's community groups write in (the corpus README lists them).
+_AWAY_ELSEWHERE = re.compile(
+    r"urlop|nieobecn|poza biurem|i ffwrdd|absennol|ar wyliau|allan o'r swyddfa|ਛੁੱਟੀ|چھٹی|رخصت|ছুটি|"
+    r"fasax|maqnaan|concediu|în afara biroului|absent[ăa]?\b|férias|ausente|fora do escritório|izin(?:de|li)|"
+    r"ofis dışında|விடுப்பு|விடுமுறை|રજા|إجازة|خارج المكتب|atostog|nebūsiu|छुट्टी|vacaciones|fuera de la oficina|"
+    r"congé|en vacances|urlaub|abwesend|außer haus", re.IGNORECASE)
+_UNTIL_ELSEWHERE = re.compile(
+    r"\bdo (?:dnia|\d)|wracam|powrocie|\btan\b|\bnôl\b|ਤੱਕ|ਵਾਪਸ|تک|واپس|পর্যন্ত|ফিরে|\bilaa\b|\bsoo laabto|"
+    r"până (?:la|pe|în)|revin|\baté\b|regresso|kadar|döneceğim|வரை|திரும்ப|સુધી|પાછ|حتى|عودت|\biki\b|grįšiu|"
+    r"तक|वापस|\bhasta\b|regreso|jusqu|retour|\bbis\b|zurück", re.IGNORECASE)
+
+
+def _away_elsewhere(text: str) -> bool:
+    """Whether a short text in another language reads as an away note (see _AWAY_ELSEWHERE)."""
+    start = text[:600]
+    if not (_AWAY_ELSEWHERE.search(start) and _UNTIL_ELSEWHERE.search(start)):
+        return False  # the usual case, found cheaply: the reply's own words are read only now
+    words = own_words(text).strip()
+    return (len(words) <= 600 and mostly_not_english(words) and bool(_AWAY_ELSEWHERE.search(words))
+            and bool(_UNTIL_ELSEWHERE.search(words)))
 
 
 def _answers_a_machine(text: str) -> bool:

@@ -240,3 +240,30 @@ def test_an_unmonitored_mailboxs_thanks_is_the_machines_mail() -> None:
     body = ("Thank you for contacting the London Borough of Bexley Lettings Service.\n\nThis mailbox is not "
             "monitored. Your email has not been read and will not be forwarded.")
     assert automatic_reasons(parse_message(message("RE: School hall on Saturdays", body)))
+
+
+@pytest.mark.parametrize("body", [
+    "ਸਤਿ ਸ੍ਰੀ ਅਕਾਲ ਜੀ,\n\nਮੈਂ 12 ਅਕਤੂਬਰ ਤੱਕ ਪੰਜਾਬ ਗਿਆ ਹੋਇਆ ਹਾਂ। ਮੈਂ ਛੁੱਟੀ ਤੇ ਹਾਂ। ਜ਼ਰੂਰੀ ਕੰਮ ਲਈ 07700 900233 ਤੇ ਫ਼ੋਨ ਕਰੋ।",
+    "السلام علیکم،\n\nآپ کی ای میل کا شکریہ۔ میں 2 نومبر تک چھٹی پر ہوں اور ای میل نہیں دیکھ پاؤں گی۔",
+    "Dzień dobry,\n\njestem na urlopie do dnia 14 listopada. W pilnych sprawach proszę dzwonić do biura.",
+    "Hi, I'm off until Mon 12th Oct and not checking emails. For anything about Thursday lunches please "
+    "ring Pat on 07700 900145. Thanks, Jo",
+])
+def test_an_away_note_with_no_marks_in_any_language_is_ignored(body: str) -> None:
+    assert automatic_reasons(parse_message(message("Re: Day centre payment Q2", body)))
+
+
+def test_a_dispute_in_another_language_that_mentions_leave_is_read() -> None:
+    body = ("Szanowni Państwo, od października rada podwoiła opłaty za sale. Pisaliśmy trzy razy i nie "
+            "dostaliśmy odpowiedzi. Nasza nauczycielka jest na urlopie do dnia 14 listopada, ale szkoła "
+            "musi zapłacić 1200 funtów do końca miesiąca, a nie mamy tych pieniędzy. Prosimy o pomoc, "
+            "bo bez sal nie możemy prowadzić lekcji dla sześćdziesięciorga dzieci w soboty.") * 2
+    assert automatic_reasons(parse_message(message("Opłaty za sale", body))) == []
+
+
+def test_a_survey_sent_through_a_survey_service_is_the_services_mail() -> None:
+    raw = message("Your views on the Community Grants Programme", "Dear partner, the survey takes ten minutes.",
+                  Reply_To="grants@bexley.example").replace(
+        b"Jo Smith <jo.smith@agewell.example>",
+        b"London Borough of Bexley via SurveyMonkey <member@surveymonkeyuser.example>")
+    assert any("survey or bulk-mail service" in r for r in automatic_reasons(parse_message(raw)))
