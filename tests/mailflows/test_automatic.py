@@ -267,3 +267,14 @@ def test_a_survey_sent_through_a_survey_service_is_the_services_mail() -> None:
         b"Jo Smith <jo.smith@agewell.example>",
         b"London Borough of Bexley via SurveyMonkey <member@surveymonkeyuser.example>")
     assert any("survey or bulk-mail service" in r for r in automatic_reasons(parse_message(raw)))
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Your enquiry has been received - Ref CRM-2026-188213",
+     "Dear customer,\n\nThank you for contacting the London Borough of Bexley. Your reference number is CRM-1."),
+    ("RE: Talking Together - fourth cancelled meeting",
+     "Thank you for contacting the Bexley Contracts mailbox.\n\nThis mailbox is monitored Monday to Friday, "
+     "9am to 5pm. We aim to respond to all enquiries within 5 working days."),
+])
+def test_a_council_or_icb_mailboxs_acknowledgement_is_the_machines_mail(subject: str, body: str) -> None:
+    assert automatic_reasons(parse_message(message(subject, body)))
