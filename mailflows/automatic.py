@@ -208,7 +208,7 @@ _UNTIL_ELSEWHERE = re.compile(
 def _away_elsewhere(text: str) -> bool:
     """Whether a short text in another language reads as an away note (see _AWAY_ELSEWHERE)."""
     start = text[:600]
-    if not (_AWAY_ELSEWHERE.search(start) and _UNTIL_ELSEWHERE.search(start)):
+    if not (mostly_not_english(start) and _AWAY_ELSEWHERE.search(start) and _UNTIL_ELSEWHERE.search(start)):
         return False  # the usual case, found cheaply: the reply's own words are read only now
     words = own_words(text).strip()
     return (len(words) <= 600 and mostly_not_english(words) and bool(_AWAY_ELSEWHERE.search(words))

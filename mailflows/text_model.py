@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
+from itertools import chain, pairwise
 from operator import mul
 from pathlib import Path
 from typing import Any
@@ -58,22 +58,23 @@ def features(text: str, rules: Iterable[str] = ()) -> dict[str, float]:
     words = tokens(text)
     word_counts: Counter[str] = Counter(f"w:{w}" for w in words)
     word_counts.update(f"b:{a} {b}" for a, b in pairwise(words))
-    char_counts: Counter[str] = Counter()
-    for word in words:
-        if len(word) > 1 and not word.isdigit():
-            char_counts.update(_word_grams(word[:30]))
+    # Counted in one pass over every occurrence's grams (one Counter call, not one a word).
+    char_counts: Counter[str] = Counter(chain.from_iterable(
+        _word_grams(word[:30]) for word in words if len(word) > 1 and not word.isdigit()))
     vector: dict[str, float] = {}
     for counts in (word_counts, char_counts):
-        damped = dict.fromkeys(counts, 1.0)  # most n-grams occur once: 1 + log 1
-        damped.update((k, 1.0 + math.log(n)) for k, n in counts.items() if n > 1)
-        norm = math.sqrt(sum(v * v for v in damped.values())) or 1.0
+        # Most n-grams occur once (1 + log 1 = 1): only the repeated ones are worked out.
+        repeated = {k: 1.0 + math.log(n) for k, n in counts.items() if n > 1}
+        norm = math.sqrt(len(counts) - len(repeated) + sum(v * v for v in repeated.values())) or 1.0
         scale = 1.0 / norm
-        vector.update({k: v * scale for k, v in damped.items()})
+        vector.update(dict.fromkeys(counts, scale))
+        vector.update({k: v * scale for k, v in repeated.items()})
     for rule in rules:
         vector[f"r:{rule}"] = 1.0
     return vector
 
 
+@lru_cache(maxsize=65_536)
 def describe_feature(name: str) -> str:
     """A feature as a reader sees it: 'late', 'no reply', '…aid…', 'rule: tried-informal phrase'."""
     kind, _, value = name.partition(":")
@@ -140,6 +141,7 @@ _QUIET = frozenset((
 ))
 
 
+@lru_cache(maxsize=65_536)  # feature names recur from message to message
 def _telling(name: str) -> bool:
     """Whether a feature says something to a reader (not 'the', '0', 'of the')."""
     kind, _, value = name.partition(":")

@@ -201,6 +201,7 @@ _ENGLISH = frozenset((
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=64)  # asked of one message's words by several rules
 def mostly_not_english(text: str) -> bool:
     """Whether a text is mostly in another language (few English function words in it)."""
     words = _LETTERS.findall(text[:6_000].lower())[:400]
