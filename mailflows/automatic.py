@@ -29,7 +29,7 @@ _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _MACHINE_SENDER = re.compile(
     r"^(?:[a-z0-9]+[-_.])?(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|notifications?|notify|alerts?|"
     r"auto[-_.]?(?:reply|responder|confirm|mailer)|automailer|mailer|robot|automated|"
-    r"calendar[-_.]?notification|bounces?|"
+    r"calendar[-_.]?notification|bounces?|scan(?:ner)?s?|copier|printer|mfd|mfp|fax|voicemail|"
     r"quarantine|spam[-_.]?quarantine)(?:$|[-+._])", re.IGNORECASE)
 """The local part of an address no person writes from: no-reply senders and notification robots
 ('noreply@', 'ap-noreply@', 'comments-noreply@')."""

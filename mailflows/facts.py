@@ -312,7 +312,7 @@ def _is_relay(parsed: ParsedMessage, config: MailConfig) -> bool:
     address = (parsed.from_address or "").lower()
     local, _, domain = address.partition("@")
     return bool(machines_mail(address, "") or _RELAY_SENDER.match(local) or domain in config.own_domains
-                or _colleague(parsed, config))
+                or (not config.own_domains and _wrote_to_own_domain(parsed, domain)))
 
 
 _RELAY_SENDER = re.compile(r"^(?:wordpress|www-data|apache|nginx|web(?:site)?|forms?|contact(?:-?form)?|"
@@ -329,11 +329,16 @@ def _colleague(parsed: ParsedMessage, config: MailConfig) -> str | None:
         return None
     if domain in config.own_domains:
         return f"{address} is at the mailbox's own organisation ({domain})"
-    recipients = " ".join(parsed.headers.get("to", ()))
-    # A list or group writes from its own domain to itself: that is not a colleague.
-    if not config.own_domains and not list_hints(parsed) and re.search(rf"@{re.escape(domain)}\b", recipients.lower()):
+    if not config.own_domains and _wrote_to_own_domain(parsed, domain):
         return f"{address} writes from the domain it wrote to ({domain}): a colleague's mail"
     return None
+
+
+def _wrote_to_own_domain(parsed: ParsedMessage, domain: str) -> bool:
+    """Whether a message was sent to an address in its sender's own domain (a list or group,
+    which writes from its own domain to itself, aside)."""
+    recipients = " ".join(parsed.headers.get("to", ())).lower()
+    return bool(domain) and not list_hints(parsed) and bool(re.search(rf"@{re.escape(domain)}\b", recipients))
 
 
 def _words_ahead(parsed: ParsedMessage, config: MailConfig, case: Case | None, whose: _Whose,

@@ -184,6 +184,7 @@ def test_a_person_who_mentions_being_away_is_read(body: str) -> None:
     ("comments-noreply@docs.google.example", "Fran (Google Docs)"),
     ("charity.commission@notifications.service.gov.example", "Charity Commission"),
     ("dse_NA3@docusign.example", "Margaret Lowe via DocuSign"),
+    ("scanner@bvsc.example", "Xerox WorkCentre"),
 ])
 def test_machine_senders_by_prefix_domain_or_service_name(sender: str, name: str) -> None:
     raw = message("Remittance advice 44120", "Payment of 4,200.00 has been made to your account.").replace(

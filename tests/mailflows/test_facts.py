@@ -160,3 +160,13 @@ def test_without_a_configured_mailbox_the_domain_written_to_tells_a_colleague() 
     assert facts.colleague and "domain it wrote to" in facts.colleague
     facts = extract_facts(parse_message(_internal("Jo <jo@bvsc.example>", "claire@elsewhere.example")), config)
     assert facts.colleague is None
+
+
+def test_a_form_on_the_mailboxs_own_site_relays_the_organisation_in_its_reply_to() -> None:
+    config = CONFIG.model_copy(update={"mail": CONFIG.mail.model_copy(update={"smtp": None})})
+    raw = _internal("BVSC website <enquiries@bvsc.example>", "disputes@bvsc.example",
+                    **{"Reply-To": "Jo Smith <jo.smith@agewell.example>"})
+    facts = extract_facts(parse_message(raw), config)
+    assert facts.colleague is None
+    assert facts.organisation == "Bexley Age Well"
+    assert any("relayed by enquiries@bvsc.example" in n for n in facts.notes)
