@@ -29,30 +29,42 @@ POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members
 """Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
 
 
-_compiled: dict[int, tuple[Profile, tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]]] = {}
+_IssuePatterns = tuple[tuple[str, tuple[re.Pattern[str], ...], re.Pattern[str] | None], ...]
+_compiled: dict[int, tuple[Profile, _IssuePatterns]] = {}
 
 
-def _issue_patterns(profile: Profile) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+def _issue_patterns(profile: Profile) -> _IssuePatterns:
     known = _compiled.get(id(profile))
     if known is None or known[0] is not profile:
-        patterns = tuple((t.id, tuple(re.compile(p) for p in t.patterns))
+        patterns = tuple((t.id, tuple(re.compile(p) for p in t.patterns),
+                          re.compile("|".join(f"(?:{u})" for u in t.unless)) if t.unless else None)
                          for t in profile.dispute.issue_types)
         known = _compiled[id(profile)] = (profile, patterns)
     return known[1]
 
 
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence (between full stops, question or exclamation marks) around text[start:end]."""
+    before = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 300), start)), default=0)
+    after = _SENTENCE_END.search(text, end)
+    return text[before:after.start() if after else len(text)]
+
+
 def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
-    """The profile's issue types whose words are in a text, each with the words that matched."""
+    """The profile's issue types whose words are in a text, each with the words that matched
+    (a match whose sentence holds one of the type's 'unless' words does not count)."""
     normal = _normal(text)
     found: list[FoundIssue] = []
-    for issue_id, patterns in _issue_patterns(profile):
-        for pattern in patterns:
-            match = pattern.search(normal)
-            if match:
-                words = match.group(0).strip()
-                shown = words if len(words) <= 60 else words[:57].rstrip() + "..."
-                found.append(FoundIssue(issue_id, f"'{shown}'"))
-                break
+    for issue_id, patterns, unless in _issue_patterns(profile):
+        match = next((m for pattern in patterns for m in pattern.finditer(normal)
+                      if unless is None or not unless.search(_sentence(normal, m.start(), m.end()))), None)
+        if match:
+            words = match.group(0).strip()
+            shown = words if len(words) <= 60 else words[:57].rstrip() + "..."
+            found.append(FoundIssue(issue_id, f"'{shown}'"))
     return tuple(found)
 
 

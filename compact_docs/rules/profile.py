@@ -143,6 +143,9 @@ class IssueType(_Strict):
     clause: str
     patterns: list[str] = Field(min_length=1)
     """Regular expressions matched against the sender's own words, lower-cased."""
+    unless: list[str] = []
+    """Regular expressions that, in the sentence of a match, say it is about something else (a
+    new invoicing portal is not a monitoring requirement)."""
 
 
 class RoutingRules(_Strict):
@@ -253,7 +256,7 @@ class Profile(_Strict):
         for issue in self.dispute.issue_types:
             if issue.stage not in numbers:
                 raise ValueError(f"dispute.issue_types {issue.id!r}: no stage {issue.stage}")
-            for pattern in issue.patterns:
+            for pattern in (*issue.patterns, *issue.unless):
                 try:
                     re.compile(pattern)
                 except re.error as exc:

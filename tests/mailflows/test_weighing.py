@@ -19,6 +19,7 @@ BEXLEY = load_profile("bexley")
     ("Our contract manager has asked for six case studies a quarter.", "monitoring"),
     ("From October we're asked to provide, for every person trained, their name and employer.", "monitoring"),
     ("Our Q2 payment is now five weeks late.", "late-payment"),
+    ("They will hold our payment until we provide, for every attendee, their postcode.", "monitoring"),
     ("The council does not intend to renew our grant when it ends in March.", "de-commissioning"),
     ("There will be one contract and the council will choose one provider.", "de-commissioning"),
     ("The quarterly return must now show staff time broken down against each individual carer.",
@@ -30,6 +31,9 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
 
 @pytest.mark.parametrize("text", [
     "Our respite grant will end on 18 December, with four weeks' notice.",  # a short notice: stage 1
+    "The ICB's new supplier management portal went live on 1 September, and every invoice is now late.",
+    "The new finance system means we must upload every invoice twice.",
+    "The contract variation mentions procurement rules for the minibus.",
     "We send the invoice for each session.", "The hall is closed for two weeks in August.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
