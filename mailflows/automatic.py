@@ -65,7 +65,7 @@ _AUTO_SUBJECT = re.compile(
     r"automātiskā atbilde|automaatne vastus|αυτόματη απάντηση|автоматический ответ|автоответ|"
     r"رد تلقائي|自动回复|自動回覆|自動応答|自動返信|자동 회신|abwesend|"
     r"read|not read|read receipt|return receipt|delivered|delivery receipt|lu|gelesen|"
-    r"accepted|declined|tentative|tentatively accepted"
+    r"accepted|declined|tentative|tentatively accepted|absent|ausente|niedost[eę]pn\w*|assente"
     r")\s*(?::|$)", re.IGNORECASE)
 _AUTO_ANYWHERE = re.compile(
     r"[\[(]\s*(?:auto(?:matic)?[- ]?(?:reply|response)|autoreply|out of (?:the )?office|ooo)\s*[\])]|"
@@ -114,7 +114,8 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     """Why a message is automatic mail that must never be acknowledged; empty if it is not."""
     reasons: list[str] = []
     auto = (parsed.header("auto-submitted") or "").strip().lower()
-    if auto and auto.split(";")[0].strip() != "no":
+    # A website's form sends a person's words with Auto-Submitted: read them, acknowledge nobody.
+    if auto and auto.split(";")[0].strip() != "no" and not (auto.startswith("auto-generated") and form_relay(parsed)):
         reasons.append(f"Auto-Submitted: {auto}")
     precedence = (parsed.header("precedence") or "").strip().lower()
     if precedence in ("junk", "auto_reply") or (precedence == "bulk" and not _through_a_list(parsed)):
@@ -125,8 +126,10 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         t in ("message/delivery-status", "message/disposition-notification") for t in parsed.part_types)
     if report:
         reasons.append("delivery-status or read report")
-    if "text/calendar" in parsed.part_types and (
-            _CALENDAR_SUBJECT.match(parsed.subject) or not parsed.text.strip()):
+    calendar = "text/calendar" in parsed.part_types and (
+        _CALENDAR_SUBJECT.match(parsed.subject) or not parsed.text.strip())
+    noted = calendar and _calendar_note(parsed.text)
+    if calendar and not noted:
         reasons.append("a calendar notification")
     for name in _STRONG_HEADERS:
         # Mail tools add one-click unsubscribe to every message now, a person's own included.
@@ -150,8 +153,8 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
         reasons.append("a request to recall an earlier message (Outlook writes it)")
     # A person answering an auto-reply ('RE: Automatic reply: ...') writes words of their own.
-    if not forwarded and (_AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject)) and not (
-            _REPLY.match(parsed.subject) and _answers_a_machine(parsed.text)):
+    if not forwarded and not noted and (_AUTO_SUBJECT.match(parsed.subject) or _AUTO_ANYWHERE.search(parsed.subject)) \
+            and not (_REPLY.match(parsed.subject) and _answers_a_machine(parsed.text)):
         reasons.append(f"its subject is an automatic one ({parsed.subject[:60]!r})")
     elif not forwarded and _TICKET_SUBJECT.search(parsed.subject):
         reasons.append(f"its subject is a ticket system's receipt ({parsed.subject[:60]!r})")
@@ -173,7 +176,7 @@ _DIGEST_SUBJECT = re.compile(r"\bdigest\b|\bvol(?:ume)? \d+,? issue \d+\b", re.I
 _AWAY = re.compile(
     r"\b(?:i am|i'm|i will be|i'll be)\s+(?:currently\s+|now\s+)?(?:away|out of (?:the )?office|"
     r"on (?:annual |parental |maternity |paternity |sick |study )?leave|on holiday|off work|"
-    r"not in the office|out of the country|travelling|off)\b", re.IGNORECASE)
+    r"not in the office|out of the country|travelling|off)\b|\b(?:i|we) work part[- ]time\b", re.IGNORECASE)
 _AWAY_MACHINE = re.compile(
     r"\bthank(?:s| you) for your (?:e-?mail|message|mail)\b|limited (?:access to|or no access)|"
     r"no access to (?:my )?e-?mail|(?:reply|respond|deal with (?:it|your e-?mail)|get back to you)\b[^.]{0,40}"
@@ -183,7 +186,8 @@ _AWAY_MACHINE = re.compile(
     r"\banything (?:urgent|for|about|to do with)\b[^.]{0,60}\b(?:send|forward|contact|email|e-mail|ring|call|"
     r"speak to)\b|not (?:checking|reading|monitoring) (?:my )?e-?mails?|"
     r"\bin the meantime,? (?:please )?(?:contact|email|e-mail|ring|call|speak to)\b", re.IGNORECASE)
-_AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from))\b", re.IGNORECASE)
+_AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from)|next working day)\b",
+                         re.IGNORECASE)
 
 
 def _has_own_words(text: str) -> bool:
@@ -196,7 +200,8 @@ def _has_own_words(text: str) -> bool:
 # languages are those Bexley's community groups write in (the corpus README lists them).
 _AWAY_ELSEWHERE = re.compile(
     r"urlop|nieobecn|poza biurem|i ffwrdd|absennol|ar wyliau|allan o'r swyddfa|ਛੁੱਟੀ|چھٹی|رخصت|ছুটি|"
-    r"fasax|maqnaan|concediu|în afara biroului|absent[ăa]?\b|férias|ausente|fora do escritório|izin(?:de|li)|"
+    r"fasax|maqnaan|concediu|în afara biroului|absent[ăae]?\b|niedost[eę]pn|férias|ausente|fora do escritório|"
+    r"izin(?:de|li)|"
     r"ofis dışında|விடுப்பு|விடுமுறை|રજા|إجازة|خارج المكتب|atostog|nebūsiu|छुट्टी|vacaciones|fuera de la oficina|"
     r"congé|en vacances|urlaub|abwesend|außer haus", re.IGNORECASE)
 _UNTIL_ELSEWHERE = re.compile(
@@ -213,6 +218,19 @@ def _away_elsewhere(text: str) -> bool:
     words = own_words(text).strip()
     return (len(words) <= 600 and mostly_not_english(words) and bool(_AWAY_ELSEWHERE.search(words))
             and bool(_UNTIL_ELSEWHERE.search(words)))
+
+
+_CALENDAR_MACHINE = re.compile(
+    r"has (?:accepted|declined|tentatively accepted) this invitation(?! with a note)|invitation from google calendar|"
+    r"you are receiving this|forwarding this invitation|more options|join (?:with google meet|microsoft teams)|"
+    r"when:\s|view your event", re.IGNORECASE)
+
+
+def _calendar_note(text: str) -> bool:
+    """Whether a calendar reply carries a note its sender typed (a dozen words or more, none of
+    them a calendar system's own)."""
+    words = own_words(text)
+    return len(words.split()) >= 12 and not _CALENDAR_MACHINE.search(words)
 
 
 def _answers_a_machine(text: str) -> bool:
@@ -282,12 +300,29 @@ def _through_a_list(parsed: ParsedMessage) -> bool:
 
 
 def list_hints(parsed: ParsedMessage) -> list[str]:
-    """Headers that hint at list or group mail but are also found on people's mail."""
+    """Headers that hint at list, group or form mail but are also found on people's mail."""
     hints = [f"{name.title()} present" for name in _HINT_HEADERS if parsed.header(name) is not None]
     precedence = (parsed.header("precedence") or "").strip().lower()
     if precedence == "list" or (precedence == "bulk" and _through_a_list(parsed)):
         hints.append(f"Precedence: {precedence}")
+    if parsed.header("auto-submitted") is not None and form_relay(parsed):
+        hints.append("Auto-Submitted on a website form's relay of a person")
     return hints
+
+
+RELAY_SENDER = re.compile(r"^(?:wordpress|www-data|apache|nginx|web(?:site)?|forms?|contact(?:-?form)?|"
+                          r"enquiries-form|webform|typeform|jotform|wufoo|formstack)(?:$|[-+._])")
+"""The local part of an address a website's form sends from."""
+_FORM_SUBJECT = re.compile(r"\b(?:new (?:form )?submission|form submission|website enquiry|web ?form|contact form|"
+                           r"enquiry form|new (?:message|enquiry) (?:from|via))\b", re.IGNORECASE)
+
+
+def form_relay(parsed: ParsedMessage) -> bool:
+    """Whether a message is a website form's relay of a person: from a no-reply or website address,
+    with the person's Reply-To, under a form's subject ('New submission from Contact us')."""
+    local = (parsed.from_address or "").split("@", 1)[0].lower()
+    return bool(_FORM_SUBJECT.search(parsed.subject) and _person_replies(parsed)
+                and (_MACHINE_SENDER.match(local) or RELAY_SENDER.match(local)))
 
 
 _LIST_SENDER = re.compile(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.records import CASE_REF_IN_TEXT, Case, case_ref_pattern
 from compact_docs.rules.disputes import CaseState, DisputeFacts, FoundIssue, Weighed
-from mailflows.automatic import automatic_reasons, is_newsletter, list_hints, machines_mail
+from mailflows.automatic import RELAY_SENDER, automatic_reasons, is_newsletter, list_hints, machines_mail
 from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
@@ -269,7 +269,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
     escalation = tuple(config.signals.find("escalation", own.text, outside="tried_informal")) if case else ()
     hints = list_hints(parsed)
     if hints:
-        notes.append(f"list or group headers ({'; '.join(hints)}): read for what it says, never "
+        notes.append(f"list, group or form headers ({'; '.join(hints)}): read for what it says, never "
                      "acknowledged automatically")
         whose.acknowledge_to = None
     facts = DisputeFacts(
@@ -311,12 +311,8 @@ def _is_relay(parsed: ParsedMessage, config: MailConfig) -> bool:
     organisation's (its website's form)."""
     address = (parsed.from_address or "").lower()
     local, _, domain = address.partition("@")
-    return bool(machines_mail(address, "") or _RELAY_SENDER.match(local) or domain in config.own_domains
+    return bool(machines_mail(address, "") or RELAY_SENDER.match(local) or domain in config.own_domains
                 or (not config.own_domains and _wrote_to_own_domain(parsed, domain)))
-
-
-_RELAY_SENDER = re.compile(r"^(?:wordpress|www-data|apache|nginx|web(?:site)?|forms?|contact(?:-?form)?|"
-                           r"enquiries-form|webform|typeform|jotform|wufoo|formstack)(?:$|[-+._])")
 
 
 def _colleague(parsed: ParsedMessage, config: MailConfig) -> str | None:

@@ -73,6 +73,9 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
 # round in circles ...); some signs of failure tell it on their own.
 _CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
             r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
+            # 'been emailing' tells of a contact; 'I'm emailing about ...' is this message itself
+            r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?:emailing|ringing|phoning|calling)|"
+            r"e-?mails|filled in|submitted|lodged|"
             r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
             r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it))\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
@@ -98,7 +101,11 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:discuss|engage|budge|listen|reconsider|change)|"
            r"not prepared to|said no|turned (?:it|us|me) down|no record of|"
            r"passed (?:it|us|me|the|our|your) (?:\w+ )?(?:on|to)|told (?:us|me) to (?:ask|speak|talk|contact|go to)|"
-           r"still (?:hasn't|has not|haven't|have not|isn't|is not)|has still not|have still not)\b")
+           r"still (?:hasn't|has not|haven't|have not|isn't|is not)|has still not|have still not|"
+           r"(?:has|have|had|does|do|did)(?:n't| not) (?:called|rung|phoned|replied|responded|answered|answer|"
+           r"reply|respond|got back|come back|been in touch)|(?:then )?(?:absolutely )?nothing(?: else)?,|"
+           r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
+           r"(?:still )?under review|at every turn)\b")
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
                  r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
                  r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
@@ -123,7 +130,12 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"keeps? (?:telling|saying|promising|assuring)|"
                  r"already (?:asked|rang|phoned|emailed|e-mailed|spoke|spoken|raised|chased|tried|been on to)|"
                  r"(?:asked|rang|phoned|emailed|chased|told) (?:\w+ )?already|"
-                 r"not (?:her|his|their|my) (?:budget|area|department|remit|job|decision|call)\b)\b")
+                 r"not (?:her|his|their|my) (?:budget|area|department|remit|job|decision|call)\b|"
+                 r"(?:not|stopped|never) (?:replying|responding|answering|getting back)|rings? out|"
+                 r"goes (?:straight )?to (?:voicemail|answerphone)|(?:nobody|no-?one) (?:has )?picked (?:it )?up|"
+                 r"(?:heard|had) nothing (?:back|since)|no (?:reply|response|answer) (?:since|to (?:my|our|any))|"
+                 r"(?:my|our) (?:e-?mails|calls|letters|messages)(?: since)? (?:have|had|went|go|got) "
+                 r"(?:had )?(?:no|unanswered|nowhere))\b")
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.

@@ -279,3 +279,40 @@ def test_a_survey_sent_through_a_survey_service_is_the_services_mail() -> None:
 ])
 def test_a_council_or_icb_mailboxs_acknowledgement_is_the_machines_mail(subject: str, body: str) -> None:
     assert automatic_reasons(parse_message(message(subject, body)))
+
+
+def test_a_website_forms_relay_of_a_person_is_read_though_auto_submitted() -> None:
+    raw = message("New submission from Raise a Compact issue", "Name: Bisi\nMessage: our warehouse rent doubled.",
+                  Auto_Submitted="auto-generated", Reply_To="Bisi Okonkwo <bisi@crayfordfoodbank.example>").replace(
+        b"Jo Smith <jo.smith@agewell.example>", b"BVSC Website <noreply@bvsc.example>")
+    parsed = parse_message(raw)
+    assert automatic_reasons(parsed) == []
+    assert any("form" in h for h in list_hints(parsed))
+    assert classify(parsed, CONFIG).acknowledge is False
+
+
+def test_a_calendar_reply_with_a_typed_note_is_read() -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "Dean <dean@wellingyouth.example>", "disputes@bvsc.example"
+    msg["Subject"], msg["Message-ID"] = "Declined: Pitch allocation 2027 - clubs briefing", "<cal@wellingyouth.example>"
+    msg.set_content('Dean has declined this invitation with a note:\n"whats the point, your letter already says our '
+                    'saturday pitches go to the commercial provider in january. we werent asked. 60 kids."')
+    msg.add_attachment("BEGIN:VCALENDAR\nMETHOD:REPLY\nEND:VCALENDAR\n", subtype="calendar")
+    assert automatic_reasons(parse_message(msg.as_bytes())) == []
+    plain = EmailMessage()
+    plain["From"], plain["To"] = "Dean <dean@wellingyouth.example>", "disputes@bvsc.example"
+    plain["Subject"], plain["Message-ID"] = "Declined: Pitch allocation 2027", "<cal2@wellingyouth.example>"
+    plain.set_content("Dean has declined this invitation.\n\nInvitation from Google Calendar")
+    plain.add_attachment("BEGIN:VCALENDAR\nMETHOD:REPLY\nEND:VCALENDAR\n", subtype="calendar")
+    assert automatic_reasons(parse_message(plain.as_bytes()))
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Absent : Re: Visite d'étude", "Je suis absente jusqu'au 2 novembre inclus. Pour toute urgence, merci de "
+                                    "contacter Mme Sophie Laurent."),
+    ("Niedostępny: Re: sala w szkole", "Jestem niedostępny do 16 listopada."),
+    ("RE: pitch allocation", "Thank you for your email. I work part time (Monday to Wednesday) and will respond on "
+                             "my next working day."),
+])
+def test_more_away_notes_are_ignored(subject: str, body: str) -> None:
+    assert automatic_reasons(parse_message(message(subject, body)))

@@ -59,6 +59,9 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "Highways told us to ask parks, parks sent us back to highways: each one is sending us to the other.",
     "Her replacement says there is no record of any agreement and she won't discuss it further.",
     "We've been fobbed off since the summer.",
+    "He said he would call me. That was two months ago and he has not called and his office does not answer.",
+    "We've been emailing the generic inbox since July, which sends an automatic reply and that's it.",
+    "Commissioner not replying since June. The DBS costs were never agreed.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -68,6 +71,8 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "Our befriending grant has been reduced by a fifth and nobody has explained why.",
     "The council cancelled our Tuesday minibus for all of December.",
     "We will ring the commissioner on Monday to ask about the late payment.",
+    "I'm writing about a late payment. Our invoice was sent on 1 October and has still not been paid.",
+    "I'm emailing about a late payment. Our invoice has still not been paid.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
