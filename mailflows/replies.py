@@ -125,6 +125,11 @@ _MAY_QUOTE = re.compile(
 def _without_quotes(text: str) -> tuple[str, bool]:
     """The text above (and below) quoted history, and whether any was found."""
     found = None
+    wrote = _WROTE.search(text)
+    if wrote and _MAY_QUOTE.search(text, 0, wrote.start()) is None:
+        # A reply's own header ('On ... wrote:', '-----Original Message-----', 'From: ... Sent:')
+        # cuts it where quotequail would, at a fraction of the cost.
+        return text[: wrote.start()], True
     if _MAY_QUOTE.search(text):
         try:
             found = quotequail.unwrap(text)

@@ -90,14 +90,14 @@ class Score:
     """One model's answer for one text: a probability, and what each feature contributed."""
 
     probability: float
-    weights: Mapping[str, float] = field(default_factory=dict, repr=False)
-    vector: Mapping[str, float] = field(default_factory=dict, repr=False)
+    names: tuple[str, ...] = field(default=(), repr=False)
+    parts: tuple[float, ...] = field(default=(), repr=False)
+    """What each feature in `names` added to the answer's log-odds."""
 
     @property
     def contributions(self) -> list[tuple[float, str]]:
-        """What each feature of the text added to the answer's log-odds (worked out when asked)."""
-        weights, vector = self.weights, self.vector
-        return [(weights[name] * vector[name], name) for name in vector.keys() & weights.keys()]
+        """What each feature of the text added to the answer's log-odds."""
+        return list(zip(self.parts, self.names, strict=True))
 
     @property
     def towards(self) -> tuple[str, ...]:
@@ -126,9 +126,10 @@ class LinearModel:
         """The probability of the positive answer, and what each feature contributed to it."""
         weights = self.weights
         # The set intersection and the products run in C: this is most of routing's time.
-        names = vector.keys() & weights.keys()
-        total = self.intercept + sum(map(mul, map(weights.__getitem__, names), map(vector.__getitem__, names)))
-        return Score(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total)))), weights, vector)
+        names = tuple(vector.keys() & weights.keys())
+        parts = tuple(map(mul, map(weights.__getitem__, names), map(vector.__getitem__, names)))
+        total = self.intercept + sum(parts)
+        return Score(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total)))), names, parts)
 
 
 _QUIET = frozenset((

@@ -59,8 +59,11 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
     normal = _normal(text)
     found: list[FoundIssue] = []
     for issue_id, patterns, unless in _issue_patterns(profile):
-        match = next((m for pattern in patterns for m in pattern.finditer(normal)
-                      if unless is None or not unless.search(_sentence(normal, m.start(), m.end()))), None)
+        if unless is None:
+            match = next((m for m in map(lambda p: p.search(normal), patterns) if m), None)
+        else:
+            match = next((m for pattern in patterns for m in pattern.finditer(normal)
+                          if not unless.search(_sentence(normal, m.start(), m.end()))), None)
         if match:
             words = match.group(0).strip()
             shown = words if len(words) <= 60 else words[:57].rstrip() + "..."
