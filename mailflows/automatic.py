@@ -133,7 +133,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         reasons.append("a calendar notification")
     for name in _STRONG_HEADERS:
         # Mail tools add one-click unsubscribe to every message now, a person's own included.
-        if name == "list-unsubscribe-post" and _personal_address(parsed):
+        if name == "list-unsubscribe-post" and personal_address(parsed.from_address, parsed.from_name):
             continue
         if parsed.header(name) is not None:
             reasons.append(f"{name.title()} present (sent by a machine)")
@@ -143,12 +143,12 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
     if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
         reasons.append("sent by a mail system (a bounce or a quarantine notice)")
-    elif _machine_address(parsed) and _SHARING_SUBJECT.search(parsed.subject):
+    elif (machine := _machine_address(parsed)) and _SHARING_SUBJECT.search(parsed.subject):
         reasons.append(f"a sharing or signing notice from an address no person writes from "
                        f"({parsed.from_address}; {parsed.subject[:60]!r})")
     elif _VIA_BULK.search(parsed.from_name):
         reasons.append(f"sent through a survey or bulk-mail service ({parsed.from_name[:60]!r})")
-    elif _machine_address(parsed) and not _person_replies(parsed):
+    elif machine and not _person_replies(parsed):
         reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
         reasons.append("a request to recall an earlier message (Outlook writes it)")
@@ -248,24 +248,24 @@ def _away_reply(text: str) -> bool:
     return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
 
 
+def machine_sender(address: str | None) -> bool:
+    """Whether an address is one only machines send from: its local part ('noreply@',
+    'ap-noreply@', 'postmaster@') or its domain ('notifications.service.gov.uk')."""
+    local, _, domain = (address or "").lower().partition("@")
+    return bool(local in _BOUNCE_SENDERS or _MACHINE_SENDER.match(local) or _MACHINE_DOMAIN.match(domain))
+
+
 def machines_mail(sender: str | None, subject: str) -> bool:
     """Whether a message with this sender and subject is a machine's: a bounce, an auto-reply,
     a no-reply sender (used for a message someone forwards, whose other headers are gone)."""
-    local, _, domain = (sender or "").lower().partition("@")
-    return bool(local in _BOUNCE_SENDERS or _MACHINE_SENDER.match(local) or _MACHINE_DOMAIN.match(domain)
-                or _BOUNCE_SUBJECT.match(subject) or _AUTO_SUBJECT.match(subject)
+    return bool(machine_sender(sender) or _BOUNCE_SUBJECT.match(subject) or _AUTO_SUBJECT.match(subject)
                 or _AUTO_ANYWHERE.search(subject))
 
 
-def _personal_address(parsed: ParsedMessage) -> bool:
-    """Whether the sender's address is a person's own: it holds a name from a person's sender name
+def personal_address(address: str | None, name: str) -> bool:
+    """Whether an address is a person's own: it holds a name from a person's sender name
     ('Derek Pinnock <derek.pinnock@...>', 'Amina Yusuf <amina@...>'), not 'news@' or 'hello@', nor
     an organisation's name ('Community Bulletin <communitybulletin@...>')."""
-    return personal_address(parsed.from_address, parsed.from_name)
-
-
-def personal_address(address: str | None, name: str) -> bool:
-    """Whether an address is a person's own, by the name it is sent under (see _personal_address)."""
     local = (address or "").split("@", 1)[0].lower()
     words = re.findall(r"[^\W\d_]+", name.lower())
     if not local or _LIST_SENDER.search(local) or not 1 <= len(words) <= 4 or _ORGANISATION_WORDS & set(words):
@@ -283,9 +283,7 @@ _ORGANISATION_WORDS = frozenset((
 
 def _machine_address(parsed: ParsedMessage) -> bool:
     """Whether the sender is an address, a domain or a service name that only machines send as."""
-    local, _, domain = (parsed.from_address or "").lower().partition("@")
-    return bool(_MACHINE_SENDER.match(local) or _MACHINE_DOMAIN.match(domain)
-                or _VIA_SERVICE.search(parsed.from_name))
+    return machine_sender(parsed.from_address) or bool(_VIA_SERVICE.search(parsed.from_name))
 
 
 def _person_replies(parsed: ParsedMessage) -> bool:

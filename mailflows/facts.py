@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 from compact_docs.register.cases import CaseRegister
 from compact_docs.register.records import CASE_REF_IN_TEXT, Case, case_ref_pattern
 from compact_docs.rules.disputes import CaseState, DisputeFacts, FoundIssue, Weighed
-from mailflows.automatic import RELAY_SENDER, automatic_reasons, is_newsletter, list_hints, machines_mail
+from mailflows.automatic import (
+    RELAY_SENDER,
+    automatic_reasons,
+    is_newsletter,
+    list_hints,
+    machine_sender,
+    machines_mail,
+)
 from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
@@ -311,7 +318,7 @@ def _is_relay(parsed: ParsedMessage, config: MailConfig) -> bool:
     organisation's (its website's form)."""
     address = (parsed.from_address or "").lower()
     local, _, domain = address.partition("@")
-    return bool(machines_mail(address, "") or RELAY_SENDER.match(local) or domain in config.own_domains
+    return bool(machine_sender(address) or RELAY_SENDER.match(local) or domain in config.own_domains
                 or (not config.own_domains and _wrote_to_own_domain(parsed, domain)))
 
 

@@ -189,6 +189,7 @@ def _name_block(body: str) -> tuple[str, str]:
     return stripped[:cut], block
 
 
+@lru_cache(maxsize=16)  # one message's text is read by the automatic-mail marks and by routing
 def read_own_words(text: str) -> OwnWords:
     """The sender's own words in a message text, with quotes, signature and disclaimers taken off."""
     text = text.replace("\r\n", "\n")[:MAX_READ_CHARS]

@@ -232,9 +232,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 def mostly_not_english(text: str) -> bool:
     """Whether a text is mostly in another language (few English function words in it)."""
     words = _LETTERS.findall(text[:6_000].lower())[:400]
-    if len(words) < 8:
-        return False
-    return sum(w in _ENGLISH for w in words) / len(words) < 0.12
+    return len(words) >= 8 and _english_share(words) < 0.12
 
 
 _SEGMENTS = re.compile(r"\n|(?<=[.!?])\s+|\s+/\s+")
@@ -246,7 +244,8 @@ def words_to_weigh(text: str) -> str:
     n-grams of a language they have seen in a handful of messages would only add noise."""
     if not mostly_not_english(text):
         return text
-    english = [part for part in _SEGMENTS.split(text) if _english_share(part) >= 0.15]
+    english = [part for part in _SEGMENTS.split(text)
+               if len(words := _LETTERS.findall(part.lower())) >= 2 and _english_share(words) >= 0.15]
     return "\n".join(english) if sum(len(p.split()) for p in english) >= MIN_ENGLISH_WORDS else text
 
 
@@ -254,10 +253,8 @@ MIN_ENGLISH_WORDS = 4
 """Fewer English words than this in a text in another language: the whole text is weighed."""
 
 
-def _english_share(text: str) -> float:
-    words = _LETTERS.findall(text.lower())
-    if len(words) < 2:
-        return 0.0
+def _english_share(words: list[str]) -> float:
+    """The share of lower-cased words that are English function words (a non-empty list)."""
     return sum(w in _ENGLISH for w in words) / len(words)
 
 
