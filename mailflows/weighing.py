@@ -60,7 +60,7 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
     found: list[FoundIssue] = []
     for issue_id, patterns, unless in _issue_patterns(profile):
         if unless is None:
-            match = next((m for m in map(lambda p: p.search(normal), patterns) if m), None)
+            match = next((m for pattern in patterns if (m := pattern.search(normal))), None)
         else:
             match = next((m for pattern in patterns for m in pattern.finditer(normal)
                           if not unless.search(_sentence(normal, m.start(), m.end()))), None)
