@@ -49,9 +49,8 @@ class CaseHistory:
     @property
     def stage_since(self) -> date:
         """When the case reached the stage it is at now."""
-        since = getattr(self.case, "stage_since", None)  # the casework branch records it
-        if isinstance(since, str) and since:
-            return london_date(since)
+        if self.case.stage_since:
+            return london_date(self.case.stage_since)
         return self.stints[-1].start if self.stints else self.received
 
 
@@ -59,8 +58,7 @@ def case_history(case: Case, events: Sequence[CaseEvent]) -> CaseHistory:
     """Walk a case's events into stints: a change of stage (an escalation, or a correction by a
     person) ends one stint and starts the next; closing ends it; any event on a closed case
     (a reopening) starts a new one."""
-    received_stamp = getattr(case, "received", None) or case.opened  # casework: the mail's own date
-    received = london_date(str(received_stamp))
+    received = london_date(case.received or case.opened)  # the first message's own date, when recorded
     entry_stage = events[0].stage if events else case.stage
     stints: list[Stint] = []
     current: tuple[int, date] | None = None
