@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date
-from importlib import metadata, resources
+from importlib import metadata
 from typing import Literal
 
 Status = Literal["ok", "warning", "problem"]
@@ -121,7 +121,9 @@ def check_profiles() -> SetupCheck:
 
 def check_templates() -> SetupCheck:
     """The bundled letter templates are installed with the package."""
-    folder = resources.files("compact_docs").joinpath("templates")
+    from compact_docs.rendering.template_folder import bundled_folder
+
+    folder = bundled_folder()
     names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     if not names:
         return SetupCheck("templates", "problem", "no bundled templates found: reinstall compact-docs")
