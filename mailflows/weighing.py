@@ -74,13 +74,15 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
 # Concepts of having tried to settle it and got nowhere, in people's own words: a contact made
 # (rang, wrote, chased, met ...) and, near it, a sign that it failed (no reply, out of her hands,
 # round in circles ...); some signs of failure tell it on their own.
-_CONTACT = (r"\b(?:rang|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
+_CONTACT = (r"\b(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
             r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
             # 'been emailing' tells of a contact; 'I'm emailing about ...' is this message itself
             r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?:emailing|ringing|phoning|calling)|"
             r"e-?mails|filled in|submitted|lodged|"
             r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
-            r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it))\b")
+            r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it)|reported|promised|"
+            r"went back to|(?:on|by|over) the (?:phone|telephone)|by e-?mail|contact form|chasers?|offered|"
+            r"(?:took|taken|take) it up)\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
            r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
@@ -108,7 +110,11 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:has|have|had|does|do|did)(?:n't| not) (?:called|rung|phoned|replied|responded|answered|answer|"
            r"reply|respond|got back|come back|been in touch)|(?:then )?(?:absolutely )?nothing(?: else)?,|"
            r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
-           r"(?:still )?under review|at every turn)\b")
+           r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
+           r"(?:there has been|there's been|we've had|we have had) nothing|and nothing else|"
+           r"(?:still )?under review|one-line (?:e-?mail|reply|response|answer)|tells? (?:us|me) nothing|"
+           r"(?:saying|said|says|told (?:us|me)|confirmed|confirming|states?) (?:that )?"
+           r"(?:it'?s|it is|the decision is|this is|that'?s) final|repeated (?:themselves|himself|herself|the same))\b")
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
                  r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
                  r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
@@ -138,7 +144,22 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"goes (?:straight )?to (?:voicemail|answerphone)|(?:nobody|no-?one) (?:has )?picked (?:it )?up|"
                  r"(?:heard|had) nothing (?:back|since)|no (?:reply|response|answer) (?:since|to (?:my|our|any))|"
                  r"(?:my|our) (?:e-?mails|calls|letters|messages)(?: since)? (?:have|had|went|go|got) "
-                 r"(?:had )?(?:no|unanswered|nowhere))\b")
+                 r"(?:had )?(?:no|unanswered|nowhere)|at every turn|nothing (?:can|could) be done|"
+                 r"(?:holding|automatic|automated) (?:reply|response|acknowledge?ment)(?!:)|"
+                 r"run out of (?:people|options|places|ideas)|"
+                 r"(?:nobody|no-?one|(?:she|he|they) never) did\b|(?:was|were|been|got) parked|"
+                 r"since then,? (?:- |– )?nothing|round we go|round and round|"
+                 r"(?:and|just) (?:disappears?|disappeared|vanish(?:es|ed))|"
+                 r"(?:gone|went|come|came|is|it's) (?:from )?above (?:her|him|them|his|their)|"
+                 r"(?:2nd|3rd|4th|second|third|fourth|final) (?:chaser|reminder)|"
+                 r"none of (?:those|these|them|which|that) (?:will|would|is|are) (?:do|acceptable|enough)|"
+                 r"(?:did|already) ask(?:ed)? (?:\w+ )?first|"
+                 r"(?:this|here) is the (?:answer|reply|response) (?:we|i) (?:got|had|received)|"
+                 r"(?:wrote|rang|emailed|e-mailed|chased|phoned|called|asked|tried) "
+                 r"(?:them |her |him |it |the [\w-]+ (?:team |office )?)?again|"
+                 r"(?:never|not|didn't|did not|doesn't|don't) (?:call|calls|ring|rings|phone|phones) (?:us |me )?back|"
+                 r"(?:months|weeks) after (?:asking|chasing|raising it|(?:we|i) (?:first )?(?:asked|raised it))|"
+                 r"(?:was|were|been|got|gets|keep getting|keeps getting) passed (?:back |on )?to)\b")
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.
