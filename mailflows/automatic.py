@@ -30,7 +30,7 @@ _MACHINE_SENDER = re.compile(
     r"^(?:[a-z0-9]+[-_.])?(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|notifications?|notify|alerts?|"
     r"auto[-_.]?(?:reply|responder|confirm|mailer)|automailer|mailer|robot|automated|"
     r"calendar[-_.]?notification|bounces?|scan(?:ner)?s?|copier|printer|mfd|mfp|fax|voicemail|"
-    r"quarantine|spam[-_.]?quarantine)(?:$|[-+._])", re.IGNORECASE)
+    r"quarantine|spam[-_.]?quarantine|(?:messaging|mailing|e?mail)[-_.]?service)(?:$|[-+._])", re.IGNORECASE)
 """The local part of an address no person writes from: no-reply senders and notification robots
 ('noreply@', 'ap-noreply@', 'comments-noreply@')."""
 _MACHINE_DOMAIN = re.compile(r"^(?:notifications?|notify|no-?reply|alerts?|bounces?|mailer)\.", re.IGNORECASE)
@@ -113,9 +113,14 @@ _HINT_HEADERS = ("list-id", "list-unsubscribe", "x-auto-response-suppress", "mai
 def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     """Why a message is automatic mail that must never be acknowledged; empty if it is not."""
     reasons: list[str] = []
+    calendar = "text/calendar" in parsed.part_types and (
+        _CALENDAR_SUBJECT.match(parsed.subject) or not parsed.text.strip())
+    noted = calendar and _calendar_note(parsed.text)
     auto = (parsed.header("auto-submitted") or "").strip().lower()
-    # A website's form sends a person's words with Auto-Submitted: read them, acknowledge nobody.
-    if auto and auto.split(";")[0].strip() != "no" and not (auto.startswith("auto-generated") and form_relay(parsed)):
+    # A website's form, or a calendar reply with a typed note, sends a person's words with
+    # Auto-Submitted: read them, acknowledge nobody.
+    if auto and auto.split(";")[0].strip() != "no" and not (
+            auto.startswith("auto-generated") and (noted or form_relay(parsed))):
         reasons.append(f"Auto-Submitted: {auto}")
     precedence = (parsed.header("precedence") or "").strip().lower()
     if precedence in ("junk", "auto_reply") or (precedence == "bulk" and not _through_a_list(parsed)):
@@ -126,9 +131,6 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         t in ("message/delivery-status", "message/disposition-notification") for t in parsed.part_types)
     if report:
         reasons.append("delivery-status or read report")
-    calendar = "text/calendar" in parsed.part_types and (
-        _CALENDAR_SUBJECT.match(parsed.subject) or not parsed.text.strip())
-    noted = calendar and _calendar_note(parsed.text)
     if calendar and not noted:
         reasons.append("a calendar notification")
     for name in _STRONG_HEADERS:
@@ -148,7 +150,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
                        f"({parsed.from_address}; {parsed.subject[:60]!r})")
     elif _VIA_BULK.search(parsed.from_name):
         reasons.append(f"sent through a survey or bulk-mail service ({parsed.from_name[:60]!r})")
-    elif machine and not _person_replies(parsed):
+    elif machine and not _relays_a_person(parsed):
         reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
         reasons.append("a request to recall an earlier message (Outlook writes it)")
@@ -163,7 +165,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     if _MACHINE_OPENING.match(parsed.text[:300]):
         reasons.append("it opens as only a machine writes "
                        f"({' '.join(parsed.text[:300].split())[:60]!r})")
-    elif not forwarded and _away_reply(parsed.text):
+    elif not forwarded and _away_reply(own_words(parsed.text) if _REPLY.match(parsed.subject) else parsed.text):
         reasons.append("it reads as an out-of-office reply (away, back on a date, your email dealt with then)")
     elif not forwarded and _away_elsewhere(parsed.text):
         reasons.append("it reads as an out-of-office reply in another language (away or on leave, until a date)")
@@ -176,7 +178,9 @@ _DIGEST_SUBJECT = re.compile(r"\bdigest\b|\bvol(?:ume)? \d+,? issue \d+\b", re.I
 _AWAY = re.compile(
     r"\b(?:i am|i'm|i will be|i'll be)\s+(?:currently\s+|now\s+)?(?:away|out of (?:the )?office|"
     r"on (?:annual |parental |maternity |paternity |sick |study )?leave|on holiday|off work|"
-    r"not in the office|out of the country|travelling|off)\b|\b(?:i|we) work part[- ]time\b", re.IGNORECASE)
+    r"not in the office|out of the country|travelling|off)\b|\b(?:i|we) work part[- ]time\b|"
+    r"\b(?:i|we) only (?:check|read|look at|monitor|pick up) (?:this|my|our|these) "
+    r"(?:inbox|e-?mails?|mailbox|account|messages)\b", re.IGNORECASE)
 _AWAY_MACHINE = re.compile(
     r"\bthank(?:s| you) for your (?:e-?mail|message|mail)\b|limited (?:access to|or no access)|"
     r"no access to (?:my )?e-?mail|(?:reply|respond|deal with (?:it|your e-?mail)|get back to you)\b[^.]{0,40}"
@@ -185,8 +189,10 @@ _AWAY_MACHINE = re.compile(
     r"will not be (?:read|forwarded)|no (?:phone )?signal\b|"
     r"\banything (?:urgent|for|about|to do with)\b[^.]{0,60}\b(?:send|forward|contact|email|e-mail|ring|call|"
     r"speak to)\b|not (?:checking|reading|monitoring) (?:my )?e-?mails?|"
-    r"\bin the meantime,? (?:please )?(?:contact|email|e-mail|ring|call|speak to)\b", re.IGNORECASE)
-_AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from)|next working day)\b",
+    r"\bin the meantime,? (?:please )?(?:contact|email|e-mail|ring|call|speak to)\b|"
+    r"\bi will (?:read|see|pick up|look at) (?:your|this) (?:message|e-?mail|mail)\b", re.IGNORECASE)
+_AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from)|next working day|"
+                         r"next (?:monday|tuesday|wednesday|thursday|friday))\b",
                          re.IGNORECASE)
 
 
@@ -226,10 +232,15 @@ _CALENDAR_MACHINE = re.compile(
     r"when:\s|view your event", re.IGNORECASE)
 
 
+_QUOTED_NOTE = re.compile(r"\bwith a note:\s*[\"\u201c]([^\"\u201d]{20,})[\"\u201d]", re.IGNORECASE)
+"""Google Calendar's reply with a note: 'Jo has declined this invitation with a note: "..."'."""
+
+
 def _calendar_note(text: str) -> bool:
     """Whether a calendar reply carries a note its sender typed (a dozen words or more, none of
     them a calendar system's own)."""
-    words = own_words(text)
+    quoted = _QUOTED_NOTE.search(text[:3000])
+    words = quoted.group(1) if quoted else own_words(text)
     return len(words.split()) >= 12 and not _CALENDAR_MACHINE.search(words)
 
 
@@ -287,9 +298,22 @@ def _machine_address(parsed: ParsedMessage) -> bool:
 
 
 def _person_replies(parsed: ParsedMessage) -> bool:
-    """Whether a no-reply sender relays a person (a web form's 'noreply-forms@' with a Reply-To)."""
+    """Whether a no-reply sender's Reply-To is a person's (not another machine's)."""
     reply_to = (parsed.reply_to or "").split("@", 1)[0].lower()
     return bool(reply_to) and not _MACHINE_SENDER.match(reply_to) and reply_to not in _BOUNCE_SENDERS
+
+
+def _relays_a_person(parsed: ParsedMessage) -> bool:
+    """Whether a no-reply sender relays a person: a website's form ('New submission from Contact
+    us', 'wordpress@'), or an organisation's own no-reply address answered by one of its people.
+    A service's notice (a booking, a file sent, an invoice: 'noreply@order.eventbrite.com') names
+    its customer in Reply-To too, but comes from the service's domain, not the person's."""
+    if not _person_replies(parsed):
+        return False
+    local, _, domain = (parsed.from_address or "").lower().partition("@")
+    reply_domain = (parsed.reply_to or "").lower().partition("@")[2]
+    return bool(_FORM_SUBJECT.search(parsed.subject) or RELAY_SENDER.match(local)
+                or (domain and domain == reply_domain))
 
 
 def _through_a_list(parsed: ParsedMessage) -> bool:

@@ -136,14 +136,26 @@ class _Whose:
     bodies: list[str]
 
 
+def _returned_message(text: str, sender: str | None) -> str:
+    """The sender's own message inside a bounce they forward (after a 'From: ... <sender>' header
+    block), or ''."""
+    if not sender:
+        return ""
+    header = re.search(rf"(?im)^[>* ]*from:[^\n]*\b{re.escape(sender)}\b[^\n]*\n(?:[>* ]*[\w-]+:[^\n]*\n)*",
+                       text)
+    return own_words(text[header.end():]) if header else ""
+
+
 def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward, whose: _Whose,
                     notes: list[str]) -> None:
     """Decide on a forward's original message and sender where the directory knows them."""
     if machines_mail(forward.sender_address, forward.subject):
-        # A bounce or an auto-reply passed on with a note: the note is the person's message.
+        # A bounce or an auto-reply passed on with a note: the note is the person's message, and
+        # so is the forwarder's own message that bounced, where the bounce holds it.
+        returned = _returned_message(forward.text, parsed.from_address)
         notes.append(f"a forward ({forward.how}) of a machine's mail ({forward.sender}): decided on "
-                     f"the forwarder's own words")
-        whose.bodies = [forward.note]
+                     f"the forwarder's own words" + (" and their message it returned" if returned else ""))
+        whose.bodies = [forward.note, returned] if returned else [forward.note]
         return
     f_org, f_commissioned, f_how = _organisation(config, forward.sender_address)
     note = (f"a forward ({forward.how}) by {parsed.from_address or 'an unknown sender'} of a "

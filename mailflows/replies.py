@@ -28,7 +28,7 @@ _SIGN_OFFS = (
     "thanks", "cheers", "all the best", "best", "take care", "speak soon", "with best wishes",
     "many thanks in advance", "thanks in advance", "respectfully", "sincerely",
     "pozdrawiam", "z powa[żz]aniem", "cofion", "cofion cynnes", "diolch", "gyda diolch",
-    "ਧੰਨਵਾਦ", "شکریہ", "cu stim[aă]", "mahadsanid",
+    "god bless", "blessings", "ਧੰਨਵਾਦ", "شکریہ", "cu stim[aă]", "mahadsanid",
 )
 _SIGN_OFF_LINE = r"(?:" + "|".join(_SIGN_OFFS) + r")[ \t]*[,.!]*[ \t]*(?:[^\W\d_][\w'.-]*[ \t]*){0,3}$"
 # Footers that start a signature block even without a sign-off before them.
@@ -44,6 +44,7 @@ _FOOTERS = (
     r"(?:this|the information in this|the contents of this) (?:e-?mail|message|communication)\b"
     r"[^\n]{0,80}\b(?:confidential|intended|privileged)\b.*$",
     r"(?:confidentiality|legal) (?:notice|disclaimer|statement)\b.*$",
+    r"(?:confidentiality|confidential|privacy notice)\s*:.*$",
     r"disclaimer\s*[:\-].*$",
     r"caution:? this e-?mail originated\b.*$",
     # "- Jo" or "-- Jo Smith" signing off: a dash and a short name, with at most a few short lines
@@ -53,6 +54,8 @@ _FOOTERS = (
 
 
 _COMPILED: dict[tuple[str, tuple[str, ...]], re.Pattern[str]] = {}
+_SENDER_FIELD = {"en": "from", "pl": "od"}
+"""The header field that names a quoted message's sender, per language of the reply headers."""
 
 
 class _BritishMessage(EmailMessage):  # type: ignore[misc]
@@ -86,6 +89,11 @@ class _BritishMessage(EmailMessage):  # type: ignore[misc]
         if regex_key == "signatures" and language == "en":
             extra = "|".join([_SIGN_OFF_LINE, *_FOOTERS])
             return f"{found}|{extra}" if found else extra
+        if regex_key == "from_header" and found and language in _SENDER_FIELD:
+            # A block of header lines is quoted mail only when it names a sender: a letter pasted
+            # in with 'To: Head of Commissioning' and 'cc:' lines, or a line 'Data: ...' in a
+            # Polish message, is the sender's own words.
+            return rf"(?=[\s\S]{{0,400}}?^[>* ]*{_SENDER_FIELD[language]}:)(?:{found})"
         return found
 
 

@@ -82,7 +82,7 @@ _CONTACT = (r"\b(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|c
             r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
             r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it)|reported|promised|"
             r"went back to|(?:on|by|over) the (?:phone|telephone)|by e-?mail|contact form|chasers?|offered|"
-            r"(?:took|taken|take) it up)\b")
+            r"(?:took|taken|take) it up|phone (?:him|her|them|again)|leave (?:a )?messages?)\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
            r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
@@ -112,6 +112,9 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
            r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
            r"(?:there has been|there's been|we've had|we have had) nothing|and nothing else|"
+           r"many times|\d+ times|(?:six|seven|eight|nine|ten) times|"
+           r"(?:they|she|he) (?:can't|cannot|can not|couldn't|won't|will not|wouldn't) "
+           r"(?:vary|change|move|budge|make an exception|do anything|help|agree)|"
            r"(?:still )?under review|one-line (?:e-?mail|reply|response|answer)|tells? (?:us|me) nothing|"
            r"(?:saying|said|says|told (?:us|me)|confirmed|confirming|states?) (?:that )?"
            r"(?:it'?s|it is|the decision is|this is|that'?s) final|repeated (?:themselves|himself|herself|the same))\b")
@@ -147,6 +150,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"(?:had )?(?:no|unanswered|nowhere)|at every turn|nothing (?:can|could) be done|"
                  r"(?:holding|automatic|automated) (?:reply|response|acknowledge?ment)(?!:)|"
                  r"run out of (?:people|options|places|ideas)|"
+                 r"(?:nobody|no-?one) (?:call|calls|called|rang|rings|rung|phoned|got|get|gets) (?:us |me )?back|"
                  r"(?:nobody|no-?one|(?:she|he|they) never) did\b|(?:was|were|been|got) parked|"
                  r"since then,? (?:- |– )?nothing|round we go|round and round|"
                  r"(?:and|just) (?:disappears?|disappeared|vanish(?:es|ed))|"
@@ -183,7 +187,7 @@ _DISPUTE_EXPLICIT = re.compile(
 # senior person to take the issue up: an organisation rarely asks it before trying its commissioner.
 _ASKS_SENIOR = re.compile(
     r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
-    r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort))|more senior|"
+    r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort|change))|more senior|"
     r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
     r"head of (?:service|commissioning)|deputy director|assistant director|associate director|cabinet member|"
     r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"

@@ -316,3 +316,51 @@ def test_a_calendar_reply_with_a_typed_note_is_read() -> None:
 ])
 def test_more_away_notes_are_ignored(subject: str, body: str) -> None:
     assert automatic_reasons(parse_message(message(subject, body)))
+
+
+@pytest.mark.parametrize(("sender", "subject"), [
+    ("Bexley Funding Fair <noreply@order.eventbrite.com>", "Your tickets for Bexley Funding Fair 2026"),
+    ("Calendly <notifications@calendly.com>", "New Event: Emma Clarke - 10:30am Thu, 8 Oct 2026"),
+    ("WeTransfer <noreply@wetransfer.com>", "sunita@crayfordfoodbank.example sent you AGM 2026 video"),
+    ("Erith Arts Collective <messaging-service@post.xero.com>", "Invoice INV-0087 from Erith Arts Collective"),
+])
+def test_a_services_notice_is_its_mail_though_its_reply_to_names_its_customer(sender: str, subject: str) -> None:
+    raw = message(subject, "Here are the details of your booking.",
+                  Reply_To="Sunita Shah <sunita.shah@crayfordfoodbank.example>").replace(
+        b"Jo Smith <jo.smith@agewell.example>", sender.encode())
+    assert classify(parse_message(raw), CONFIG).disposition == "ignored"
+
+
+def test_an_organisations_own_no_reply_address_answered_by_its_person_is_read() -> None:
+    raw = message("Riverside studios - notice to leave", "The council has told us to leave the studios by March.",
+                  Reply_To="Fran <fran@eritharts.example>").replace(
+        b"Jo Smith <jo.smith@agewell.example>", b"Erith Arts <no-reply@eritharts.example>")
+    assert automatic_reasons(parse_message(raw)) == []
+
+
+def test_a_google_calendar_decline_with_a_quoted_note_is_read_though_auto_submitted() -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "Tomasz <t.zielinski@polishschool.example>", "disputes@bvsc.example"
+    msg["Subject"], msg["Message-ID"] = "Declined: Compact Forum @ Wed 11 Nov 2026", "<gcal@polishschool.example>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content('Tomasz has declined this invitation with a note:\n"Sorry, I am at work. But the council\'s '
+                    'lettings company will not rent us the school hall on Saturdays from January and nobody '
+                    'will say who decided."\n\nCompact Forum\nInvitation from Google Calendar\n'
+                    "You are receiving this email because you are an attendee.")
+    msg.add_attachment("BEGIN:VCALENDAR\nMETHOD:REPLY\nEND:VCALENDAR\n", subtype="calendar")
+    assert automatic_reasons(parse_message(msg.as_bytes())) == []
+
+
+def test_a_reply_to_an_auto_reply_is_read_on_its_own_words_not_the_away_note_it_quotes() -> None:
+    body = ("Got your automatic reply, no problem, look when you are back.\n\n"
+            "Grant money from the council for the day centre has not come since 1 October. Please help.\n\n"
+            "On Thu, 15 Oct 2026 at 12:12, BVSC Disputes <disputes@bvsc.example> wrote:\n\n"
+            "> Thank you for your email. I am out of the office until Monday 19 October\n"
+            "> and will reply when I am back. If your matter is urgent please ring the office.\n")
+    assert automatic_reasons(parse_message(message("Re: Automatic reply: grant money not come", body))) == []
+
+
+def test_an_away_note_that_only_checks_the_inbox_on_one_day_is_automatic() -> None:
+    body = ("Hello, I only check this inbox on Mondays as it's my home email and I volunteer the rest of "
+            "the week. I will read your message next Monday.\nKemi")
+    assert automatic_reasons(parse_message(message("Re: Compact training on 24 November", body)))

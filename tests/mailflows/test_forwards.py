@@ -110,6 +110,21 @@ def test_a_forwarded_bounce_is_decided_on_the_forwarders_note() -> None:
     assert decision.disposition == "stage-2", decision.reasons
 
 
+def test_a_forwarded_bounce_of_the_forwarders_own_message_is_decided_on_that_message() -> None:
+    body = ("this bounced, resending. Please see my email at the bottom. Dorothy\n\n"
+            "---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
+            "Date: Fri, 4 Sep 2026 at 16:51\nSubject: Delivery Status Notification (Failure)\n"
+            "To: <dorothy@belvederelunch.example>\n\nAddress not found.\n\n----- Original message -----\n\n"
+            "From: Dorothy Pike <dorothy@belvederelunch.example>\nDate: Fri, 4 Sep 2026 16:51:02 +0100\n"
+            "Subject: Our hall\nTo: disputes@bvsc.exmaple\n\nDear Sir or Madam,\n\nThe council has let our "
+            "Tuesday hall to a private nursery from October and our lunch club of forty pensioners has "
+            "nowhere to go. We were given two weeks' notice.\n")
+    decision = classify(parse_message(message("Fwd: Delivery Status Notification (Failure)", body,
+                                              sender="dorothy@belvederelunch.example")), CONFIG)
+    assert any("their message it returned" in r for r in decision.reasons), decision.reasons
+    assert decision.disposition == "stage-2", decision.reasons
+
+
 def test_a_web_form_relaying_an_organisation_is_decided_as_that_organisation() -> None:
     raw = message("Website enquiry", "Name: Jo Smith\nOrganisation: Age Well\n\nOur Q2 payment is five weeks late.",
                   sender="wordpress@bvsc.example")

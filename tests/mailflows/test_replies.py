@@ -80,3 +80,35 @@ def test_a_postscript_after_the_signature_is_the_senders_own_words(postscript: s
 def test_a_word_beginning_with_ps_is_not_a_postscript() -> None:
     assert own_words("Hello,\n\nThe PS4 in the youth room is broken.\n\nJo") == \
         "Hello,\n\nThe PS4 in the youth room is broken."
+
+
+def test_a_letter_pasted_in_with_to_and_cc_lines_is_the_senders_own_words() -> None:
+    text = ("Please find below a letter from our Board.\n\nBEXLEY AGE WELL\n41 Broadway\n\n2 November 2026\n\n"
+            "To: Head of Commissioning, London Borough of Bexley\ncc: BVSC; Cabinet Member for Adults\n\n"
+            "Dear Mr Okafor,\n\nThe Council has decided not to renew the day opportunities grants.\n\n"
+            "Yours sincerely,\n\nGeoffrey Lamb, Chair\n")
+    found = read_own_words(text)
+    assert "decided not to renew the day opportunities grants" in found.text
+    assert not found.quoted and "Geoffrey Lamb" in found.signature
+
+
+def test_a_polish_data_line_is_not_a_quoted_header() -> None:
+    text = "Dzień dobry,\n\nData: 40 pól dla każdej osoby.\nTo jest za dużo.\n\nPozdrawiam,\nEwa\n"
+    assert "To jest za dużo." in own_words(text)
+
+
+def test_a_quoted_header_block_naming_its_sender_still_ends_the_own_words() -> None:
+    text = ("Still nothing.\n\nSubject: Q2 payment\nDate: 2 October 2026\nFrom: Jo <jo@x.example>\n"
+            "To: Finance\n\nPlease pay the invoice.\n")
+    found = read_own_words(text)
+    assert found.text == "Still nothing." and found.quoted
+
+
+@pytest.mark.parametrize("sign_off", ["God bless", "Blessings"])
+def test_a_confidentiality_footer_after_another_sign_off_is_left_out(sign_off: str) -> None:
+    text = (f"The council will stop the money in December.\n\n{sign_off},\nFemi\n\nPastor Femi Adeyemi\n"
+            "Project Manager\n\n----------\nCONFIDENTIALITY: This message is intended only for the addressee. "
+            "Any complaint or dispute about our service should go to the Project Manager.\n")
+    found = read_own_words(text)
+    assert found.text == "The council will stop the money in December."
+    assert "dispute" not in found.text

@@ -24,6 +24,15 @@ BEXLEY = load_profile("bexley")
     ("There will be one contract and the council will choose one provider.", "de-commissioning"),
     ("The quarterly return must now show staff time broken down against each individual carer.",
      "monitoring"),
+    ("From April the lunch club service will be re-let to a single provider.", "de-commissioning"),
+    ("The council is taking the advice work away from us and giving it to another charity.", "de-commissioning"),
+    ("From next year the drop-in will be run by the NHS trust.", "de-commissioning"),
+    ("Our day club contract ends in March and will be replaced by a universal offer.", "de-commissioning"),
+    ("The meals contract is going out to the market in January.", "de-commissioning"),
+    ("Everyone collecting a parcel will have to show photo ID and we must keep a copy.", "monitoring"),
+    ("The portal has 40 mandatory fields for each phone call.", "monitoring"),
+    ("Two officers will audit a sample of our counselling case files every quarter.", "monitoring"),
+    ("The council wants a GPS log of every journey our drivers make.", "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -35,6 +44,7 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "The new finance system means we must upload every invoice twice.",
     "The contract variation mentions procurement rules for the minibus.",
     "We send the invoice for each session.", "The hall is closed for two weeks in August.",
+    "Parking services say our visitor permits will not be renewed in September.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
@@ -62,6 +72,14 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "He said he would call me. That was two months ago and he has not called and his office does not answer.",
     "We've been emailing the generic inbox since July, which sends an automatic reply and that's it.",
     "Commissioner not replying since June. The DBS costs were never agreed.",
+    "The officer said she would come back to us in October. Nobody did.",
+    "We raised it at the quarterly review, where it was parked, and since then nothing.",
+    "PS I did ask our contract manager first; she says it has gone above her.",
+    "Subject: grant Q2 - 3rd chaser",
+    "Finance say it's commissioning, commissioning say it's finance, round we go.",
+    "I phone him many times and leave messages. Nobody call back.",
+    "We wrote again on 2 October and again last week.",
+    "Since March we have been told at every turn that it is under review.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -73,6 +91,7 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "We will ring the commissioner on Monday to ask about the late payment.",
     "I'm writing about a late payment. Our invoice was sent on 1 October and has still not been paid.",
     "I'm emailing about a late payment. Our invoice has still not been paid.",
+    "Our coordinator will take it up with the council tomorrow and phone them again on Monday.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
