@@ -36,11 +36,22 @@ _compiled: dict[int, tuple[Profile, _IssuePatterns]] = {}
 def _issue_patterns(profile: Profile) -> _IssuePatterns:
     known = _compiled.get(id(profile))
     if known is None or known[0] is not profile:
-        patterns = tuple((t.id, tuple(re.compile(p) for p in t.patterns),
+        patterns = tuple((t.id, _one_search(t.patterns),
                           re.compile("|".join(f"(?:{u})" for u in t.unless)) if t.unless else None)
                          for t in profile.dispute.issue_types)
         known = _compiled[id(profile)] = (profile, patterns)
     return known[1]
+
+
+def _one_search(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+    """An issue type's patterns as one alternation, searched in one pass over the text (half the
+    time of one pass a pattern); each on its own where they cannot be joined (a global flag)."""
+    if not patterns:
+        return ()
+    try:
+        return (re.compile("|".join(f"(?:{p})" for p in patterns)),)
+    except re.error:
+        return tuple(re.compile(p) for p in patterns)
 
 
 _SENTENCE_END = re.compile(r"[.!?]")
