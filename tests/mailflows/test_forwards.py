@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from testdata import MAIL
 
 from mailflows.config import require_config
@@ -98,30 +99,29 @@ def test_nobody_is_acknowledged_when_neither_sender_is_known() -> None:
     assert any("nobody is acknowledged automatically" in r for r in decision.reasons)
 
 
-def test_a_forwarded_bounce_is_decided_on_the_forwarders_note() -> None:
-    body = ("This is the third time my email to the council has bounced, and our hall hire refund is still "
-            "unpaid after two months. Please help.\n\nTomasz\n\n"
-            "---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
-            "Date: Mon, 2 Nov 2026 at 09:00\nSubject: Delivery Status Notification (Failure)\n"
-            "To: <tomasz@polishschool.example>\n\nAddress not found. Your message wasn't delivered.\n")
-    decision = classify(parse_message(message("Fwd: Delivery Status Notification (Failure)", body,
-                                              sender="tomasz@polishschool.example")), CONFIG)
-    assert any("a machine's mail" in r for r in decision.reasons)
-    assert decision.disposition == "stage-2", decision.reasons
+_BOUNCE = ("---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
+           "Date: Mon, 2 Nov 2026 at 09:00\nSubject: Delivery Status Notification (Failure)\n"
+           "To: <{sender}>\n\nAddress not found. Your message wasn't delivered.\n")
 
 
-def test_a_forwarded_bounce_of_the_forwarders_own_message_is_decided_on_that_message() -> None:
-    body = ("this bounced, resending. Please see my email at the bottom. Dorothy\n\n"
-            "---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
-            "Date: Fri, 4 Sep 2026 at 16:51\nSubject: Delivery Status Notification (Failure)\n"
-            "To: <dorothy@belvederelunch.example>\n\nAddress not found.\n\n----- Original message -----\n\n"
-            "From: Dorothy Pike <dorothy@belvederelunch.example>\nDate: Fri, 4 Sep 2026 16:51:02 +0100\n"
-            "Subject: Our hall\nTo: disputes@bvsc.exmaple\n\nDear Sir or Madam,\n\nThe council has let our "
-            "Tuesday hall to a private nursery from October and our lunch club of forty pensioners has "
-            "nowhere to go. We were given two weeks' notice.\n")
-    decision = classify(parse_message(message("Fwd: Delivery Status Notification (Failure)", body,
-                                              sender="dorothy@belvederelunch.example")), CONFIG)
-    assert any("their message it returned" in r for r in decision.reasons), decision.reasons
+@pytest.mark.parametrize(("sender", "note", "returned", "said"), [
+    # the forwarder's note tells the problem
+    ("tomasz@polishschool.example", "This is the third time my email to the council has bounced, and our hall "
+     "hire refund is still unpaid after two months. Please help.\n\nTomasz", "",
+     "decided on the forwarder's own words"),
+    # the note only says 'see below': the returned message, the forwarder's own, tells it
+    ("dorothy@belvederelunch.example", "this bounced, resending. Please see my email at the bottom. Dorothy",
+     "\n----- Original message -----\n\nFrom: Dorothy Pike <dorothy@belvederelunch.example>\n"
+     "Date: Fri, 4 Sep 2026 16:51:02 +0100\nSubject: Our hall\nTo: disputes@bvsc.exmaple\n\nDear Sir or Madam,\n\n"
+     "The council has let our Tuesday hall to a private nursery from October and our lunch club of forty "
+     "pensioners has nowhere to go. We were given two weeks' notice.\n", "and their message it returned"),
+])
+def test_a_forwarded_bounce_is_decided_on_the_forwarders_words(sender: str, note: str, returned: str,
+                                                               said: str) -> None:
+    body = f"{note}\n\n{_BOUNCE.format(sender=sender)}{returned}"
+    decision = classify(parse_message(message("Fwd: Delivery Status Notification (Failure)", body, sender=sender)),
+                        CONFIG)
+    assert any("a machine's mail" in r and said in r for r in decision.reasons), decision.reasons
     assert decision.disposition == "stage-2", decision.reasons
 
 
