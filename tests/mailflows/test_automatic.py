@@ -364,3 +364,36 @@ def test_an_away_note_that_only_checks_the_inbox_on_one_day_is_automatic() -> No
     body = ("Hello, I only check this inbox on Mondays as it's my home email and I volunteer the rest of "
             "the week. I will read your message next Monday.\nKemi")
     assert automatic_reasons(parse_message(message("Re: Compact training on 24 November", body)))
+
+
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Re: Compact workshop - 4 November", "Back Thursday - Jo"),
+    ("Away - Carers conference", "Hi,\n\nI'm at a conference in Manchester all week with patchy signal. Properly back "
+     "at my desk on Monday 23rd.\n\nRachel"),
+    ("Re: pitch bookings", "I have retired from the committee as of the AGM in June.\n\nPlease write to the new "
+     "treasurer at treasurer@wellingyouth.example. I am not able to pass\nmessages on.\n\nRoy"),
+    ("Maternity leave", "Thank you for your email.\nI am now on maternity leave and expect to return in August 2027. "
+     "This mailbox is not being monitored - please redirect your message as below:\n"
+     + "".join(f"Anything to do with our {what}, our long-standing colleague in that team, at {who}@x.example\n"
+               for what, who in (("vouchers", "referrals"), ("warehouse and collections", "dev"),
+                                 ("council grant and contracts", "chair"), ("volunteers", "volunteer")))
+     + "Crayford Food Bank is a registered charity. " * 12),
+    ("Your case CAS-48217-K3R9T1 has been logged", "Dear Customer,\nThank you for contacting the council."),
+    ("RE: new quarterly template", "Your email has been received by the Strategic Commissioning team.\n\n"
+     "Replies may take up to 15 working days. Please do not reply to this email."),
+])
+def test_away_notes_and_mailbox_receipts_without_marks_are_automatic(subject: str, body: str) -> None:
+    assert automatic_reasons(parse_message(message(subject, body)))
+
+
+def test_a_campaign_tools_mail_is_bulk_however_personal_its_from_looks() -> None:
+    raw = message("a quick note from me", "Hi there, I wanted to write to you personally about our funding fair.",
+                  Return_Path="<bounce-mc.us21_2203118.887341-disputes=bvsc.example@mail89.suw121.mcsv.net>")
+    assert any("bulk-mail service" in r for r in automatic_reasons(parse_message(raw)))
+
+
+def test_a_person_explaining_their_no_reply_address_is_read() -> None:
+    raw = message("Pitches", "Sorry, this is coming from our no-reply address because our normal club email is "
+                  "playing up. The council has given our Saturday pitches to another club.").replace(
+        b"Jo Smith <jo.smith@agewell.example>", b"Welling Youth FC <no-reply@wellingyouth.example>")
+    assert automatic_reasons(parse_message(raw)) == []
