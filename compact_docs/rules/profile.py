@@ -257,6 +257,10 @@ class Profile(_Strict):
             if issue.stage not in numbers:
                 raise ValueError(f"dispute.issue_types {issue.id!r}: no stage {issue.stage}")
             for pattern in (*issue.patterns, *issue.unless):
+                if "\b" in pattern:  # TOML's "\b" in double quotes is a backspace, not a word boundary
+                    raise ValueError(f"dispute.issue_types {issue.id!r}: pattern {pattern!r} holds a backspace "
+                                     "character: write the word boundary as '\\b' in single quotes, or "
+                                     "\"\\\\b\" in double quotes")
                 try:
                     re.compile(pattern)
                 except re.error as exc:

@@ -60,6 +60,8 @@ def test_user_profile_by_path(tmp_path: Path) -> None:
          "c9.x"),
         (lambda t: t.replace('case_prefix = "BXC"', 'case_prefix = "bx c"'), "case_prefix"),
         (lambda t: t.replace('cutoff = "17:00"', 'cutoff = "five pm"'), "deemed_service.cutoff"),
+        # "\b" in a double-quoted TOML string is a backspace: the pattern would never match
+        (lambda t: t.replace('"\\\\b(?:haven', '"\\b(?:haven', 1), "holds a backspace character"),
     ],
 )
 def test_malformed_profile_is_refused_clearly(tmp_path: Path, change, expected: str) -> None:  # type: ignore[no-untyped-def]
