@@ -154,19 +154,10 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
             continue
         if parsed.header(name) is not None:
             reasons.append(f"{name.title()} present (sent by a machine)")
-    local = (parsed.from_address or "").split("@", 1)[0].lower()
     # A person passing a machine's mail on, with words of their own (a forward with none, as a
     # mailbox rule makes, is the machine's mail still).
     forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
-    if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
-        reasons.append("sent by a mail system (a bounce or a quarantine notice)")
-    elif (machine := _machine_address(parsed)) and _SHARING_SUBJECT.search(parsed.subject):
-        reasons.append(f"a sharing or signing notice from an address no person writes from "
-                       f"({parsed.from_address}; {parsed.subject[:60]!r})")
-    elif _VIA_BULK.search(parsed.from_name):
-        reasons.append(f"sent through a survey or bulk-mail service ({parsed.from_name[:60]!r})")
-    elif machine and not _relays_a_person(parsed) and not _PERSON_ON_A_MACHINE.search(parsed.text[:600]):
-        reasons.append(f"sent from an address no person writes from ({parsed.from_address})")
+    reasons += _sender_reasons(parsed, forwarded)
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
         reasons.append("a request to recall an earlier message (Outlook writes it)")
     # A person answering an auto-reply ('RE: Automatic reply: ...') writes words of their own.
@@ -185,6 +176,24 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     elif not forwarded and _away_elsewhere(parsed.text):
         reasons.append("it reads as an out-of-office reply in another language (away or on leave, until a date)")
     return reasons
+
+
+def _sender_reasons(parsed: ParsedMessage, forwarded: bool) -> list[str]:
+    """Why the sender is a machine: a mail system, a sharing or signing service, a survey or bulk
+    service, or an address no person writes from (unless it relays a person, or a person says why
+    they write from it)."""
+    local = (parsed.from_address or "").split("@", 1)[0].lower()
+    if local in _BOUNCE_SENDERS or (not forwarded and _BOUNCE_SUBJECT.match(parsed.subject)):
+        return ["sent by a mail system (a bounce or a quarantine notice)"]
+    machine = _machine_address(parsed)
+    if machine and _SHARING_SUBJECT.search(parsed.subject):
+        return [f"a sharing or signing notice from an address no person writes from "
+                f"({parsed.from_address}; {parsed.subject[:60]!r})"]
+    if _VIA_BULK.search(parsed.from_name):
+        return [f"sent through a survey or bulk-mail service ({parsed.from_name[:60]!r})"]
+    if machine and not _relays_a_person(parsed) and not _PERSON_ON_A_MACHINE.search(parsed.text[:600]):
+        return [f"sent from an address no person writes from ({parsed.from_address})"]
+    return []
 
 
 _FORWARDED = re.compile(r"^\s*(?:re\s*:\s*)*(?:fw|fwd|tr|wg|rv|i|doorst|vs)\s*:", re.IGNORECASE)

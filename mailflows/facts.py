@@ -244,6 +244,16 @@ def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) ->
     return case is None, bool(commissioned and case is None) or on_informal
 
 
+def _list_hints(parsed: ParsedMessage, whose: _Whose, notes: list[str]) -> list[str]:
+    """List, group or form headers: said in the notes, and nobody is acknowledged automatically."""
+    hints = list_hints(parsed)
+    if hints:
+        notes.append(f"list, group or form headers ({'; '.join(hints)}): read for what it says, never "
+                     "acknowledged automatically")
+        whose.acknowledge_to = None
+    return hints
+
+
 def read_message(parsed: ParsedMessage, config: MailConfig,
                  register: CaseRegister | None = None) -> MessageReading:
     """Read one parsed message for routing: automatic or not, whose, which case, what it says."""
@@ -281,16 +291,11 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
                  else None)
     ahead = _words_ahead(parsed, config, case, whose, forward)
     own, text, rules = ahead.own, ahead.text, ahead.rules
-    removed = _removed(own)
-    if removed:
+    if removed := _removed(own):
         notes.append(removed)
     # Escalation is asked of a case: a message on none is not searched for it.
     escalation = tuple(config.signals.find("escalation", own.text, outside="tried_informal")) if case else ()
-    hints = list_hints(parsed)
-    if hints:
-        notes.append(f"list, group or form headers ({'; '.join(hints)}): read for what it says, never "
-                     "acknowledged automatically")
-        whose.acknowledge_to = None
+    hints = _list_hints(parsed, whose, notes)
     facts = DisputeFacts(
         case=_state(case) if case else None, case_link=link,
         organisation=whose.organisation if case is None else (case.organisation or whose.organisation),

@@ -93,7 +93,8 @@ class _BritishMessage(EmailMessage):  # type: ignore[misc]
             # A block of header lines is quoted mail only when it names a sender: a letter pasted
             # in with 'To: Head of Commissioning' and 'cc:' lines, or a line 'Data: ...' in a
             # Polish message, is the sender's own words.
-            return rf"(?=(?:^|\n)[>* ]*[^\W\d_]{{2,12}}:)(?=[\s\S]{{0,400}}?^[>* ]*{_SENDER_FIELD[language]}:)(?:{found})"
+            header_line = r"(?=(?:^|\n)[>* ]*[^\W\d_]{2,12}:)"
+            return rf"{header_line}(?=[\s\S]{{0,400}}?^[>* ]*{_SENDER_FIELD[language]}:)(?:{found})"
         return found
 
 
