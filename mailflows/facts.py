@@ -11,6 +11,7 @@ from compact_docs.rules.disputes import CaseState, DisputeFacts, FoundIssue, Wei
 from mailflows.automatic import (
     RELAY_SENDER,
     automatic_reasons,
+    form_address,
     is_newsletter,
     list_hints,
     machine_sender,
@@ -279,7 +280,9 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
             sender_doubt=parsed.sender_doubt))
     whose = _Whose(parsed.from_address, organisation, commissioned, organisation,
                    parsed.reply_to or parsed.from_address,
-                   parsed.from_address if config.commissioner_side(parsed.from_address) else None,
+                   # a council website's form relays residents and groups: not the council's own words
+                   parsed.from_address if config.commissioner_side(parsed.from_address)
+                   and form_address(parsed) is None else None,
                    parsed.subject, [parsed.text])
     if organisation is None and not whose.commissioner_side:
         _relayed(parsed, config, whose, notes)
@@ -318,7 +321,7 @@ def _relayed(parsed: ParsedMessage, config: MailConfig, whose: _Whose, notes: li
     """A web form or a mailing tool relaying a person (From a relay, Reply-To the person): where
     the Reply-To is a directory organisation's, decide as that organisation's message, and
     acknowledge nobody automatically (a Reply-To is anyone's to write)."""
-    reply_to = parsed.reply_to
+    reply_to = parsed.reply_to or form_address(parsed)
     if not reply_to or reply_to == parsed.from_address or not _is_relay(parsed, config):
         return
     org, commissioned, how = _organisation(config, reply_to)

@@ -85,7 +85,9 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
 # Concepts of having tried to settle it and got nowhere, in people's own words: a contact made
 # (rang, wrote, chased, met ...) and, near it, a sign that it failed (no reply, out of her hands,
 # round in circles ...); some signs of failure tell it on their own.
-_CONTACT = (r"\b(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
+# A contact not made ('we haven't chased') is none.
+_CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
+            r"(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
             r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
             # 'been emailing' tells of a contact; 'I'm emailing about ...' is this message itself
             r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?:emailing|ringing|phoning|calling)|"
@@ -93,13 +95,16 @@ _CONTACT = (r"\b(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|c
             r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
             r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it)|reported|promised|"
             r"went back to|(?:on|by|over) the (?:phone|telephone)|by e-?mail|contact form|chasers?|offered|"
-            r"(?:took|taken|take) it up|phone (?:him|her|them|again)|leave (?:a )?messages?)\b")
-_FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|one|-one|progress|joy|luck)|"
+            r"(?:took|taken|take) it up|phone (?:him|her|them|again)|leave (?:a )?messages?|"
+            r"(?:said|promised) (?:he|she|they|it) (?:would|will|'d))\b")
+_FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
            r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
            r"never (?:called|rang|got) back|"
-           r"nobody (?:has|ever|will|can|replied|came|comes|does)|no-?one (?:has|ever|will|can|replied|got back)|"
+           # 'nobody has told us' is a change nobody announced, not an attempt that failed
+           r"(?:nobody|no-?one) (?:has |ever |will |can )?(?!told|discussed|explained|offered|consulted|asked|said|"
+           r"mentioned|warned|spoken|talked|checked|let)(?:has|ever|will|can|replied|came|comes|does|got back)|"
            r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
            r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
@@ -122,7 +127,7 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"reply|respond|got back|come back|been in touch)|(?:then )?(?:absolutely )?nothing(?: else)?,|"
            r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
            r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
-           r"(?:there has been|there's been|we've had|we have had) nothing|and nothing else|"
+           r"(?:there has been|there's been|we've had|we have had) nothing|"
            r"many times|\d+ times|(?:six|seven|eight|nine|ten) times|"
            r"(?:they|she|he) (?:can't|cannot|can not|couldn't|won't|will not|wouldn't) "
            r"(?:vary|change|move|budge|make an exception|do anything|help|agree)|"
@@ -162,7 +167,8 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"(?:holding|automatic|automated) (?:reply|response|acknowledge?ment)(?!:)|"
                  r"run out of (?:people|options|places|ideas)|"
                  r"(?:nobody|no-?one) (?:call|calls|called|rang|rings|rung|phoned|got|get|gets) (?:us |me )?back|"
-                 r"(?:nobody|no-?one|(?:she|he|they) never) did\b|(?:was|were|been|got) parked|"
+                 r"(?:nobody|no-?one|(?:she|he|they) never) did\b|"
+                 r"(?:it|this|the (?:issue|matter|item|question|request)) (?:was|were|has been|got) parked|"
                  r"since then,? (?:- |– )?nothing|round we go|round and round|"
                  r"(?:and|just) (?:disappears?|disappeared|vanish(?:es|ed))|"
                  r"(?:gone|went|come|came|is|it's) (?:from )?above (?:her|him|them|his|their)|"

@@ -397,3 +397,44 @@ def test_a_person_explaining_their_no_reply_address_is_read() -> None:
                   "playing up. The council has given our Saturday pitches to another club.").replace(
         b"Jo Smith <jo.smith@agewell.example>", b"Welling Youth FC <no-reply@wellingyouth.example>")
     assert automatic_reasons(parse_message(raw)) == []
+
+
+@pytest.mark.parametrize(("subject", "body", "headers"), [
+    ("Grant schedules - draft", "Liam Doherty (liam.doherty@selondonics.example) has sent you a protected "
+     "message.\n\nRead the message: https://outlook.office365.example/Encryption/retrieve", {}),
+    ("[SECURE] Panel outcome", "Sunita Bains (sunita.bains@bexley.example) has sent you a secure email.\n\nRead.",
+     {}),
+    ("Your message to Bexley-VCS-Forum awaits moderator approval", "Your mail is being held.",
+     {"X_List_Administrivia": "yes"}),
+    ("Your receipt from Canva #2371-8840", "Amount paid: £0.00", {}),
+])
+def test_notices_from_a_persons_name_or_a_service_are_automatic(subject: str, body: str,
+                                                                 headers: dict[str, str]) -> None:
+    assert automatic_reasons(parse_message(message(subject, body, **headers)))
+
+
+def test_a_meeting_invitation_is_a_calendar_notification_unless_a_note_is_typed_above_it() -> None:
+    def invitation(note: str) -> bytes:
+        msg = EmailMessage()
+        msg["From"], msg["To"] = "Mark <mark.fenwick@bexley.example>", "disputes@bvsc.example"
+        msg["Subject"], msg["Message-ID"] = "VCS providers' quarterly meeting - Q3", "<inv@bexley.example>"
+        msg.set_content(f"{note}\n\n____\nMicrosoft Teams meeting\nJoin on your computer, mobile app or room device\n")
+        msg.add_attachment("BEGIN:VCALENDAR\nMETHOD:REQUEST\nEND:VCALENDAR\n", subtype="calendar")
+        return msg.as_bytes()
+    assert "a calendar notification" in automatic_reasons(parse_message(invitation("Agenda to follow.")))
+    typed = ("Before we meet: our Q2 payment is nine weeks late and nobody in finance will tell us why, "
+             "so please put it on the agenda.")
+    assert automatic_reasons(parse_message(invitation(typed))) == []
+
+
+def test_a_council_website_form_is_decided_as_the_person_it_relays() -> None:
+    body = ("A new enquiry has been submitted through the council website.\n\nYour name: Sam Okafor\n"
+            "Organisation (if any): Sidcup Youth Arts\nEmail address: sam@sidcupyoutharts.example\n\n"
+            "Your message:\nThe hub manager told us our Tuesday room booking will be cancelled from January.\n")
+    raw = message("Website enquiry: contact BVSC", body, Auto_Submitted="auto-generated").replace(
+        b"Jo Smith <jo.smith@agewell.example>", b"London Borough of Bexley <no-reply@bexley.example>")
+    parsed = parse_message(raw)
+    assert automatic_reasons(parsed) == []
+    decision = classify(parsed, CONFIG)
+    assert decision.organisation == "Sidcup Youth Arts", decision.reasons
+    assert decision.acknowledge is False
