@@ -90,7 +90,7 @@ _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
             r"(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
             r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
             # 'been emailing' tells of a contact; 'I'm emailing about ...' is this message itself
-            r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?:emailing|ringing|phoning|calling)|"
+            r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?<!be )(?:emailing|ringing|phoning|calling)|"
             r"e-?mails|filled in|submitted|lodged|"
             r"been in touch|went to|visited|complained|queried|reminded|tickets?|voicemails?|left (?:a )?messages?|"
             r"went to see|pointed out|meetings?|discuss(?:ed|ing)?|sent (?:her|him|them|it)|reported|promised|"
@@ -129,12 +129,15 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
            r"(?:there has been|there's been|we've had|we have had) nothing|"
            r"many times|\d+ times|(?:six|seven|eight|nine|ten) times|"
-           r"(?:they|she|he) (?:can't|cannot|can not|couldn't|won't|will not|wouldn't) "
-           r"(?:vary|change|move|budge|make an exception|do anything|help|agree)|"
+           r"(?:they|she|he) (?:said |says )?[\"']?(?:can't|cannot|can not|couldn't|won't|will not|wouldn't) "
+           r"(?:vary|change|move|budge|make an exception|do anything|help|agree|reopen|revisit|reconsider)|"
            r"(?:still )?under review|one-line (?:e-?mail|reply|response|answer)|tells? (?:us|me) nothing|"
            r"(?:saying|said|says|told (?:us|me)|confirmed|confirming|states?) (?:that )?"
            r"(?:it'?s|it is|the decision is|this is|that'?s) final|repeated (?:themselves|himself|herself|the same))\b")
-_FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|above (?:her|his|their) head|"
+_FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|"
+                 r"above (?:her|his|their) (?:head|pay ?grade)|"
+                 r"(?:nothing|(?:don't|do not) think (?:there's|there is) anything|not anything) (?:more|else) "
+                 r"(?:that )?(?:we|i) can do|"
                  r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
                  r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
                  r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else)|"
@@ -206,7 +209,9 @@ _ASKS_SENIOR = re.compile(
     r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
     r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort|change))|more senior|"
     r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
-    r"head of (?:service|commissioning)|deputy director|assistant director|associate director|cabinet member|"
+    # a senior title asked for, not a colleague's title mentioned ('James (Head of Service) says')
+    r"(?:a|the|to|with|your|their|someone at) (?:head of (?:service|commissioning)|deputy director|"
+    r"assistant director|associate director|cabinet member)|"
     r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"
     r"go (?:higher|over (?:her|his|their) heads?))\b")
 # What else a person writes to a dispute mailbox (the issue's list: a question about the Compact,

@@ -33,6 +33,9 @@ BEXLEY = load_profile("bexley")
     ("The portal has 40 mandatory fields for each phone call.", "monitoring"),
     ("Two officers will audit a sample of our counselling case files every quarter.", "monitoring"),
     ("The council wants a GPS log of every journey our drivers make.", "monitoring"),
+    ("The quarterly return is now a workbook of 60 indicators.", "monitoring"),
+    ("The extension adds unannounced visits by a mystery shopper.", "monitoring"),
+    ("The council will stop our grant in March and put the money into a council-run pantry.", "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -45,6 +48,8 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "The contract variation mentions procurement rules for the minibus.",
     "We send the invoice for each session.", "The hall is closed for two weeks in August.",
     "Parking services say our visitor permits will not be renewed in September.",
+    "The council now wants enhanced DBS checks for every volunteer.",
+    "From Friday the housing team will stop issuing paper vouchers and will instead send e-referrals.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
@@ -61,6 +66,7 @@ def test_a_dispute_said_outright_in_the_first_person(text: str) -> None:
 def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     assert "asks-senior" in rule_names((), (), (), "Please could BVSC take this further with someone more senior?")
     assert "asks-senior" not in rule_names((), (), (), "Our chief executive wrote to the council last week.")
+    assert "asks-senior" not in rule_names((), (), (), "James (Head of Service) says he will ask the council.")
 
 
 @pytest.mark.parametrize("text", [
@@ -80,6 +86,8 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "I phone him many times and leave messages. Nobody call back.",
     "We wrote again on 2 October and again last week.",
     "Since March we have been told at every turn that it is under review.",
+    "I rang Nicola in grants; she said the decision was above her pay grade.",
+    "I don't think there's anything more we can do at officer level.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -92,6 +100,8 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "I'm writing about a late payment. Our invoice was sent on 1 October and has still not been paid.",
     "I'm emailing about a late payment. Our invoice has still not been paid.",
     "Our coordinator will take it up with the council tomorrow and phone them again on Monday.",
+    "It fell through twice in August, and I'll be ringing Paul at 9am tomorrow.",
+    "We haven't chased the grants team yet, and nobody has told us there's a delay.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
