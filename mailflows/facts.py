@@ -327,7 +327,8 @@ def _relayed(parsed: ParsedMessage, config: MailConfig, whose: _Whose, notes: li
     org, commissioned, how = _organisation(config, reply_to)
     if org is None:
         return
-    notes.append(f"relayed by {parsed.from_address} for its Reply-To: {how}; nobody is acknowledged "
+    whom = "its Reply-To" if parsed.reply_to else "the address its form gives"
+    notes.append(f"relayed by {parsed.from_address} for {whom}: {how}; nobody is acknowledged "
                  "automatically")
     # The organisation decides the stage; the relay stays the sender, so it never escalates a case.
     whose.organisation, whose.commissioned, whose.acknowledge_to = org, commissioned, None
