@@ -174,7 +174,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"(?:it|this|the (?:issue|matter|item|question|request)) (?:was|were|has been|got) parked|"
                  r"since then,? (?:- |– )?nothing|round we go|round and round|"
                  r"(?:and|just) (?:disappears?|disappeared|vanish(?:es|ed))|"
-                 r"(?:gone|went|come|came|is|it's) (?:from )?above (?:her|him|them|his|their)|"
+                 r"(?:gone|went) (?:from )?above (?:her|him|them|his|their)|"
                  r"(?:2nd|3rd|4th|second|third|fourth|final) (?:chaser|reminder)|"
                  r"none of (?:those|these|them|which|that) (?:will|would|is|are) (?:do|acceptable|enough)|"
                  r"(?:did|already) ask(?:ed)? (?:\w+ )?first|"

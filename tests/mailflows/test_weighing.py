@@ -36,6 +36,10 @@ BEXLEY = load_profile("bexley")
     ("The quarterly return is now a workbook of 60 indicators.", "monitoring"),
     ("The extension adds unannounced visits by a mystery shopper.", "monitoring"),
     ("The council will stop our grant in March and put the money into a council-run pantry.", "de-commissioning"),
+    ("From next summer our day centre will be \"joined\" with the council's centre in Erith.", "de-commissioning"),
+    ("Our befriending grant will therefore not continue beyond 31 March.", "de-commissioning"),
+    ("Every carer must sign the sheet with full name, address and phone number.", "monitoring"),
+    ("The council now want us to send school attendance for every young carer we support.", "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
