@@ -103,8 +103,8 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
            r"never (?:called|rang|got) back|"
            # 'nobody has told us' is a change nobody announced, not an attempt that failed
-           r"(?:nobody|no-?one) (?:has |ever |will |can )?(?!told|discussed|explained|offered|consulted|asked|said|"
-           r"mentioned|warned|spoken|talked|checked|let)(?:has|ever|will|can|replied|came|comes|does|got back)|"
+           r"(?:nobody|no-?one) (?!(?:has |ever |will |can )?(?:told|discussed|explained|offered|consulted|asked|said|"
+           r"mentioned|warned|spoken|talked|checked|let)\b)(?:has|ever|will|can|replied|came|comes|does|got back)|"
            r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
            r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"

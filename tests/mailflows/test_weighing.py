@@ -106,6 +106,7 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "Our coordinator will take it up with the council tomorrow and phone them again on Monday.",
     "It fell through twice in August, and I'll be ringing Paul at 9am tomorrow.",
     "We haven't chased the grants team yet, and nobody has told us there's a delay.",
+    "I emailed the grants team about the form, and nobody has told us anything about a delay.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
