@@ -245,6 +245,10 @@ def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) ->
     return case is None, bool(commissioned and case is None) or on_informal
 
 
+_TOLD_TRIED = ("tried-phrase", "tried-failed", "tried-contact-failed")
+"""The rules that find a failed attempt told in the sender's words."""
+
+
 def _list_hints(parsed: ParsedMessage, whose: _Whose, notes: list[str]) -> list[str]:
     """List, group or form headers: said in the notes, and nobody is acknowledged automatically."""
     hints = list_hints(parsed)
@@ -304,13 +308,13 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         organisation=whose.organisation if case is None else (case.organisation or whose.organisation),
         commissioned=whose.commissioned if case is None else case.commissioned,
         dispute=ahead.dispute, tried_informal=ahead.tried, escalation=escalation, notes=tuple(notes),
-        unreadable=_unreadable(parsed), sender=whose.sender,
-        sender_organisation=whose.sender_organisation,
+        unreadable=_unreadable(parsed), sender=whose.sender, sender_organisation=whose.sender_organisation,
         policy=tuple(p for p in escalation if POLICY.search(p)),
         dispute_score=ahead.dispute_score, tried_score=ahead.tried_score, issue_types=ahead.issues,
         commissioner_side=whose.commissioner_side, colleague=colleague, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None, parsed.from_name),
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
+        tried_told=any(rule in _TOLD_TRIED for rule in ahead.rules),
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
     )
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,

@@ -78,6 +78,10 @@ class DisputeFacts:
     """Words that say outright it is a dispute ('we object', 'formal complaint'): the rule decides."""
     tried_outright: tuple[str, ...] = ()
     """Words that say outright informal resolution was tried and failed: the rule decides."""
+    tried_told: bool = False
+    """Whether the sender's words tell of an attempt that failed (a tried-and-failed rule found it);
+    without that, a high 'tried' score rests on other words, such as a stage-2 issue in words
+    the profile's patterns do not know, and the reason says so."""
     unknown_case: str | None = None
     """A case reference the message names that the register does not hold (a person places it)."""
 
@@ -379,8 +383,13 @@ def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str
             words = f"{_percent(score)}; words {score.words}{phrases}"
         else:
             words = _quoted(facts.tried_informal)
-        reasons.append(f"{facts.organisation} says informal resolution with its commissioner has "
-                       f"already failed ({words}): stage {stage.number}, {stage.name} ({cite})")
+        if score is not None and not facts.tried_outright and not facts.tried_told and not facts.tried_informal:
+            reasons.append(f"{facts.organisation} writes as past the informal stage: a failed attempt with its "
+                           f"commissioner, or an issue of stage {stage.number}'s kind ({words}): stage "
+                           f"{stage.number}, {stage.name} ({cite})")
+        else:
+            reasons.append(f"{facts.organisation} says informal resolution with its commissioner has "
+                           f"already failed ({words}): stage {stage.number}, {stage.name} ({cite})")
     else:
         words = f" ({1 - score.probability:.0%}; words {score.words})" if score else ""
         reasons.append(f"{facts.organisation} is commissioned and has not said it tried informal "

@@ -220,3 +220,15 @@ def test_a_message_naming_a_case_the_register_does_not_hold_goes_to_a_person() -
     decision = decide_stage(BEXLEY, facts)
     assert decision.disposition == "needs-triage" and decision.action == "none"
     assert "BXC-2026-0099" in decision.reasons[-1]
+
+
+def test_a_stage_2_score_without_a_failed_attempt_told_says_it_may_be_the_issue_itself() -> None:
+    base: dict[str, object] = {"organisation": ORGANISATION, "commissioned": True, "sender": SENDER,
+                               "sender_organisation": ORGANISATION, "dispute": DISPUTE,
+                               "tried_score": Weighed(0.9, "'re-let', 'provider'")}
+    by_words = decide_stage(BEXLEY, DisputeFacts(**base))  # type: ignore[arg-type]
+    assert by_words.disposition == "stage-2"
+    assert "writes as past the informal stage: a failed attempt with its commissioner, or an issue of " \
+           "stage 2's kind (90%; words 're-let', 'provider')" in by_words.reasons[-1]
+    told = decide_stage(BEXLEY, DisputeFacts(**base, tried_told=True))  # type: ignore[arg-type]
+    assert "says informal resolution with its commissioner has already failed" in told.reasons[-1]
