@@ -12,18 +12,8 @@ from functools import lru_cache
 from compact_docs.rules.disputes import FoundIssue, Weighed
 from compact_docs.rules.profile import Profile
 from mailflows.config import MailConfig
+from mailflows.signals import normalise
 from mailflows.text_model import RoutingModels, bundled_weights_exist, features, load_models
-
-_NORMAL = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
-                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
-
-
-@lru_cache(maxsize=16)
-def _normal(text: str) -> str:
-    """Lower-case text with straight quotes and dashes and single spaces (one message's words are
-    read by several rules: each reads the same normal form, made once)."""
-    return " ".join(text.translate(_NORMAL).lower().split())
-
 
 POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision")
 """Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
@@ -67,7 +57,7 @@ def _sentence(text: str, start: int, end: int) -> str:
 def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
     """The profile's issue types whose words are in a text, each with the words that matched
     (a match whose sentence holds one of the type's 'unless' words does not count)."""
-    normal = _normal(text)
+    normal = normalise(text)
     found: list[FoundIssue] = []
     for issue_id, patterns, unless in _issue_patterns(profile):
         if unless is None:
@@ -254,7 +244,7 @@ _TRIED_ALONE = re.compile(_FAILED_ALONE)
 
 def tried_concepts(text: str) -> tuple[str, ...]:
     """The words that tell of a failed attempt to settle it (the 'tried' concept rules)."""
-    normal = _normal(text)
+    normal = normalise(text)
     found = []
     for pattern in (_TRIED_ALONE, _TRIED_NEAR):
         match = pattern.search(normal)
@@ -307,7 +297,7 @@ def _english_share(words: list[str]) -> float:
 
 def said_outright(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a text says outright: (a dispute, informal resolution tried and failed), as words."""
-    normal = _normal(text)
+    normal = normalise(text)
     found: list[tuple[str, ...]] = []
     for pattern in (_DISPUTE_EXPLICIT, _TRIED_EXPLICIT):
         words = [m.group(0).strip() for m in pattern.finditer(normal) if not _negated(normal, m.start())]
@@ -331,7 +321,7 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
     if text:
         if mostly_not_english(text):
             names.append("not-english")
-        normal = _normal(text)
+        normal = normalise(text)
         if _TRIED_ALONE.search(normal):
             names.append("tried-failed")
         if _TRIED_NEAR.search(normal):
