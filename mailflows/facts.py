@@ -21,7 +21,7 @@ from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import OwnWords, own_words, read_own_words
-from mailflows.weighing import POLICY, find_issue_types, models_for, rule_names, said_outright, weigh
+from mailflows.weighing import POLICY, TRIED_RULES, find_issue_types, models_for, rule_names, said_outright, weigh
 
 __all__ = ["MessageReading", "ReadAhead", "automatic_reasons", "clean_subject", "extract_facts",
            "find_case", "own_words", "read_ahead", "read_message"]
@@ -245,10 +245,6 @@ def _wanted(config: MailConfig, case: Case | None, commissioned: bool | None) ->
     return case is None, bool(commissioned and case is None) or on_informal
 
 
-_TOLD_TRIED = ("tried-phrase", "tried-failed", "tried-contact-failed")
-"""The rules that find a failed attempt told in the sender's words."""
-
-
 def _list_hints(parsed: ParsedMessage, whose: _Whose, notes: list[str]) -> list[str]:
     """List, group or form headers: said in the notes, and nobody is acknowledged automatically."""
     hints = list_hints(parsed)
@@ -314,7 +310,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         commissioner_side=whose.commissioner_side, colleague=colleague, list_hints=tuple(hints),
         newsletter=is_newsletter(hints, parsed.from_address, how is not None, parsed.from_name),
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
-        tried_told=any(rule in _TOLD_TRIED for rule in ahead.rules),
+        tried_told=any(rule in TRIED_RULES for rule in ahead.rules),
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
     )
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,

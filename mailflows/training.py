@@ -33,13 +33,13 @@ from mailflows.facts import read_message
 from mailflows.mailboxes import read_mbox
 from mailflows.parsing import parse_message
 from mailflows.text_model import LinearModel, RoutingModels, features, forget_loaded
-from mailflows.weighing import find_issue_types, rule_names, words_to_weigh
+from mailflows.weighing import TRIED_RULES, find_issue_types, rule_names, words_to_weigh
 
 BUNDLED_CORPUS = "routing-corpus.json.gz"
 MODEL_NAMES = ("dispute", "tried")
 CORRECTION_WEIGHT = 2.0
 """A caseworker's correction counts twice: it is this mailbox's own mail, judged by a person."""
-_TRIED_RULES = ("r:tried-phrase", "r:tried-failed", "r:tried-contact-failed", "r:asks-senior")
+_TRIED_RULES = (*(f"r:{rule}" for rule in TRIED_RULES), "r:asks-senior")
 
 
 def _evidence(model: str, feature: str) -> int:

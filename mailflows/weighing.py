@@ -310,6 +310,10 @@ def _negated(text: str, start: int) -> bool:
     return any(w in ("not", "no", "never", "haven't", "hasn't", "don't", "didn't", "yet") for w in before)
 
 
+TRIED_RULES = ("tried-phrase", "tried-failed", "tried-contact-failed")
+"""The rules (of `rule_names`) that find a failed attempt told in the sender's words."""
+
+
 def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
                issues: tuple[FoundIssue, ...], text: str = "") -> list[str]:
     """The rules that fired, as model features."""
