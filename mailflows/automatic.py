@@ -140,7 +140,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     # A website's form, or a calendar reply with a typed note, sends a person's words with
     # Auto-Submitted: read them, acknowledge nobody.
     if auto and auto.split(";")[0].strip() != "no" and not (
-            auto.startswith("auto-generated") and (noted or form_relay(parsed))):
+            auto.startswith("auto-generated") and (noted or form_address(parsed) is not None)):
         reasons.append(f"Auto-Submitted: {auto}")
     precedence = (parsed.header("precedence") or "").strip().lower()
     if precedence in ("junk", "auto_reply") or (precedence == "bulk" and not _through_a_list(parsed)):
@@ -379,7 +379,7 @@ def list_hints(parsed: ParsedMessage) -> list[str]:
     precedence = (parsed.header("precedence") or "").strip().lower()
     if precedence == "list" or (precedence == "bulk" and _through_a_list(parsed)):
         hints.append(f"Precedence: {precedence}")
-    if parsed.header("auto-submitted") is not None and form_relay(parsed):
+    if parsed.header("auto-submitted") is not None and form_address(parsed) is not None:
         hints.append("Auto-Submitted on a website form's relay of a person")
     return hints
 
@@ -391,15 +391,11 @@ _FORM_SUBJECT = re.compile(r"\b(?:new (?:form )?submission|form submission|websi
                            r"enquiry form|new (?:message|enquiry) (?:from|via))\b", re.IGNORECASE)
 
 
-def form_relay(parsed: ParsedMessage) -> bool:
-    """Whether a message is a website form's relay of a person: from a no-reply or website address,
-    under a form's subject ('New submission from Contact us'), with the person's address in its
-    Reply-To or in the form's own 'Email address:' field."""
-    return form_address(parsed) is not None
-
-
 def form_address(parsed: ParsedMessage) -> str | None:
-    """The address of the person a website form relays (see form_relay), or None."""
+    """The address of the person a website form relays, or None when the message is no form's
+    relay. A relay comes from a no-reply or website address, under a form's subject ('New
+    submission from Contact us'), with the person's address in its Reply-To or in the form's own
+    'Email address:' field."""
     local = (parsed.from_address or "").split("@", 1)[0].lower()
     if not (_FORM_SUBJECT.search(parsed.subject) and (_MACHINE_SENDER.match(local) or RELAY_SENDER.match(local))):
         return None
