@@ -126,6 +126,23 @@ _PERSON_ON_A_MACHINE = re.compile(
     r"(?:is|has been|keeps|was) (?:down|not working|playing up|broken|bouncing|hacked)", re.IGNORECASE)
 """A person explaining why they write from a no-reply address ('sorry, this is coming from our
 no-reply address because our normal email is playing up')."""
+_BULK_MAILER = re.compile(
+    r"mailchimp|campaign ?monitor|constant ?contact|dotdigital|dotmailer|sendinblue|brevo|mailerlite|"
+    r"govdelivery|newsweaver|mailjet|moosend|emailoctopus|zoho ?campaigns|sendy|listmonk|phplist|"
+    r"acymailing|mailpoet|substack|beehiiv", re.IGNORECASE)
+"""A campaign tool's X-Mailer: it sends only bulk mail (newsletters, bulletins), even an
+organisation's own ('Mailchimp Mailer - **CID...**')."""
+_BULK_FOOTER = re.compile(
+    r"\byou(?:'re| are) receiving this (?:e-?mail|message|newsletter|bulletin|notification|alert|update)s?\b|"
+    r"\byou received this (?:e-?mail|newsletter|bulletin) because you (?:signed up|subscribed|registered|"
+    r"opted in|are a (?:member|subscriber|customer))|\bwhy did i get this\?|\bunsubscribe from this list\b|"
+    r"\bupdate (?:your )?(?:e-?mail |subscription |communication )?preferences\b|"
+    r"\bmanage (?:your )?(?:e-?mail |subscription |notification |communication )?(?:preferences|settings|"
+    r"subscriptions?)\b|\bto stop receiving (?:these|this|future|such)\b|\bopt out of (?:these|future|all)\b|"
+    r"\bview (?:this e-?mail |it )?(?:in (?:your |a )?(?:web )?browser|online)\b", re.IGNORECASE)
+"""A bulk mailer's footer (or its 'view in browser' line): why you get it and how to stop it. Read
+only on a message that carries List-Unsubscribe, is no reply or forward, and is not from a person's
+own address: people's mail through a group or a CRM carries such lines too."""
 _HINT_HEADERS = ("list-id", "list-unsubscribe", "x-auto-response-suppress", "mailing-list",
                  "x-ms-exchange-inbox-rules-loop")
 
@@ -173,6 +190,7 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
         reasons.append(f"its subject is an automatic one ({parsed.subject[:60]!r})")
     elif not forwarded and _TICKET_SUBJECT.search(parsed.subject):
         reasons.append(f"its subject is a ticket system's receipt ({parsed.subject[:60]!r})")
+    reasons += _bulk_reasons(parsed)
     if _DIGEST_SUBJECT.search(parsed.subject) and not _REPLY.match(parsed.subject) and list_hints(parsed):
         reasons.append(f"a mailing list's digest ({parsed.subject[:60]!r})")
     if _MACHINE_OPENING.match(parsed.text[:300]):
@@ -183,6 +201,19 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     elif not forwarded and _away_elsewhere(parsed.text):
         reasons.append("it reads as an out-of-office reply in another language (away or on leave, until a date)")
     return reasons
+
+
+def _bulk_reasons(parsed: ParsedMessage) -> list[str]:
+    """Why a message is a campaign tool's bulk mail: its X-Mailer, or a bulk mailer's footer on a
+    message with an unsubscribe header that is no reply or forward and not from a person's address."""
+    mailer = parsed.header("x-mailer") or ""
+    if _BULK_MAILER.search(mailer):
+        return [f"sent by a campaign tool (X-Mailer {mailer[:40]!r})"]
+    if parsed.header("list-unsubscribe") is None or _REPLY.match(parsed.subject) \
+            or personal_address(parsed.from_address, parsed.from_name):
+        return []
+    footer = _BULK_FOOTER.search(parsed.text[-2500:])
+    return [f"a bulk mailer's footer ({footer.group(0)!r}) on list mail"] if footer else []
 
 
 def _sender_reasons(parsed: ParsedMessage, forwarded: bool) -> list[str]:
@@ -291,7 +322,8 @@ def _away_reply(text: str) -> bool:
     if len(stripped) > 1600 or (len(stripped) > 900 and not _REDIRECTS.search(stripped)):
         return False  # a long away note is a list of whom to write to instead
     start = stripped[:700]
-    if _BACK_ON_A_DAY.match(stripped) or (_GONE.search(start) and _GONE_MACHINE.search(start)):
+    if _BACK_ON_A_DAY.match(stripped) or (_GONE.search(start) and _GONE_MACHINE.search(start)) \
+            or (len(stripped) <= 300 and _CLOSED_UNTIL.match(stripped)):
         return True
     return bool(_AWAY.search(start) and _AWAY_MACHINE.search(start) and _AWAY_UNTIL.search(start))
 
@@ -302,6 +334,12 @@ _BACK_ON_A_DAY = re.compile(
     r"(?:i'?m |i am )?(?:back|in the office|returning|away (?:until|till))\s+(?:on\s+)?(?:mon|tues|wednes|thurs|"
     r"fri|satur|sun)day\b[^\n]{0,30}\Z", re.IGNORECASE)
 """The whole of a typed away note: 'Back Thursday - Jo'."""
+_DAY_OR_DATE = r"(?:on )?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d{1,2}(?:st|nd|rd|th)?\b|tomorrow)"
+_CLOSED_UNTIL = re.compile(
+    r"^\W*(?:(?:the |our )?(?:office|centre|center|club|school|hall|building|shop|bank)(?: is| will be)?|"
+    r"we(?: are|'re| will be)(?: now)?) closed\b.{0,150}?\b(?:back|re-?open(?:s|ing)?|open again)\s+"
+    + _DAY_OR_DATE, re.IGNORECASE | re.DOTALL)
+"""A short typed note that the office is closed: 'Office closed for Diwali week. Back Monday 16th.'"""
 _GONE = re.compile(r"\b(?:i have|i've|i) (?:now )?(?:retired|left|stepped down|moved on)\b", re.IGNORECASE)
 _GONE_MACHINE = re.compile(
     r"\b(?:not able to|unable to|cannot|can't|will not)\s+(?:pass\s+(?:messages|e-?mails|it|them)\s+on|forward)|"

@@ -21,6 +21,7 @@ from mailflows.config import MailConfig
 from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import OwnWords, own_words, read_own_words
+from mailflows.signals import normalise
 from mailflows.weighing import POLICY, TRIED_RULES, find_issue_types, models_for, rule_names, said_outright, weigh
 
 __all__ = ["MessageReading", "ReadAhead", "automatic_reasons", "clean_subject", "extract_facts",
@@ -208,6 +209,7 @@ class ReadAhead:
     tried_outright: tuple[str, ...]
     dispute_score: Weighed | None
     tried_score: Weighed | None
+    names_issue: bool = False
 
 
 def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: bool = True,
@@ -221,8 +223,12 @@ def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: boo
     rules = rule_names(dispute_phrases, tried_phrases, issues, text)
     dispute_score, tried_score = weigh(models_for(config), text, rules, dispute=dispute, tried=tried)
     dispute_outright, tried_outright = said_outright(text)
+    # An issue named in the sender's words (past the subject, which a reply or a thank-you repeats).
+    body = len(normalise(f"{subject}.")) + 1
+    names_issue = bool(issues) and not any(r.startswith("other-") for r in rules) and (
+        any(found.start >= body for found in issues) or bool(find_issue_types(config.compact_profile, own.text)))
     return ReadAhead(text, own, dispute_phrases, tried_phrases, issues, tuple(rules), dispute_outright,
-                     tried_outright, dispute_score, tried_score)
+                     tried_outright, dispute_score, tried_score, names_issue)
 
 
 def read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
@@ -312,7 +318,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
         tried_told=any(rule in TRIED_RULES for rule in ahead.rules),
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
-    )
+        names_issue=ahead.names_issue)
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)
 

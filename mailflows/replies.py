@@ -31,6 +31,8 @@ _SIGN_OFFS = (
     "god bless", "blessings", "ਧੰਨਵਾਦ", "شکریہ", "cu stim[aă]", "mahadsanid",
 )
 _SIGN_OFF_LINE = r"(?:" + "|".join(_SIGN_OFFS) + r")[ \t]*[,.!]*[ \t]*(?:[^\W\d_][\w'.-]*[ \t]*){0,3}$"
+# A sign-off with a short afterthought ('Thank you, and sorry again,'), near the end of the text.
+_SIGN_OFF_AND = (r"(?:" + "|".join(_SIGN_OFFS) + r")[ \t]*,?[ \t]+and\b[^\n]{0,60}$(?:\n[^\n]{0,80}){0,8}\s*\Z")
 # Footers that start a signature block even without a sign-off before them.
 _FOOTERS = (
     r"sent from (?:my|outlook|yahoo|mail for)\b.*$",
@@ -87,8 +89,10 @@ class _BritishMessage(EmailMessage):  # type: ignore[misc]
     def _get_language_regex(self, language: str, regex_key: str) -> str:
         found: str = super()._get_language_regex(language, regex_key)
         if regex_key == "signatures" and language == "en":
-            extra = "|".join([_SIGN_OFF_LINE, *_FOOTERS])
-            return f"{found}|{extra}" if found else extra
+            # The library's own English sign-offs ('Thanks,', 'Thank you,', 'Best,') match at the
+            # start of any line, so "Thank you, and thank you to James for ..." would cut off the
+            # rest of the message; these (a superset of them) must stand on a short line of their own.
+            return "|".join([_SIGN_OFF_LINE, _SIGN_OFF_AND, *_FOOTERS])
         if regex_key == "from_header" and found and language in _SENDER_FIELD:
             # A block of header lines is quoted mail only when it names a sender: a letter pasted
             # in with 'To: Head of Commissioning' and 'cc:' lines, or a line 'Data: ...' in a

@@ -216,17 +216,18 @@ def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0
         x = vectorizer.fit_transform([{k: f for k, f in v.items() if seen[k] >= MIN_TEXTS or k[0] == "r"}
                                       for v, _, _ in rows])
         y = [label for _, label, _ in rows]
-        model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
-        model.fit(x, y, sample_weight=[w for _, _, w in rows])
         names = list(vectorizer.get_feature_names_out())
         # A rule is evidence for its answer: where the words around it made the fit weigh it
-        # against that answer, the rule is left out of this model and the model fitted again.
-        against = [i for i, n in enumerate(names) if _evidence(name, n) * model.coef_[0][i] < 0]
-        if against:
-            keep = [i for i in range(len(names)) if i not in set(against)]
-            x, names = x[:, keep], [names[i] for i in keep]
+        # against that answer, the rule is left out of this model and the model fitted again
+        # (until none is: leaving one out can turn another).
+        for _ in range(len(names)):
             model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
             model.fit(x, y, sample_weight=[w for _, _, w in rows])
+            against = {i for i, n in enumerate(names) if _evidence(name, n) * model.coef_[0][i] < 0}
+            if not against:
+                break
+            keep = [i for i in range(len(names)) if i not in against]
+            x, names = x[:, keep], [names[i] for i in keep]
         weights = sorted(zip(names, model.coef_[0], strict=True), key=lambda p: -abs(p[1]))
         models[name] = LinearModel(float(model.intercept_[0]),
                                    {str(k): float(w) for k, w in weights[:MAX_FEATURES]})

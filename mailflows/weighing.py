@@ -68,7 +68,7 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
         if match:
             words = match.group(0).strip()
             shown = words if len(words) <= 60 else words[:57].rstrip() + "..."
-            found.append(FoundIssue(issue_id, f"'{shown}'"))
+            found.append(FoundIssue(issue_id, f"'{shown}'", match.start()))
     return tuple(found)
 
 

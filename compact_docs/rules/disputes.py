@@ -84,6 +84,9 @@ class DisputeFacts:
     the profile's patterns do not know, and the reason says so."""
     unknown_case: str | None = None
     """A case reference the message names that the register does not hold (a person places it)."""
+    names_issue: bool = False
+    """Whether the sender's own words (not only the subject) name one of the profile's issue types,
+    and no rule reads the message as something else (thanks, an invitation, a question ...)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class FoundIssue:
 
     id: str
     words: str
+    start: int = 0
+    """Where its words begin in the normalised text that was searched (the subject comes first)."""
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,13 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
         return None
     verdict = _confident(profile, score, facts.dispute)
     phrases = f"; phrases {_quoted(facts.dispute)}" if facts.dispute else ""
+    if verdict is not True and facts.names_issue and facts.organisation is not None and facts.issue_types:
+        issue = next((t for t in profile.dispute.issue_types if t.id == facts.issue_types[0].id), None)
+        if issue is not None:
+            weighed = f"; its other words weigh {_percent(score)} a dispute" if score is not None else ""
+            reasons.append(f"{facts.organisation} names {issue.name} ({facts.issue_types[0].words}), an "
+                           f"issue the Compact's process is for ({profile.cite(issue.clause)}): a dispute{weighed}")
+            return None
     if verdict and score is not None:
         reasons.append(f"reads as a dispute ({_percent(score)}; words {score.words}{phrases}): "
                        "this mailbox presumes a dispute unless a message reads as something else")
