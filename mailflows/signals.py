@@ -103,6 +103,23 @@ DEFAULT_ESCALATION: tuple[str, ...] = (
     r"\bno further forward\b",
     r"\b(?:not been able|unable|failed) to resolve\b",
     r"\bcould(?:n't| not) (?:resolve|agree|sort)\b",
+    # a policy decision asked for in other words: the policy itself, whoever makes it, a board
+    # or cabinet (or the councillors) to decide, the question put before them
+    r"\bpolic(?:y|ies) (?:itself|themselves)\b",
+    r"\b(?:change|changing|review|reviewing|revisit\w*|reconsider\w*|rethink\w*|overturn\w*|amend\w*|"
+    r"rewrit\w*|(?:an )?exception to|look(?:ing)? again at) (?:the |this |that |its |their |your |our |a |the "
+    r"council's |the icb's )?(?:[\w-]+ ){0,2}polic(?:y|ies)\b",
+    r"\bwho(?:ever)? (?:makes|made|sets|set|decides|owns|wrote) (?:the |this |that )?polic",
+    r"\b(?:a |the )?polic(?:y|ies) (?:question|matter|issue|decision|problem|point|level)\b",
+    r"\b(?:put|take|taken|taking|took|bring|brought|refer|referred|go|goes|going|went|raise|raised|send|sent|"
+    r"submit\w*|table\w*|present\w*)(?: (?:it|this|the matter|the question|the issue|the case|our case|that))?"
+    r"(?: up| back| forward| formally)? (?:to|before|in front of) (?:the |their |our |its |a |your )?"
+    r"(?:[\w-]+ ){0,2}(?:boards?|cabinet|cabinet member|councillors|elected members|scb|governing body)\b",
+    r"\b(?:boards?|cabinet|cabinet member|councillors|elected members|scb|governing body)\b[^.!?]{0,40}\b"
+    r"(?:to|should|must|would need to|needs? to|could|can|will have to) (?:decide|make (?:a|the) decision|"
+    r"take (?:a|the) decision|rule on|settle (?:it|this|the))\b",
+    r"\bdecision (?:by|from|at|of) (?:the |a )?(?:[\w-]+ ){0,2}(?:boards?|cabinet|councillors|elected members|"
+    r"scb|governing body)\b",
 )
 
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "nothing", "without"})

@@ -15,7 +15,7 @@ from mailflows.config import MailConfig
 from mailflows.signals import normalise
 from mailflows.text_model import RoutingModels, bundled_weights_exist, features, load_models
 
-POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision")
+POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision|\\bscb\\b|elected members")
 """Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
 
 
@@ -89,7 +89,7 @@ _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
             r"(?:said|promised) (?:he|she|they|it) (?:would|will|'d))\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
-           r"heard nothing|got nothing|nothing at all|not heard|never heard|haven't heard|have not heard|"
+           r"heard nothing|got nothing|nothing at all|(?:not|never|haven't|have not) heard(?! of)|"
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
            r"never (?:called|rang|got) back|"
            # 'nobody has told us' is a change nobody announced, not an attempt that failed
@@ -97,7 +97,9 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"mentioned|warned|spoken|talked|checked|let)\b)(?:has|ever|will|can|replied|came|comes|does|got back)|"
            r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
-           r"(?:twice|three times|four times|five times|several times|repeatedly|again and again|"
+           # 'twice' as an attempt, not as how often something runs ('meets twice a week')
+           r"(?:twice|three times|four times|five times|several times)(?! (?:a|per|each|every) (?:week|month|day|"
+           r"year|fortnight|term|session)| weekly| monthly| daily| yearly)|(?:repeatedly|again and again|"
            r"every time|each time|(?:second|third|fourth) time)|"
            r"looked into|leave it with me|being looked at|with finance|come back to us|"
            r"(?:would|will) get back|"
@@ -113,7 +115,9 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"not prepared to|said no|turned (?:it|us|me) down|no record of|"
            r"passed (?:it|us|me|the|our|your) (?:\w+ )?(?:on|to)|told (?:us|me) to (?:ask|speak|talk|contact|go to)|"
            r"still (?:hasn't|has not|haven't|have not|isn't|is not)|has still not|have still not|"
-           r"(?:has|have|had|does|do|did)(?:n't| not) (?:called|rung|phoned|replied|responded|answered|answer|"
+           # someone else not answering ('she hasn't replied'), not the sender ('I haven't replied')
+           r"(?<!\bi )(?<!\bwe )(?:has|have|had|does|do|did)(?:n't| not) (?:called|rung|phoned|replied|responded|"
+           r"answered|answer|"
            r"reply|respond|got back|come back|been in touch)|(?:then )?(?:absolutely )?nothing(?: else)?,|"
            r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
            r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
@@ -125,6 +129,12 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"(?:saying|said|says|told (?:us|me)|confirmed|confirming|states?) (?:that )?"
            r"(?:it'?s|it is|the decision is|this is|that'?s) final|repeated (?:themselves|himself|herself|the same))\b")
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|"
+                 r"being (?:sent|passed|pushed|bounced|shunted) (?:from one|back and forth|round|around|between)|"
+                 r"that was the last (?:we|i) heard|nothing (?:ever )?happens|"
+                 r"(?:ticket|case|query|enquiry|complaint|incident) (?:has been |had been |was |got |been )?"
+                 r"(?:closed|marked (?:as )?resolved)|"
+                 r"(?:didn't|did not|never|failed to) (?:turn up|show up|attend|come)(?: to)?(?: either| any| both)?"
+                 r"(?: of)?(?: the| our)?(?: last| two| three| agreed)* (?:meeting|visit|appointment)s?|"
                  r"above (?:her|his|their) (?:head|pay ?grade)|"
                  r"(?:nothing|(?:don't|do not) think (?:there's|there is) anything|not anything) (?:more|else) "
                  r"(?:that )?(?:we|i) can do|"
@@ -203,7 +213,10 @@ _ASKS_SENIOR = re.compile(
     r"(?:a|the|to|with|your|their|someone at) (?:head of (?:service|commissioning)|deputy director|"
     r"assistant director|associate director|cabinet member)|"
     r"escalat\w+|take (?:it|this|the matter) (?:further|up|forward|higher)|taken further|"
-    r"go (?:higher|over (?:her|his|their) heads?))\b")
+    r"go (?:higher|over (?:her|his|their) heads?)|(?:go|going) above (?:the |her |his |their |him |them )|"
+    r"whoever is (?:her|his|their) (?:manager|boss)|(?:manager|boss) or (?:higher|above)|"
+    r"(?:someone|somebody|anyone|a person|people) who (?:does |actually )?(?:has|have) (?:the |real |some )?"
+    r"(?:authority|power))\b")
 # What else a person writes to a dispute mailbox (the issue's list: a question about the Compact,
 # an invitation, thanks, a volunteer enquiry, a change of contact, a request for a letter of
 # support, a booking): rules the dispute model weighs against a dispute, never for one.

@@ -438,3 +438,39 @@ def test_a_council_website_form_is_decided_as_the_person_it_relays() -> None:
     decision = classify(parsed, CONFIG)
     assert decision.organisation == "Sidcup Youth Arts", decision.reasons
     assert decision.acknowledge is False
+
+
+def test_a_campaign_tools_mail_is_ignored_even_from_a_directory_organisation() -> None:
+    raw = message("Age Well News - Autumn", "The council is proposing to close our day centre. Respond to "
+                  "the consultation before 2 December.", X_Mailer="Mailchimp Mailer - **CID91bc72e4f1**",
+                  List_Unsubscribe="<https://agewell.us21.list-manage.example/unsubscribe>")
+    reasons = automatic_reasons(parse_message(raw))
+    assert any("campaign tool" in r for r in reasons)
+    assert classify(parse_message(raw), CONFIG).disposition == "ignored"
+
+
+def test_a_bulk_footer_with_list_unsubscribe_is_automatic_but_not_from_a_persons_address() -> None:
+    body = ("Compact awareness survey 2026 has a new response.\n\nView the response: https://survey.example/r/1\n\n"
+            "You're receiving this email because response alerts are turned on for this survey.")
+    survey = message("New response to \"Compact awareness survey\"", body,
+                     List_Unsubscribe="<https://survey.example/prefs>")
+    survey = survey.replace(b"From: Jo Smith <jo.smith@agewell.example>",
+                            b"From: SurveyTool <member@surveytool.example>")
+    assert any("bulk mailer's footer" in r for r in automatic_reasons(parse_message(survey)))
+    person = message("Q2 payment", "Our Q2 payment is five weeks late.\n\nYou are receiving this email because "
+                     "you are a member of the VCS forum.", List_Unsubscribe="<mailto:leave@lists.example>")
+    assert not automatic_reasons(parse_message(person))
+    reply = message("Re: Age Well News", "Thanks - see below.\n\nUnsubscribe from this list",
+                    List_Unsubscribe="<mailto:leave@lists.example>")
+    assert not automatic_reasons(parse_message(reply))
+
+
+@pytest.mark.parametrize("body", ["Office closed for Diwali and Bandi Chhor Divas week. Back Monday 16th.\n\nHarjit",
+                                  "The centre is closed over half term, we reopen on Monday 2 November."])
+def test_a_short_typed_note_that_the_office_is_closed_is_an_away_reply(body: str) -> None:
+    assert automatic_reasons(parse_message(message("Re: Compact training", body)))
+
+
+def test_a_hall_closed_without_notice_is_a_persons_dispute() -> None:
+    body = "The hall is closed for refurbishment and we cannot get back in until the council gives us a key."
+    assert not automatic_reasons(parse_message(message("Hall", body)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,27 @@ def test_a_form_on_the_mailboxs_own_site_relays_the_organisation_in_its_reply_to
     assert facts.colleague is None
     assert facts.organisation == "Bexley Age Well"
     assert any("relayed by enquiries@bvsc.example" in n for n in facts.notes)
+
+
+def _plain(subject: str, body: str, sender: str = "Marcus Lee <marcus@wellingfoodbank.example>") -> ParsedMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "disputes@bvsc.example", subject
+    msg["Message-ID"] = "<names-issue@wellingfoodbank.example>"
+    msg.set_content(body)
+    return parse_message(msg.as_bytes())
+
+
+def test_an_organisation_naming_a_compact_issue_in_its_own_words_is_a_dispute() -> None:
+    message = _plain("Unpaid invoice attached", "Hello,\n\nThe attached invoice is still unpaid after 45 days.\n"
+                     "Could you help us chase it?\n\nMarcus")
+    assert extract_facts(message, CONFIG).names_issue
+    decision = classify(message, CONFIG)
+    assert decision.disposition == "stage-1"
+    assert any("an issue the Compact's process is for" in r for r in decision.reasons) or any(
+        r.startswith("reads as a dispute") for r in decision.reasons)
+
+
+def test_a_thank_you_whose_subject_names_the_issue_does_not_name_it() -> None:
+    message = _plain("RE: Q2 invoices overdue", "Hi Jo,\n\nJust to let you know both invoices were paid this "
+                     "morning. Thank you so much for chasing.\n\nMarcus")
+    assert not extract_facts(message, CONFIG).names_issue

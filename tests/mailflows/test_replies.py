@@ -112,3 +112,21 @@ def test_a_confidentiality_footer_after_another_sign_off_is_left_out(sign_off: s
     found = read_own_words(text)
     assert found.text == "The council will stop the money in December."
     assert "dispute" not in found.text
+
+
+@pytest.mark.parametrize("opening", ["Thank you, and thank you to James for being so straightforward with us.",
+                                     "Thanks, but the Q2 payment is still missing and payroll is on Friday."])
+def test_a_thanks_that_opens_a_longer_line_is_no_sign_off(opening: str) -> None:
+    # mail-parser-reply's own 'Thank you,' and 'Thanks,' match the start of any line; a reply
+    # that opened so would lose everything the sender went on to say.
+    text = (f"Dear Dominic,\n\n{opening}\n\nThe board has resolved to ask that the question be put to the "
+            "Strategic Commissioning Board for a decision.\n\nBest wishes,\nFiona")
+    words = own_words(text)
+    assert opening in words and "Strategic Commissioning Board" in words and "Fiona" not in words
+
+
+@pytest.mark.parametrize("sign_off", ["Thank you, and sorry again,", "With thanks and best wishes,",
+                                      "Many thanks and sorry for going on"])
+def test_a_sign_off_with_an_afterthought_at_the_end_is_left_out(sign_off: str) -> None:
+    text = f"Our invoice is five weeks late.\n\n{sign_off}\nJanet\nTreasurer"
+    assert own_words(text) == "Our invoice is five weeks late."

@@ -64,6 +64,12 @@ def test_negated_tried_informal(text: str) -> None:
     ("Good news: it is sorted, so there is no need to escalate.", False),
     ("We had no reply and it's still unresolved.", True),
     ("Thanks, we will wait to hear from you.", False),
+    # a policy decision asked for in other words
+    ("It is the policy itself that needs looking at, by whoever makes the policy.", True),
+    ("The committee would like it put to the cabinet member.", True),
+    ("This now needs the board to decide what the policy is.", True),
+    ("We would like a decision by the Strategic Commissioning Board.", True),
+    ("Our board meets on Thursday; I'll report back after.", False),
 ])
 def test_escalation_wording(text: str, expected: bool) -> None:
     assert bool(SIGNALS.find("escalation", text)) is expected

@@ -125,3 +125,5 @@ def test_the_bundled_dispute_model_weighs_each_rule_the_way_it_points() -> None:
     weights = model.weights
     assert all(w < 0 for k, w in weights.items() if k.startswith("r:other-"))
     assert all(w > 0 for k, w in weights.items() if k.startswith(("r:tried-", "r:issue-")))
+    tried = load_models(None).get("tried")
+    assert tried is not None and all(w > 0 for k, w in tried.weights.items() if k.startswith("r:tried-"))

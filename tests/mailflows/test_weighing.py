@@ -40,13 +40,24 @@ BEXLEY = load_profile("bexley")
     ("Our befriending grant will therefore not continue beyond 31 March.", "de-commissioning"),
     ("Every carer must sign the sheet with full name, address and phone number.", "monitoring"),
     ("The council now want us to send school attendance for every young carer we support.", "monitoring"),
+    # a grant ended for good, however short its notice (the corpus writers label it stage 2)
+    ("Our respite grant will end on 18 December, with four weeks' notice.", "de-commissioning"),
+    ("The council has decided not to continue funding the service beyond December.", "de-commissioning"),
+    ("The vouchers will go out through one national company instead of through us.", "de-commissioning"),
+    ("Telephone befriending is being taken over by the council's own team.", "de-commissioning"),
+    ("They plan to bring all carers' assessments back into the Adult Social Care front door.", "de-commissioning"),
+    ("All the small day centre grants will be put together into one contract and tendered.", "de-commissioning"),
+    ("The budget line goes from \u00a3126,000 this year to nil next year.", "de-commissioning"),
+    ("Every carer who gets a break has to complete a 30-question online survey.", "monitoring"),
+    ("We will not be handing over people's details without their consent.", "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
 
 
 @pytest.mark.parametrize("text", [
-    "Our respite grant will end on 18 December, with four weeks' notice.",  # a short notice: stage 1
+    "The GPs, schools and health visitors have all been told to refer through the portal.",  # doctors, not trackers
+    "Every member of staff and every volunteer at the centre must complete the safeguarding course.",
     "The ICB's new supplier management portal went live on 1 September, and every invoice is now late.",
     "The new finance system means we must upload every invoice twice.",
     "The contract variation mentions procurement rules for the minibus.",
@@ -71,6 +82,9 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     assert "asks-senior" in rule_names((), (), (), "Please could BVSC take this further with someone more senior?")
     assert "asks-senior" not in rule_names((), (), (), "Our chief executive wrote to the council last week.")
     assert "asks-senior" not in rule_names((), (), (), "James (Head of Service) says he will ask the council.")
+    assert "asks-senior" in rule_names((), (), (), "Please can you go above the transport officer, to whoever is "
+                                                   "her manager or higher.")
+    assert "asks-senior" in rule_names((), (), (), "We'd like BVSC to take this to someone who has the authority.")
 
 
 @pytest.mark.parametrize("text", [
@@ -92,6 +106,10 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "Since March we have been told at every turn that it is under review.",
     "I rang Nicola in grants; she said the decision was above her pay grade.",
     "I don't think there's anything more we can do at officer level.",
+    "So we are being sent from one to the other and nobody is paying.",
+    "The ticket has been closed with the note 'please contact your commissioner'.",
+    "The council officer did not come to either of the last two meetings you set up.",
+    "She said she would take it away. That was the last we heard.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -107,6 +125,9 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "It fell through twice in August, and I'll be ringing Paul at 9am tomorrow.",
     "We haven't chased the grants team yet, and nobody has told us there's a delay.",
     "I emailed the grants team about the form, and nobody has told us anything about a delay.",
+    "The council emailed us on Monday; our classes meet twice a week there.",
+    "The grants officer emailed to say payments will be quarterly. I haven't replied yet.",
+    "The council wrote to say we must register as suppliers, but I've never heard of the portal.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
