@@ -270,7 +270,11 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
                 reasons: list[str]) -> StageDecision | None:
     """None when the message is a dispute (reasons say why); otherwise the decision it gets."""
     score = facts.dispute_score
-    if facts.dispute_outright:
+    # "I wish to complain" from a sender the directory does not know is as often a resident's own
+    # complaint as an organisation's: the words are weighed, not taken as deciding.
+    personal = facts.organisation is None and score is not None and all(
+        p.startswith(("i ", "i'", "my ")) for p in facts.dispute_outright)
+    if facts.dispute_outright and not personal:
         reasons.append(f"says outright that it is a dispute ({_quoted(facts.dispute_outright)})")
         return None
     verdict = _confident(profile, score, facts.dispute)

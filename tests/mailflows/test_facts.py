@@ -195,3 +195,12 @@ def test_a_thank_you_whose_subject_names_the_issue_does_not_name_it() -> None:
     message = _plain("RE: Q2 invoices overdue", "Hi Jo,\n\nJust to let you know both invoices were paid this "
                      "morning. Thank you so much for chasing.\n\nMarcus")
     assert not extract_facts(message, CONFIG).names_issue
+
+
+def test_a_personal_complaint_from_an_unknown_sender_is_weighed_not_taken_as_a_dispute() -> None:
+    resident = _plain("Food bank queue", "I wish to make a formal complaint about the queue outside the food bank "
+                      "on Thursdays, which blocks my drive.", sender="Alan Pike <alan.pike@btinternet.example>")
+    assert not any("says outright" in r for r in classify(resident, CONFIG).reasons)
+    group = _plain("Hall charges", "We wish to make a formal complaint about the new hall charges for small groups.",
+                   sender="Men's Shed <hello@mensshed.example>")
+    assert any("says outright" in r for r in classify(group, CONFIG).reasons)

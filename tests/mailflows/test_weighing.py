@@ -110,6 +110,9 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "The ticket has been closed with the note 'please contact your commissioner'.",
     "The council officer did not come to either of the last two meetings you set up.",
     "She said she would take it away. That was the last we heard.",
+    "Emailed Sharon twice, nada.",
+    "I sent both emails to each of them. Neither has replied since.",
+    "I have an email from each saying it's the other one's grant.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
