@@ -120,6 +120,13 @@ DEFAULT_ESCALATION: tuple[str, ...] = (
     r"take (?:a|the) decision|rule on|settle (?:it|this|the))\b",
     r"\bdecision (?:by|from|at|of) (?:the |a )?(?:[\w-]+ ){0,2}(?:boards?|cabinet|councillors|elected members|"
     r"scb|governing body)\b",
+    # the rules themselves changed by whoever makes them: a board or cabinet member asked to change them
+    r"\b(?:rules?|criteria|eligibility|approach|framework|conditions?) (?:itself|themselves)\b",
+    r"\b(?:whoever|(?:the )?(?:people|person|those|body) who) (?:makes?|made|sets?|decides?|owns?|agreed|signs?|"
+    r"signed) (?:them |it |this |these |that )?(?:off|the (?:approach|polic\w*|rules?|criteria|framework))\b",
+    r"\b(?:ask|asks|asking|request|requesting|want|wants|like)\b(?: that)? (?:the |their |its )?(?:[\w-]+ ){0,2}"
+    r"(?:boards?|cabinet member|cabinet|councillors|elected members|scb)(?: please)? (?:to )?(?:change|changes|"
+    r"reconsider\w*|review\w*|revisit\w*|overturn\w*|reinstate\w*|amend\w*|look again|decide\w*|agree\w*)\b",
 )
 
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "nothing", "without"})

@@ -15,7 +15,8 @@ from mailflows.config import MailConfig
 from mailflows.signals import normalise
 from mailflows.text_model import RoutingModels, bundled_weights_exist, features, load_models
 
-POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision|\\bscb\\b|elected members")
+POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision|\bscb\b|elected members|"
+                    r"themselves|itself|whoever| who (?:make|made|set|decide|own|agreed|sign)")
 """Escalation phrases that ask for a policy decision (stage 3 in Bexley) rather than more seniority."""
 
 

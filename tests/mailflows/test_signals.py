@@ -69,6 +69,9 @@ def test_negated_tried_informal(text: str) -> None:
     ("The committee would like it put to the cabinet member.", True),
     ("This now needs the board to decide what the policy is.", True),
     ("We would like a decision by the Strategic Commissioning Board.", True),
+    ("We would like the criteria looked at again by whoever signs them off.", True),
+    ("So we would like to ask the ICB board please to change this rule.", True),
+    ("We would ask BVSC to request that the Cabinet Member reconsiders the withdrawal.", True),
     ("Our board meets on Thursday; I'll report back after.", False),
 ])
 def test_escalation_wording(text: str, expected: bool) -> None:

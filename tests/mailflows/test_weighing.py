@@ -50,6 +50,13 @@ BEXLEY = load_profile("bexley")
     ("The budget line goes from \u00a3126,000 this year to nil next year.", "de-commissioning"),
     ("Every carer who gets a break has to complete a 30-question online survey.", "monitoring"),
     ("We will not be handing over people's details without their consent.", "monitoring"),
+    ("The holiday food money is going straight to schools and not through us any more.", "de-commissioning"),
+    ("Helen says the council is taking it back in house from January.", "de-commissioning"),
+    ("The letter says this will be the final year of funding for this activity.", "de-commissioning"),
+    ("It looks as though the breaks grant is just being allowed to run out.", "de-commissioning"),
+    ("The contract is going to transfer to the South London Food Partnership.", "de-commissioning"),
+    ("An officer will attend one session of each group every quarter to observe delivery.", "monitoring"),
+    ("From January all equalities fields on the new registration form will be mandatory.", "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
