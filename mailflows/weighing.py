@@ -124,7 +124,8 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
            r"and then (?:absolutely )?nothing|every (?:conversation|meeting|call|e-?mail|letter)|"
            r"(?:haven't|have not|hasn't|has not|not|never) (?:had|got|received) (?:a |any )?(?:reply|response|answer)|"
            r"(?:there has been|there's been|we've had|we have had) nothing|"
-           r"many times|\d+ times|(?:six|seven|eight|nine|ten) times|"
+           r"many times|\d+ times|(?:two|six|seven|eight|nine|ten) times|"
+           r"(?:nobody|no-?one) (?:call|calls|called|rang|rings?|answers?|answered|repl(?:y|ies)|came|come)\b(?! to)|"
            r"(?:they|she|he) (?:said |says )?[\"']?(?:can't|cannot|can not|couldn't|won't|will not|wouldn't) "
            r"(?:vary|change|move|budge|make an exception|do anything|help|agree|reopen|revisit|reconsider)|"
            r"(?:still )?under review|one-line (?:e-?mail|reply|response|answer)|tells? (?:us|me) nothing|"
@@ -133,6 +134,8 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|"
                  r"being (?:sent|passed|pushed|bounced|shunted) (?:from one|back and forth|round|around|between)|"
                  r"that was the last (?:we|i) heard|nothing (?:ever )?happens|"
+                 r"(?:asked|rang|emailed|tried|spoken to|spoke to) (?:two|three|four|five|several|\d+) (?:different )?"
+                 r"(?:people|officers|teams|departments|managers)|"
                  r"neither (?:of them )?(?:has|have) (?:replied|responded|answered|got back|come back)|"
                  r"(?:each|both) (?:of them )?(?:saying|says|say) (?:it'?s|it is) the other|"
                  r"(?:ticket|case|query|enquiry|complaint|incident) (?:has been |had been |was |got |been )?"
@@ -227,7 +230,8 @@ _ASKS_SENIOR = re.compile(
 _SOMETHING_ELSE = {
     "question": re.compile(
         r"\b(?:how (?:much|long|many|do|does|can|should|would)|what (?:is|are|does|do|should|happens)|"
-        r"does the compact|is there (?:a|any)|(?:can|could) (?:you|bvsc|someone) (?:tell|explain|advise|"
+        r"does the (?:[\w-]+ )?compact|is there (?:a|any)|do you have (?:a|any)|"
+        r"(?:can|could) (?:you|bvsc|someone) (?:tell|explain|advise|"
         r"let (?:me|us) know)|i(?: was|'m)? wonder(?:ing)? (?:if|whether)|just wondering|quick question|"
         r"(?:a|one) question (?:about|on|regarding)|is (?:this|it|that) (?:a |an )?(?:compact|bvsc) (?:issue|matter|"
         r"question|thing))\b[^?]{0,200}\?|\b(?:a question|not (?:a|making a|raising a|lodging a) (?:formal )?"

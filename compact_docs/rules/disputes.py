@@ -262,6 +262,10 @@ def _confident(profile: Profile, score: Weighed | None, phrases: tuple[str, ...]
     return None
 
 
+_NAMED_ISSUE_FLOOR = 0.05
+"""Below this probability of a dispute, naming an issue of the Compact's does not make a message one."""
+
+
 def _percent(score: Weighed) -> str:
     return f"{score.probability:.0%}"
 
@@ -279,7 +283,10 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
         return None
     verdict = _confident(profile, score, facts.dispute)
     phrases = f"; phrases {_quoted(facts.dispute)}" if facts.dispute else ""
-    if verdict is not True and facts.names_issue and facts.organisation is not None and facts.issue_types:
+    # An organisation naming one of the Compact's issues is a dispute, unless its other words weigh
+    # strongly against one (a question about a tender it will bid for is no objection to one).
+    if verdict is not True and facts.names_issue and facts.organisation is not None and facts.issue_types \
+            and (score is None or score.probability >= _NAMED_ISSUE_FLOOR):
         issue = next((t for t in profile.dispute.issue_types if t.id == facts.issue_types[0].id), None)
         if issue is not None:
             weighed = f"; its other words weigh {_percent(score)} a dispute" if score is not None else ""

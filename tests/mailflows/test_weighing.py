@@ -57,6 +57,10 @@ BEXLEY = load_profile("bexley")
     ("The contract is going to transfer to the South London Food Partnership.", "de-commissioning"),
     ("An officer will attend one session of each group every quarter to observe delivery.", "monitoring"),
     ("From January all equalities fields on the new registration form will be mandatory.", "monitoring"),
+    ("The press release says it will bring emergency food provision in-house from April.", "de-commissioning"),
+    ("Letter say our lunch service finish end of march, money stop.", "de-commissioning"),
+    ("Our warm hub contract isnt being renewed, its going into one big community support lot.", "de-commissioning"),
+    ("From January every contact must be recorded in the council's case management system.", "monitoring"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -120,6 +124,8 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "Emailed Sharon twice, nada.",
     "I sent both emails to each of them. Neither has replied since.",
     "I have an email from each saying it's the other one's grant.",
+    "We go to council office two times, also my son phone them. They say wait. Nobody call.",
+    "Since September I have asked three different people at the council who pays for interpreters.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
