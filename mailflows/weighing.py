@@ -79,7 +79,9 @@ def find_issue_types(profile: Profile, text: str) -> tuple[FoundIssue, ...]:
 # A contact not made ('we haven't chased') is none.
 _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
             r"(?:rang|rung|phoned|called|ring|emailed|e-mailed|wrote|written|chased|chasing|raised|"
-            r"asked|spoke|spoken|talked|met|meeting|contacted|followed up|follow-ups?|tried|"
+            # 'asked us to', 'asked all providers': the commissioner asking, not an attempt of the sender's
+            r"asked(?! (?:us|all|its|every|them|providers|for)\b)|spoke|spoken|talked|met|meeting|contacted|"
+            r"followed up|follow-ups?|tried|"
             # 'been emailing' tells of a contact; 'I'm emailing about ...' is this message itself
             r"(?<!i'm )(?<!i am )(?<!we're )(?<!we are )(?<!be )(?:emailing|ringing|phoning|calling)|"
             r"e-?mails|filled in|submitted|lodged|corresponding|correspondence|"
@@ -89,7 +91,7 @@ _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
             r"(?:took|taken|take) it up|phone (?:him|her|them|again)|leave (?:a )?messages?|"
             r"(?:said|promised) (?:he|she|they|it) (?:would|will|'d))\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|progress|joy|luck)|"
-           r"nothing (?:back|since|at all|has (?:happened|changed|been paid)|happened|changed)|"
+           r"nothing (?:back|since|at all|has (?:happened|changed)|happened|changed)|"
            r"nada|zilch|not a (?:peep|squeak|dicky ?bird)|"
            r"heard nothing|got nothing|nothing at all|(?:not|never|haven't|have not) heard(?! of)|"
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
@@ -134,6 +136,7 @@ _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|
 _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|my) hands|"
                  r"being (?:sent|passed|pushed|bounced|shunted) (?:from one|back and forth|round|around|between)|"
                  r"that was the last (?:we|i) heard|nothing (?:ever )?happens|"
+                 r"(?:gone|got|come|taken (?:it|this)) as far as (?:we|i) can|every (?:reply|response|answer)|"
                  r"(?:asked|rang|emailed|tried|spoken to|spoke to) (?:two|three|four|five|several|\d+) (?:different )?"
                  r"(?:people|officers|teams|departments|managers)|"
                  r"neither (?:of them )?(?:has|have) (?:replied|responded|answered|got back|come back)|"

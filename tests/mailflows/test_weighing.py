@@ -61,6 +61,8 @@ BEXLEY = load_profile("bexley")
     ("Letter say our lunch service finish end of march, money stop.", "de-commissioning"),
     ("Our warm hub contract isnt being renewed, its going into one big community support lot.", "de-commissioning"),
     ("From January every contact must be recorded in the council's case management system.", "monitoring"),
+    ("For renewal the grants team is now asking for audited accounts and bank statements.", "monitoring"),
+    ("The council is going to hand its emergency food support contract to a national provider.", "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -126,6 +128,7 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "I have an email from each saying it's the other one's grant.",
     "We go to council office two times, also my son phone them. They say wait. Nobody call.",
     "Since September I have asked three different people at the council who pays for interpreters.",
+    "Every reply says it's being looked at; we've gone as far as we can with the contracts team.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -144,6 +147,8 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "The council emailed us on Monday; our classes meet twice a week there.",
     "The grants officer emailed to say payments will be quarterly. I haven't replied yet.",
     "The council wrote to say we must register as suppliers, but I've never heard of the portal.",
+    "The ICB asked all its providers to register. Our registration has been rejected twice.",
+    "We invoiced on 4 August with the attendance figures they asked for. Nothing has been paid yet.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
