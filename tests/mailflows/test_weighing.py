@@ -129,6 +129,12 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "We go to council office two times, also my son phone them. They say wait. Nobody call.",
     "Since September I have asked three different people at the council who pays for interpreters.",
     "Every reply says it's being looked at; we've gone as far as we can with the contracts team.",
+    "The officer promised she would find us another room by Friday. That was four Fridays ago.",
+    "I can't get anyone in the estates team or at the ICB to pick up the phone about it.",
+    "They have come out of each meeting with sympathy and nothing else.",
+    "Each month since July the answer from the grants team has been 'next month'.",
+    "We asked for the papers in Punjabi. The reply said the format cannot be changed.",
+    "I explained it to the contract manager. Her answer came back yesterday: no exceptions.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
