@@ -7,7 +7,10 @@ each model learns how far to trust each rule, and the reasons name both the rule
 from __future__ import annotations
 
 import re
+import re._constants as _C  # type: ignore[import-not-found]
+import re._parser as _re_parser  # type: ignore[import-not-found]
 from functools import lru_cache
+from typing import Any
 
 from compact_docs.rules.disputes import FoundIssue, Weighed
 from compact_docs.rules.profile import Profile
@@ -36,13 +39,69 @@ def _issue_patterns(profile: Profile) -> _IssuePatterns:
 
 def _one_search(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
     """An issue type's patterns as one alternation, searched in one pass over the text (half the
-    time of one pass a pattern); each on its own where they cannot be joined (a global flag)."""
+    time of one pass a pattern); each on its own where they cannot be joined (a global flag).
+
+    When every pattern can only match from the start of a word, the alternation is tried only
+    there (a third faster: most positions in a text are inside words)."""
     if not patterns:
         return ()
+    joined = "|".join(f"(?:{p})" for p in patterns)
     try:
-        return (re.compile("|".join(f"(?:{p})" for p in patterns)),)
+        if all(_starts_a_word(p) for p in patterns):
+            return (re.compile(rf"(?<!\w)(?=\w)(?:{joined})"),)
+        return (re.compile(joined),)
     except re.error:
         return tuple(re.compile(p) for p in patterns)
+
+
+def _starts_a_word(pattern: str) -> bool:
+    """Whether a pattern opens with a word boundary and every match's first character is a word
+    character ('\\b(?:late|overdue)'), read from the regular-expression parser's own tree."""
+    try:
+        tree = list(_re_parser.parse(pattern))
+    except re.error:
+        return False
+    return bool(tree) and tree[0] == (_C.AT, _C.AT_BOUNDARY) and _first_is_word(tree[1:])
+
+
+def _at_word_starts(pattern: str) -> re.Pattern[str]:
+    """A pattern compiled to be tried only at the start of a word, where it can only match there
+    (see _starts_a_word): the same matches, found a third faster."""
+    return re.compile(rf"(?<!\w)(?=\w)(?:{pattern})" if _starts_a_word(pattern) else pattern)
+
+
+def _first_is_word(items: list[Any]) -> bool:
+    """Whether every first character the parsed items can match is a word character."""
+    if not items:
+        return False
+    op, arg = items[0]
+    if op in (_C.ASSERT, _C.ASSERT_NOT, _C.AT):  # a look-behind, look-ahead or boundary takes no character
+        return _first_is_word(items[1:])
+    if op is _C.LITERAL:
+        return _word_char(chr(arg))
+    if op is _C.IN:
+        return all(_word_set(kind, value) for kind, value in arg)
+    if op is _C.SUBPATTERN:
+        return _first_is_word(list(arg[-1]))
+    if op is _C.BRANCH:
+        return all(_first_is_word(list(branch)) for branch in arg[1])
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+        # an optional start ('(?:staff )?timesheets'): what follows it may come first as well
+        return _first_is_word(list(arg[2])) and (arg[0] >= 1 or _first_is_word(items[1:]))
+    return False
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _word_set(kind: Any, value: Any) -> bool:
+    """Whether one item of a character set ('[a-z]', '\\w', a letter) holds only word characters."""
+    if kind is _C.LITERAL:
+        return _word_char(chr(value))
+    if kind is _C.RANGE:
+        return all(_word_char(chr(c)) for c in range(value[0], value[1] + 1))
+    return bool(kind is _C.CATEGORY and value in (_C.CATEGORY_WORD, _C.CATEGORY_DIGIT))
 
 
 _SENTENCE_END = re.compile(r"[.!?]")
@@ -207,7 +266,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.
-_TRIED_EXPLICIT = re.compile(
+_TRIED_EXPLICIT = _at_word_starts(
     r"\binformal(?:ly)? (?:resolution|discussions?|route|approach|stage|talks|attempts?)\b[^.!?]{0,60}"
     r"\b(?:failed|not worked|didn't work|did not work|unsuccessful|exhausted|got nowhere|gone nowhere|"
     r"come to nothing|not resolved|hasn't resolved|has not resolved)|"
@@ -215,7 +274,7 @@ _TRIED_EXPLICIT = re.compile(
     r"(?: \w+){0,3} (?:informally|directly|with (?:the|our) (?:commissioner|council|icb|contract manager))|"
     r"\b(?:already|have) (?:raised|discussed|taken up) (?:this|it|the (?:issue|matter))(?: up)? with "
     r"(?:the|our) (?:commissioner|commissioning \w+|contract manager|council|icb)\b")
-_DISPUTE_EXPLICIT = re.compile(
+_DISPUTE_EXPLICIT = _at_word_starts(
     r"\b(?:(?:we|i)(?: (?:would|wish|want|need|must|have|are|am|do|strongly|formally|therefore|also|"
     r"now|still|really|to)){0,3} (?:object|complain|dispute|appeal|challenge|contest)\w*|"
     r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|"
@@ -225,7 +284,7 @@ _DISPUTE_EXPLICIT = re.compile(
     r"not in line with) the (?:\w+ )?compact)\b")
 # Asking for someone more senior is asking for the Compact's second stage, where BVSC finds a
 # senior person to take the issue up: an organisation rarely asks it before trying its commissioner.
-_ASKS_SENIOR = re.compile(
+_ASKS_SENIOR = _at_word_starts(
     r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
     r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort|change))|more senior|"
     r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
@@ -241,7 +300,7 @@ _ASKS_SENIOR = re.compile(
 # an invitation, thanks, a volunteer enquiry, a change of contact, a request for a letter of
 # support, a booking): rules the dispute model weighs against a dispute, never for one.
 _SOMETHING_ELSE = {
-    "question": re.compile(
+    "question": _at_word_starts(
         r"\b(?:how (?:much|long|many|do|does|can|should|would)|what (?:is|are|does|do|should|happens)|"
         r"does the (?:[\w-]+ )?compact|is there (?:a|any)|do you have (?:a|any)|"
         r"(?:can|could) (?:you|bvsc|someone) (?:tell|explain|advise|"
@@ -250,37 +309,41 @@ _SOMETHING_ELSE = {
         r"question|thing))\b[^?]{0,200}\?|\b(?:a question|not (?:a|making a|raising a|lodging a) (?:formal )?"
         r"(?:complaint|dispute))\b[^.!?]{0,40}\bnot (?:a|making a) (?:formal )?(?:complaint|dispute)\b|"
         r"\bnot (?:making|raising|lodging) a (?:formal )?(?:complaint|dispute)\b"),
-    "thanks": re.compile(r"^[^.!?]{0,60}\b(?:thank you|thanks|many thanks|thank-you|diolch|dziękuj\w*)\b"
+    "thanks": _at_word_starts(r"^[^.!?]{0,60}\b(?:thank you|thanks|many thanks|thank-you|diolch|dziękuj\w*)\b"
                          r"(?! in advance)(?! for (?:your|any) help in advance)"),
-    "invitation": re.compile(
+    "invitation": _at_word_starts(
         r"\b(?:you(?:'re| are) (?:warmly |cordially )?invited|(?:like|love|pleased|delighted) to invite|"
         r"invit(?:e|ing) you|invitation to|save the date|rsvp|join us (?:for|at|on)|"
         r"would (?:love|like) (?:you|bvsc|someone from bvsc) to (?:come|join|attend|speak))\b"),
-    "volunteer": re.compile(
+    "volunteer": _at_word_starts(
         r"\b(?:(?:i|we)(?:'d| would) (?:like|love) to volunteer|volunteering (?:opportunit\w+|roles?)|"
         r"volunteer (?:opportunit\w+|roles?|with (?:you|bvsc))|become a volunteer|interested in volunteering)\b"),
-    "contact-change": re.compile(
+    "contact-change": _at_word_starts(
         r"\b(?:(?:new|change of|updated?|changed) (?:contact details|e-?mail address|address|phone number|"
         r"main contact|contact)|please update your (?:records|contacts|mailing list|list|database)|"
         r"(?:i am|i'm|i will be) leaving|(?:i have|i've) (?:now )?left|no longer (?:work|working|at|with)|"
         r"my (?:successor|replacement)|will be taking over (?:from|as))\b"),
-    "support-letter": re.compile(
+    "support-letter": _at_word_starts(
         r"\b(?:letter of support|support(?:ing)? letter|letter supporting|letter to support|"
         r"endorse(?:ment of)? (?:our|an?) (?:bid|application))\b"),
-    "booking": re.compile(
+    "booking": _at_word_starts(
         r"\b(?:book (?:a |two |\d+ )?places?|booking (?:a )?place|places? (?:left|available) on|"
         r"(?:sign|signed) up for the (?:course|training|workshop|session)|"
         r"register for the (?:course|training|workshop|event|forum))\b"),
 }
-_TRIED_NEAR = re.compile(_CONTACT + r".{0,300}?" + _FAILED + "|" + _FAILED + r".{0,160}?" + _CONTACT)
-_TRIED_ALONE = re.compile(_FAILED_ALONE)
+_TRIED_NEAR = _at_word_starts(f"(?:{_CONTACT}.{{0,300}}?{_FAILED})|(?:{_FAILED}.{{0,160}}?{_CONTACT})")
+_TRIED_ALONE = _at_word_starts(_FAILED_ALONE)
+_FAILED_ANYWHERE = _at_word_starts(_FAILED)
+_CONTACT_ANYWHERE = _at_word_starts(_CONTACT)
 
 
 def tried_concepts(text: str) -> tuple[str, ...]:
     """The words that tell of a failed attempt to settle it (the 'tried' concept rules)."""
     normal = normalise(text)
     found = []
-    for pattern in (_TRIED_ALONE, _TRIED_NEAR):
+    # A contact near a sign of failure needs both somewhere: most texts lack one, found in one pass.
+    near = _FAILED_ANYWHERE.search(normal) is not None and _CONTACT_ANYWHERE.search(normal) is not None
+    for pattern in (_TRIED_ALONE, _TRIED_NEAR) if near else (_TRIED_ALONE,):
         match = pattern.search(normal)
         if match:
             words = match.group(0).strip()

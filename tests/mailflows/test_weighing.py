@@ -190,3 +190,25 @@ def test_what_else_a_person_writes_is_a_rule_weighed_against_a_dispute(text: str
 def test_a_dispute_that_asks_for_help_is_not_a_question_about_the_compact() -> None:
     assert not [r for r in rule_names((), (), (), "Our payment is eight weeks late. Can BVSC help?")
                 if r.startswith("other-")]
+
+
+@pytest.mark.parametrize(("pattern", "word_start"), [
+    (r"\b(?:late|overdue)", True), (r"\b(?:staff )?timesheets?", True), (r"\b(?<!not )(?:rang|wrote)", True),
+    (r'\b"quoted', False), (r"\b(?:x)?", False), (r"late\b", False), (r"\bfoo|bar", False), (r"\b[^a]", False),
+])
+def test_a_pattern_is_tried_only_at_word_starts_when_it_can_only_match_there(pattern: str, word_start: bool) -> None:
+    from mailflows.weighing import _starts_a_word
+    assert _starts_a_word(pattern) is word_start
+
+
+def test_the_issue_alternation_finds_what_the_patterns_find_one_by_one() -> None:
+    import re
+
+    from mailflows.signals import normalise
+    from mailflows.weighing import _issue_patterns
+    texts = [normalise(t) for t in ("Our Q2 payment is now five weeks late.", "The vouchers will go out through one "
+             "company instead of through us.", "They want postcodes for every attendee.", "Nothing to see here.")]
+    for issue, (joined,), _unless in _issue_patterns(BEXLEY):
+        patterns = [re.compile(p) for t in BEXLEY.dispute.issue_types if t.id == issue for p in t.patterns]
+        for text in texts:
+            assert bool(joined.search(text)) == any(p.search(text) for p in patterns)
