@@ -286,8 +286,12 @@ def _away_elsewhere(text: str) -> bool:
     if not (mostly_not_english(start) and _AWAY_ELSEWHERE.search(start) and _UNTIL_ELSEWHERE.search(start)):
         return False  # the usual case, found cheaply: the reply's own words are read only now
     words = own_words(text).strip()
-    return (len(words) <= 600 and mostly_not_english(words) and bool(_AWAY_ELSEWHERE.search(words))
-            and bool(_UNTIL_ELSEWHERE.search(words)))
+    if len(words) > 600 or not mostly_not_english(words):
+        return False
+    # Away and 'until' in one breath ('na urlopie do 15 listopada'), not a treasurer back from
+    # leave who writes 'not yet' ('ابھی تک') of a payment further on.
+    away = [m.start() for m in _AWAY_ELSEWHERE.finditer(words)]
+    return any(abs(a - u.start()) <= 80 for a in away for u in _UNTIL_ELSEWHERE.finditer(words))
 
 
 _CALENDAR_MACHINE = re.compile(
