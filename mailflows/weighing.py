@@ -39,29 +39,42 @@ def _issue_patterns(profile: Profile) -> _IssuePatterns:
 
 def _one_search(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
     """An issue type's patterns as one alternation, searched in one pass over the text (half the
-    time of one pass a pattern); each on its own where they cannot be joined (a global flag).
-
-    When every pattern can only match from the start of a word, the alternation is tried only
-    there (a third faster: most positions in a text are inside words)."""
+    time of one pass a pattern), and only at word starts where every pattern can only match there;
+    each on its own where they cannot be joined (a global flag)."""
     if not patterns:
         return ()
-    joined = "|".join(f"(?:{p})" for p in patterns)
     try:
-        if all(_starts_a_word(p) for p in patterns):
-            return (re.compile(rf"(?<!\w)(?=\w)(?:{joined})"),)
-        return (re.compile(joined),)
+        return (_at_word_starts("|".join(f"(?:{p})" for p in patterns)),)
     except re.error:
         return tuple(re.compile(p) for p in patterns)
 
 
 def _starts_a_word(pattern: str) -> bool:
-    """Whether a pattern opens with a word boundary and every match's first character is a word
-    character ('\\b(?:late|overdue)'), read from the regular-expression parser's own tree."""
+    """Whether every match of a pattern opens with a word boundary followed by a word character
+    ('\\b(?:late|overdue)', or an alternation of such), read from the regular-expression parser's
+    own tree."""
     try:
         tree = list(_re_parser.parse(pattern))
     except re.error:
         return False
-    return bool(tree) and tree[0] == (_C.AT, _C.AT_BOUNDARY) and _first_is_word(tree[1:])
+    return _opens_a_word(tree)
+
+
+def _opens_a_word(items: list[Any]) -> bool:
+    """Whether the parsed items open with a word boundary, then a word character (a look-around
+    before the boundary, a group or each branch of an alternation may hold it)."""
+    if not items:
+        return False
+    op, arg = items[0]
+    if op is _C.AT and arg is _C.AT_BOUNDARY:
+        return _first_is_word(items[1:])
+    if op in (_C.ASSERT, _C.ASSERT_NOT):
+        return _opens_a_word(items[1:])
+    if op is _C.SUBPATTERN:
+        return _opens_a_word(list(arg[-1]) + items[1:])
+    if op is _C.BRANCH:
+        return all(_opens_a_word(list(branch) + items[1:]) for branch in arg[1])
+    return False
 
 
 def _at_word_starts(pattern: str) -> re.Pattern[str]:

@@ -194,6 +194,7 @@ def test_a_dispute_that_asks_for_help_is_not_a_question_about_the_compact() -> N
 
 @pytest.mark.parametrize(("pattern", "word_start"), [
     (r"\b(?:late|overdue)", True), (r"\b(?:staff )?timesheets?", True), (r"\b(?<!not )(?:rang|wrote)", True),
+    (r"(?:\bfoo)|(?:\bbar)", True), (r"(?:\bfoo)|(?:bar)", False),
     (r'\b"quoted', False), (r"\b(?:x)?", False), (r"late\b", False), (r"\bfoo|bar", False), (r"\b[^a]", False),
 ])
 def test_a_pattern_is_tried_only_at_word_starts_when_it_can_only_match_there(pattern: str, word_start: bool) -> None:
