@@ -287,7 +287,7 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
     # strongly against one (a question about a tender it will bid for is no objection to one).
     if verdict is not True and facts.names_issue and facts.organisation is not None and facts.issue_types \
             and (score is None or score.probability >= _NAMED_ISSUE_FLOOR):
-        issue = next((t for t in profile.dispute.issue_types if t.id == facts.issue_types[0].id), None)
+        issue = profile.issue_type(facts.issue_types[0].id)
         if issue is not None:
             weighed = f"; its other words weigh {_percent(score)} a dispute" if score is not None else ""
             reasons.append(f"{facts.organisation} names {issue.name} ({facts.issue_types[0].words}), an "
@@ -328,7 +328,7 @@ def _issue_stage(profile: Profile, facts: DisputeFacts) -> tuple[DisputeStage, s
         return None
     informal = _first(profile, "commissioned")
     for found in facts.issue_types:
-        issue = next((t for t in profile.dispute.issue_types if t.id == found.id), None)
+        issue = profile.issue_type(found.id)
         if issue is None or informal is None or issue.stage <= informal.number:
             continue
         stage = profile.stage(issue.stage)
@@ -359,7 +359,7 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
         return not_dispute
     informal_stage = _first(profile, "commissioned")
     for found in facts.issue_types:
-        issue = next((t for t in profile.dispute.issue_types if t.id == found.id), None)
+        issue = profile.issue_type(found.id)
         if issue is not None and informal_stage is not None and issue.stage == informal_stage.number:
             reasons.append(f"{issue.name} ({found.words}), the Compact's example for stage "
                            f"{issue.stage} ({profile.cite(issue.clause)})")

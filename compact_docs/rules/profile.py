@@ -291,6 +291,10 @@ class Profile(_Strict):
                 return stage
         raise ProfileError(f"{self.name} has no dispute stage {number}")
 
+    def issue_type(self, issue_id: str) -> IssueType | None:
+        """A dispute issue type by id (None for one the profile does not name)."""
+        return next((t for t in self.dispute.issue_types if t.id == issue_id), None)
+
     @property
     def last_stage(self) -> int:
         """The highest dispute stage."""
