@@ -220,7 +220,7 @@ def fit_models(items: list[LabelledText], config: MailConfig, *, c: float = 16.0
         # A rule is evidence for its answer: where the words around it made the fit weigh it
         # against that answer, the rule is left out of this model and the model fitted again
         # (until none is: leaving one out can turn another).
-        for _ in range(len(names)):
+        while True:  # each round leaves out at least one rule, so it ends
             model = logistic_regression(C=c, class_weight="balanced", max_iter=5_000)
             model.fit(x, y, sample_weight=[w for _, _, w in rows])
             against = {i for i, n in enumerate(names) if _evidence(name, n) * model.coef_[0][i] < 0}
