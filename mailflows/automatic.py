@@ -334,11 +334,12 @@ def _away_reply(text: str) -> bool:
 
 _REDIRECTS = re.compile(r"(?:\n[^\n]{0,140}\b[\w.+-]+@[\w-]+\.[\w.]+[^\n]{0,40}){3,}")
 """Three lines or more that each name an address to write to instead."""
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _BACK_ON_A_DAY = re.compile(
-    r"(?:i'?m |i am )?(?:back|in the office|returning|away (?:until|till))\s+(?:on\s+)?(?:mon|tues|wednes|thurs|"
-    r"fri|satur|sun)day\b[^\n]{0,30}\Z", re.IGNORECASE)
+    r"(?:i'?m |i am )?(?:back|in the office|returning|away (?:until|till))\s+(?:on\s+)?" + _WEEKDAY
+    + r"\b[^\n]{0,30}\Z", re.IGNORECASE)
 """The whole of a typed away note: 'Back Thursday - Jo'."""
-_DAY_OR_DATE = r"(?:on )?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d{1,2}(?:st|nd|rd|th)?\b|tomorrow)"
+_DAY_OR_DATE = r"(?:on )?(?:" + _WEEKDAY + r"|\d{1,2}(?:st|nd|rd|th)?\b|tomorrow)"
 _CLOSED_UNTIL = re.compile(
     r"^\W*(?:(?:the |our )?(?:office|centre|center|club|school|hall|building|shop|bank)(?: is| will be)?|"
     r"we(?: are|'re| will be)(?: now)?) closed\b.{0,150}?\b(?:back|re-?open(?:s|ing)?|open again)\s+"
