@@ -7,16 +7,14 @@ each model learns how far to trust each rule, and the reasons name both the rule
 from __future__ import annotations
 
 import re
-import re._constants as _C  # type: ignore[import-not-found]
-import re._parser as _re_parser  # type: ignore[import-not-found]
 from functools import lru_cache
-from typing import Any
 
 from compact_docs.rules.disputes import FoundIssue, Weighed
 from compact_docs.rules.profile import Profile
 from mailflows.config import MailConfig
 from mailflows.signals import normalise
 from mailflows.text_model import RoutingModels, bundled_weights_exist, features, load_models
+from mailflows.word_starts import at_word_starts
 
 POLICY = re.compile(r"polic|board|cabinet|governing|strategic|councillor|members? decision|\bscb\b|elected members|"
                     r"themselves|itself|whoever| who (?:make|made|set|decide|own|agreed|sign)")
@@ -44,77 +42,9 @@ def _one_search(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
     if not patterns:
         return ()
     try:
-        return (_at_word_starts("|".join(f"(?:{p})" for p in patterns)),)
+        return (at_word_starts("|".join(f"(?:{p})" for p in patterns)),)
     except re.error:
         return tuple(re.compile(p) for p in patterns)
-
-
-def _starts_a_word(pattern: str) -> bool:
-    """Whether every match of a pattern opens with a word boundary followed by a word character
-    ('\\b(?:late|overdue)', or an alternation of such), read from the regular-expression parser's
-    own tree."""
-    try:
-        tree = list(_re_parser.parse(pattern))
-    except re.error:
-        return False
-    return _opens_a_word(tree)
-
-
-def _opens_a_word(items: list[Any]) -> bool:
-    """Whether the parsed items open with a word boundary, then a word character (a look-around
-    before the boundary, a group or each branch of an alternation may hold it)."""
-    if not items:
-        return False
-    op, arg = items[0]
-    if op is _C.AT and arg is _C.AT_BOUNDARY:
-        return _first_is_word(items[1:])
-    if op in (_C.ASSERT, _C.ASSERT_NOT):
-        return _opens_a_word(items[1:])
-    if op is _C.SUBPATTERN:
-        return _opens_a_word(list(arg[-1]) + items[1:])
-    if op is _C.BRANCH:
-        return all(_opens_a_word(list(branch) + items[1:]) for branch in arg[1])
-    return False
-
-
-def _at_word_starts(pattern: str) -> re.Pattern[str]:
-    """A pattern compiled to be tried only at the start of a word, where it can only match there
-    (see _starts_a_word): the same matches, found a third faster."""
-    return re.compile(rf"(?<!\w)(?=\w)(?:{pattern})" if _starts_a_word(pattern) else pattern)
-
-
-def _first_is_word(items: list[Any]) -> bool:
-    """Whether every first character the parsed items can match is a word character."""
-    if not items:
-        return False
-    op, arg = items[0]
-    if op in (_C.ASSERT, _C.ASSERT_NOT, _C.AT):  # a look-behind, look-ahead or boundary takes no character
-        return _first_is_word(items[1:])
-    if op is _C.LITERAL:
-        return _word_char(chr(arg))
-    if op is _C.IN:
-        return all(_word_set(kind, value) for kind, value in arg)
-    if op is _C.SUBPATTERN:
-        return _first_is_word(list(arg[-1]))
-    if op is _C.BRANCH:
-        return all(_first_is_word(list(branch)) for branch in arg[1])
-    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
-        # an optional start ('(?:staff )?timesheets'): what follows it may come first as well
-        return _first_is_word(list(arg[2])) and (arg[0] >= 1 or _first_is_word(items[1:]))
-    return False
-
-
-def _word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _word_set(kind: Any, value: Any) -> bool:
-    """Whether one item of a character set ('[a-z]', '\\w', a letter) holds only word characters."""
-    if kind is _C.LITERAL:
-        return _word_char(chr(value))
-    if kind is _C.RANGE:
-        return all(_word_char(chr(c)) for c in range(value[0], value[1] + 1))
-    return bool(kind is _C.CATEGORY and value in (_C.CATEGORY_WORD, _C.CATEGORY_DIGIT))
 
 
 _SENTENCE_END = re.compile(r"[.!?]")
@@ -165,13 +95,18 @@ _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
             r"(?:said|promised) (?:he|she|they|it) (?:would|will|'d))\b")
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed)|happened|changed)|"
-           r"nada|zilch|not a (?:peep|squeak|dicky ?bird)|"
+           r"so much as an? (?:acknowledge?ment|reply|response|answer)|"
+           r"nada|zilch|not a (?:single )?(?:peep|squeak|dicky ?bird|word)|"
            r"heard nothing|got nothing|nothing at all|(?:not|never|haven't|have not) heard(?! of)|"
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
            r"never (?:called|rang|got) back|"
-           # 'nobody has told us' is a change nobody announced, not an attempt that failed
+           # a call or a voicemail not returned ('the voicemails I left weren't returned')
+           r"(?:weren't|were not|wasn't|was not|never|haven't been|hasn't been) returned|"
+           # 'nobody has told us' or 'nobody has suggested another hall' is a change nobody
+           # announced, not an attempt that failed
            r"(?:nobody|no-?one) (?!(?:has |ever |will |can )?(?:told|discussed|explained|offered|consulted|asked|said|"
-           r"mentioned|warned|spoken|talked|checked|let)\b)(?:has|ever|will|can|replied|came|comes|does|got back)|"
+           r"mentioned|warned|spoken|talked|checked|let|suggested|proposed|contacted|informed|notified)\b)"
+           r"(?:has|ever|will|can|replied|came|comes|does|got back)|"
            r"(?:holding|automatic) (?:reply|response|acknowledgement)|not even an acknowledgement|"
            r"(?:still|again) (?:no|nothing|not|waiting|outstanding|unpaid|unresolved)|"
            # 'twice' as an attempt, not as how often something runs ('meets twice a week')
@@ -232,7 +167,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"(?:that )?(?:we|i) can do|"
                  r"hands (?:are|were) tied|no authority to|nothing (?:she|he|they) (?:can|could) do|"
                  r"could(?:n't| not) (?:do anything|help)|end of the road|run out of ideas|tried everything|"
-                 r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else)|"
+                 r"done (?:the informal bit|what we can|all we can)|third time of asking|got nowhere(?! else| to\b)|"
                  r"getting nowhere|gone nowhere|not got anywhere|no further forward|each telling (?:me|us) to ask|"
                  r"passed (?:from|between|around)|not their (?:problem|responsibility)|decision (?:was|had been) "
                  r"made (?:above|higher|elsewhere)|stage (?:2|two)|next stage|"
@@ -271,7 +206,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
                  r"none of (?:those|these|them|which|that) (?:will|would|is|are) (?:do|acceptable|enough)|"
                  r"(?:did|already) ask(?:ed)? (?:\w+ )?first|"
                  r"(?:this|here) is the (?:answer|reply|response) (?:we|i) (?:got|had|received)|"
-                 r"(?:wrote|rang|emailed|e-mailed|chased|phoned|called|asked|tried) "
+                 r"(?:wrote|rang|emailed|e-mailed|chased|chasing|phoned|called|asked|tried) "
                  r"(?:them |her |him |it |the [\w-]+ (?:team |office )?)?again|"
                  r"(?:never|not|didn't|did not|doesn't|don't) (?:call|calls|ring|rings|phone|phones) (?:us |me )?back|"
                  r"(?:months|weeks) after (?:asking|chasing|raising it|(?:we|i) (?:first )?(?:asked|raised it))|"
@@ -279,7 +214,7 @@ _FAILED_ALONE = (r"\b(?:round in circles|back and forth|out of (?:her|his|their|
 # Said outright: a dispute in the first person or as a formal step; informal resolution tried and
 # failed in so many words. Natural mail rarely says either (the models weigh what it does say), but
 # when it does, the rule decides.
-_TRIED_EXPLICIT = _at_word_starts(
+_TRIED_EXPLICIT = at_word_starts(
     r"\binformal(?:ly)? (?:resolution|discussions?|route|approach|stage|talks|attempts?)\b[^.!?]{0,60}"
     r"\b(?:failed|not worked|didn't work|did not work|unsuccessful|exhausted|got nowhere|gone nowhere|"
     r"come to nothing|not resolved|hasn't resolved|has not resolved)|"
@@ -287,7 +222,7 @@ _TRIED_EXPLICIT = _at_word_starts(
     r"(?: \w+){0,3} (?:informally|directly|with (?:the|our) (?:commissioner|council|icb|contract manager))|"
     r"\b(?:already|have) (?:raised|discussed|taken up) (?:this|it|the (?:issue|matter))(?: up)? with "
     r"(?:the|our) (?:commissioner|commissioning \w+|contract manager|council|icb)\b")
-_DISPUTE_EXPLICIT = _at_word_starts(
+_DISPUTE_EXPLICIT = at_word_starts(
     r"\b(?:(?:we|i)(?: (?:would|wish|want|need|must|have|are|am|do|strongly|formally|therefore|also|"
     r"now|still|really|to)){0,3} (?:object|complain|dispute|appeal|challenge|contest)\w*|"
     r"(?:formal|official) (?:complaint|objection|dispute|appeal)|in dispute with|"
@@ -297,7 +232,7 @@ _DISPUTE_EXPLICIT = _at_word_starts(
     r"not in line with) the (?:\w+ )?compact)\b")
 # Asking for someone more senior is asking for the Compact's second stage, where BVSC finds a
 # senior person to take the issue up: an organisation rarely asks it before trying its commissioner.
-_ASKS_SENIOR = _at_word_starts(
+_ASKS_SENIOR = at_word_starts(
     r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
     r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort|change))|more senior|"
     r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
@@ -313,7 +248,7 @@ _ASKS_SENIOR = _at_word_starts(
 # an invitation, thanks, a volunteer enquiry, a change of contact, a request for a letter of
 # support, a booking): rules the dispute model weighs against a dispute, never for one.
 _SOMETHING_ELSE = {
-    "question": _at_word_starts(
+    "question": at_word_starts(
         r"\b(?:how (?:much|long|many|do|does|can|should|would)|what (?:is|are|does|do|should|happens)|"
         r"does the (?:[\w-]+ )?compact|is there (?:a|any)|do you have (?:a|any)|"
         r"(?:can|could) (?:you|bvsc|someone) (?:tell|explain|advise|"
@@ -322,32 +257,32 @@ _SOMETHING_ELSE = {
         r"question|thing))\b[^?]{0,200}\?|\b(?:a question|not (?:a|making a|raising a|lodging a) (?:formal )?"
         r"(?:complaint|dispute))\b[^.!?]{0,40}\bnot (?:a|making a) (?:formal )?(?:complaint|dispute)\b|"
         r"\bnot (?:making|raising|lodging) a (?:formal )?(?:complaint|dispute)\b"),
-    "thanks": _at_word_starts(r"^[^.!?]{0,60}\b(?:thank you|thanks|many thanks|thank-you|diolch|dziękuj\w*)\b"
+    "thanks": at_word_starts(r"^[^.!?]{0,60}\b(?:thank you|thanks|many thanks|thank-you|diolch|dziękuj\w*)\b"
                          r"(?! in advance)(?! for (?:your|any) help in advance)"),
-    "invitation": _at_word_starts(
+    "invitation": at_word_starts(
         r"\b(?:you(?:'re| are) (?:warmly |cordially )?invited|(?:like|love|pleased|delighted) to invite|"
         r"invit(?:e|ing) you|invitation to|save the date|rsvp|join us (?:for|at|on)|"
         r"would (?:love|like) (?:you|bvsc|someone from bvsc) to (?:come|join|attend|speak))\b"),
-    "volunteer": _at_word_starts(
+    "volunteer": at_word_starts(
         r"\b(?:(?:i|we)(?:'d| would) (?:like|love) to volunteer|volunteering (?:opportunit\w+|roles?)|"
         r"volunteer (?:opportunit\w+|roles?|with (?:you|bvsc))|become a volunteer|interested in volunteering)\b"),
-    "contact-change": _at_word_starts(
+    "contact-change": at_word_starts(
         r"\b(?:(?:new|change of|updated?|changed) (?:contact details|e-?mail address|address|phone number|"
         r"main contact|contact)|please update your (?:records|contacts|mailing list|list|database)|"
         r"(?:i am|i'm|i will be) leaving|(?:i have|i've) (?:now )?left|no longer (?:work|working|at|with)|"
         r"my (?:successor|replacement)|will be taking over (?:from|as))\b"),
-    "support-letter": _at_word_starts(
+    "support-letter": at_word_starts(
         r"\b(?:letter of support|support(?:ing)? letter|letter supporting|letter to support|"
         r"endorse(?:ment of)? (?:our|an?) (?:bid|application))\b"),
-    "booking": _at_word_starts(
+    "booking": at_word_starts(
         r"\b(?:book (?:a |two |\d+ )?places?|booking (?:a )?place|places? (?:left|available) on|"
         r"(?:sign|signed) up for the (?:course|training|workshop|session)|"
         r"register for the (?:course|training|workshop|event|forum))\b"),
 }
-_TRIED_NEAR = _at_word_starts(f"(?:{_CONTACT}.{{0,300}}?{_FAILED})|(?:{_FAILED}.{{0,160}}?{_CONTACT})")
-_TRIED_ALONE = _at_word_starts(_FAILED_ALONE)
-_FAILED_ANYWHERE = _at_word_starts(_FAILED)
-_CONTACT_ANYWHERE = _at_word_starts(_CONTACT)
+_TRIED_NEAR = at_word_starts(f"(?:{_CONTACT}.{{0,300}}?{_FAILED})|(?:{_FAILED}.{{0,160}}?{_CONTACT})")
+_TRIED_ALONE = at_word_starts(_FAILED_ALONE)
+_FAILED_ANYWHERE = at_word_starts(_FAILED)
+_CONTACT_ANYWHERE = at_word_starts(_CONTACT)
 
 
 def tried_concepts(text: str) -> tuple[str, ...]:
@@ -443,7 +378,31 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
         if _ASKS_SENIOR.search(normal):
             names.append("asks-senior")
         names += [f"other-{kind}" for kind, pattern in _SOMETHING_ELSE.items() if pattern.search(normal)]
+        if _thanks_for_a_settlement(text):
+            names.append("other-settled")
     return names
+
+
+_SETTLED = at_word_starts(
+    r"\b(?:all (?:good|sorted)|(?:now|been|is|it's|got it|all) sorted(?: out)?|sorted now|(?:been|now|was|is) "
+    r"resolved|turned up|came through|come through|(?:has|have|had) (?:now )?(?:arrived|landed|come in|gone through)|"
+    r"arrived (?:today|this morning|yesterday|on \w+)|(?:were|was|been|has been|have been|got) paid "
+    r"(?:this|today|yesterday|on|in full|last)|it worked|(?:landed|appeared) in (?:our|the) (?:account|bank))\b")
+_THANKS = re.compile(r"\b(?:thank|thanks|grateful|appreciate)")
+SETTLED_WORDS = 70
+"""At most this many words in a message that thanks for a settled matter (a longer one goes on to
+raise something else)."""
+
+
+def _thanks_for_a_settlement(text: str) -> bool:
+    """Whether a short message thanks for a matter now settled ('the missing £1,250 turned up on
+    Friday ... thanks for chasing it'): a thank-you, not a dispute. Read past the subject line, which
+    a thank-you repeats from the complaint ('Re: Q2 grant - £1,250 missing')."""
+    body = text.partition("\n")[2]
+    if len(body.split()) > SETTLED_WORDS:
+        return False
+    normal = normalise(body)
+    return bool(_THANKS.search(normal) and _SETTLED.search(normal))
 
 
 def weigh(models: RoutingModels | None, text: str, rules: list[str], *, dispute: bool = True,

@@ -87,6 +87,7 @@ def test_a_sharing_notice_is_the_machines_mail_though_its_reply_to_is_a_person(s
     "This is an automated message. Your enquiry has been logged with reference 5531.",
     "Please do not reply to this email. You have a new document waiting in SharePoint.",
     "This mailbox is not monitored. For payments please ring the finance team.",
+    "This inbox is no longer being monitored. Please use the online form.",
 ])
 def test_a_message_that_opens_as_only_a_machine_writes_is_ignored(body: str) -> None:
     assert automatic_reasons(parse_message(message("Q2 payment", body)))
@@ -276,6 +277,9 @@ def test_a_survey_sent_through_a_survey_service_is_the_services_mail() -> None:
     ("RE: Talking Together - fourth cancelled meeting",
      "Thank you for contacting the Bexley Contracts mailbox.\n\nThis mailbox is monitored Monday to Friday, "
      "9am to 5pm. We aim to respond to all enquiries within 5 working days."),
+    ("RE: Lunch club - hall hire",
+     "Thank you for contacting Property Lettings.\n\nThis mailbox is no longer monitored. Bookings are now "
+     "handled through our online booking system."),
 ])
 def test_a_council_or_icb_mailboxs_acknowledgement_is_the_machines_mail(subject: str, body: str) -> None:
     assert automatic_reasons(parse_message(message(subject, body)))

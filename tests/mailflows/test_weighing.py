@@ -63,6 +63,12 @@ BEXLEY = load_profile("bexley")
     ("From January every contact must be recorded in the council's case management system.", "monitoring"),
     ("For renewal the grants team is now asking for audited accounts and bank statements.", "monitoring"),
     ("The council is going to hand its emergency food support contract to a national provider.", "de-commissioning"),
+    ("Every person attending the walks and the allotment group has to complete a 14 question scale.", "monitoring"),
+    ("The council now wants every befriending phone call logged on their case management system.", "monitoring"),
+    ("The letter says our day centre contract will go to open tender next April.", "de-commissioning"),
+    ("The ICB is moving talking therapies under a single national \"lead provider\".", "de-commissioning"),
+    ("Our contract will be ended on three months' notice.", "de-commissioning"),
+    ("The centre is to close in April and be joined with the Sikh centre.", "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -78,6 +84,7 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "Parking services say our visitor permits will not be renewed in September.",
     "The council now wants enhanced DBS checks for every volunteer.",
     "From Friday the housing team will stop issuing paper vouchers and will instead send e-referrals.",
+    "The October payment under our contract was sent to our old account: we moved to a charity account in July.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
@@ -135,6 +142,9 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "Each month since July the answer from the grants team has been 'next month'.",
     "We asked for the papers in Punjabi. The reply said the format cannot be changed.",
     "I explained it to the contract manager. Her answer came back yesterday: no exceptions.",
+    "I emailed the grants team a month ago and haven't had so much as an acknowledgement.",
+    "The two voicemails I left on the team number weren't returned.",
+    "I emailed Karen about the claim in September. Six weeks and not a word back.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -155,6 +165,8 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "The council wrote to say we must register as suppliers, but I've never heard of the portal.",
     "The ICB asked all its providers to register. Our registration has been rejected twice.",
     "We invoiced on 4 August with the attendance figures they asked for. Nothing has been paid yet.",
+    "We had a letter on Monday. We've got nowhere to put the stock in 7 days.",
+    "Our lunch club has met at the centre for nine years. Nobody has suggested an alternative hall.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
@@ -187,6 +199,16 @@ def test_what_else_a_person_writes_is_a_rule_weighed_against_a_dispute(text: str
     assert rule in rule_names((), (), (), text)
 
 
+def test_a_short_thank_you_for_a_settled_matter_is_weighed_against_a_dispute() -> None:
+    thanks = ("Re: Q2 grant - £1,250 missing with no explanation.\nMorning - just to say the missing £1,250 "
+              "turned up on Friday. So all good, and thanks for chasing it for us.")
+    assert "other-settled" in rule_names((), (), (), thanks)
+    # past the subject line, and only in a short message: a longer one goes on to something new
+    assert "other-settled" not in rule_names((), (), (), "Thanks - payment arrived today.\nOur hall has gone.")
+    longer = thanks + " Something else has come up: " + "the council has let our hall to another group " * 8
+    assert "other-settled" not in rule_names((), (), (), longer)
+
+
 def test_a_dispute_that_asks_for_help_is_not_a_question_about_the_compact() -> None:
     assert not [r for r in rule_names((), (), (), "Our payment is eight weeks late. Can BVSC help?")
                 if r.startswith("other-")]
@@ -198,8 +220,8 @@ def test_a_dispute_that_asks_for_help_is_not_a_question_about_the_compact() -> N
     (r'\b"quoted', False), (r"\b(?:x)?", False), (r"late\b", False), (r"\bfoo|bar", False), (r"\b[^a]", False),
 ])
 def test_a_pattern_is_tried_only_at_word_starts_when_it_can_only_match_there(pattern: str, word_start: bool) -> None:
-    from mailflows.weighing import _starts_a_word
-    assert _starts_a_word(pattern) is word_start
+    from mailflows.word_starts import starts_a_word
+    assert starts_a_word(pattern) is word_start
 
 
 def test_the_issue_alternation_finds_what_the_patterns_find_one_by_one() -> None:
