@@ -176,11 +176,14 @@ def _unwrap_forward(parsed: ParsedMessage, config: MailConfig, forward: Forward,
                      f"organisation {whose.organisation} stands")
         whose.bodies, whose.commissioner_side = [forward.note, forward.text], None
     else:
-        # A commissioner forwarding someone who is not an organisation (a resident, say) raises
-        # a problem of its own: the rule for the commissioners' side stands.
+        # Neither is in the directory: the forwarded sender is an unknown organisation (a residents'
+        # forum passed on by a councillor), decided on what it wrote; a commissioner passing on a
+        # colleague's message raises a problem of its own (the rule for the commissioners' side).
         notes.append(f"{note}; neither is in the organisations directory: unknown organisation, "
                      "and nobody is acknowledged automatically")
         whose.sender, whose.acknowledge_to = forward.sender_address or whose.sender, None
+        if forward.sender_address and not config.commissioner_side(forward.sender_address):
+            whose.commissioner_side = None
 
 
 def _own_words_of(bodies: list[str]) -> OwnWords:

@@ -69,6 +69,14 @@ BEXLEY = load_profile("bexley")
     ("The ICB is moving talking therapies under a single national \"lead provider\".", "de-commissioning"),
     ("Our contract will be ended on three months' notice.", "de-commissioning"),
     ("The centre is to close in April and be joined with the Sikh centre.", "de-commissioning"),
+    ("With effect from 1 January, Lot 2 (Home Delivery) will be removed from the contract scope.", "de-commissioning"),
+    ("The variation removes the handyperson element altogether from 1 December.", "de-commissioning"),
+    ("The commissioner said the pilot won't be going forward next year.", "de-commissioning"),
+    ("From April our lunch sessions will no longer be funded as a separate grant.", "de-commissioning"),
+    ("Council have stopped our fresh food contract from April, no meeting, just a letter.", "de-commissioning"),
+    ("The holiday programme has been awarded to a national activities company for next year.", "de-commissioning"),
+    ("The grant stream is closing on 31 March and will not be replaced.", "de-commissioning"),
+    ("The discharge team is \"absorbing it\" into the NHS community health service.", "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -85,6 +93,7 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "The council now wants enhanced DBS checks for every volunteer.",
     "From Friday the housing team will stop issuing paper vouchers and will instead send e-referrals.",
     "The October payment under our contract was sent to our old account: we moved to a charity account in July.",
+    "The council has stopped our grant payments until the report is in.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
