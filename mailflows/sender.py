@@ -172,11 +172,18 @@ def read_mailbox(raw_value: str) -> Mailbox:
     if _CONTROL.search(name):
         doubts.append("control characters in the display name")
         name = _CONTROL.sub(" ", name)
-    shown = [found for found in _ADDRESS_IN_TEXT.findall(name) if found.lower() != address.lower()]
+    # A list server names the list's own address over its '+noreply' one (Google Groups' digests).
+    shown = [found for found in _ADDRESS_IN_TEXT.findall(name) if _base_address(found) != _base_address(address)]
     if shown:
         doubts.append(f"the display name shows another address ({shown[0]})")
     doubts += _library_reading(value, address)
     return Mailbox(" ".join(name.split()), address.lower(), tuple(dict.fromkeys(doubts)))
+
+
+def _base_address(address: str) -> str:
+    """An address without its '+' tag, lower-cased: 'list+noreply@googlegroups.com' -> 'list@googlegroups.com'."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def plain_mailbox(value: str) -> str | None:

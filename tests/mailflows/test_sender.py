@@ -26,6 +26,9 @@ _ADDRESS = st.from_regex(r"[a-z0-9+_-]{1,12}(\.[a-z0-9+_-]{1,12})?@[a-z0-9]([a-z
     ("<jo@agewell.example>", "", "jo@agewell.example"),
     ("jo@agewell.example", "", "jo@agewell.example"),
     ('"jo@agewell.example" <jo@agewell.example>', "jo@agewell.example", "jo@agewell.example"),
+    # a list server names the list over its own '+noreply' address (Google Groups' digests)
+    ('"network@googlegroups.example" <network+noreply@googlegroups.example>', "network@googlegroups.example",
+     "network+noreply@googlegroups.example"),
     ("j\udcc3\udcb6s\udcc3\udca9@agewell.example", "", "jösé@agewell.example"),
     ("Jo Smith\r\n <jo.smith@agewell.example>", "Jo Smith", "jo.smith@agewell.example"),
 ])
