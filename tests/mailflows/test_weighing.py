@@ -77,6 +77,10 @@ BEXLEY = load_profile("bexley")
     ("The holiday programme has been awarded to a national activities company for next year.", "de-commissioning"),
     ("The grant stream is closing on 31 March and will not be replaced.", "de-commissioning"),
     ("The discharge team is \"absorbing it\" into the NHS community health service.", "de-commissioning"),
+    ("Tab 5 wants an outcome narrative for each of our 212 service users, every quarter.", "monitoring"),
+    ("The new return has 64 questions over five tabs.", "monitoring"),
+    ("The young carers part of our contract is being stopped from 31 October.", "de-commissioning"),
+    ("Janet says we should come to BVSC as this is the council ending a service.", "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -94,6 +98,8 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "From Friday the housing team will stop issuing paper vouchers and will instead send e-referrals.",
     "The October payment under our contract was sent to our old account: we moved to a charity account in July.",
     "The council has stopped our grant payments until the report is in.",
+    "Property services say the peppercorn arrangement on our contract's warehouse will not be renewed.",
+    "The contract monitoring officer says a new condition is food hygiene certificates for every cook.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
@@ -154,6 +160,9 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "I emailed the grants team a month ago and haven't had so much as an acknowledgement.",
     "The two voicemails I left on the team number weren't returned.",
     "I emailed Karen about the claim in September. Six weeks and not a word back.",
+    "I took it up with the ICB directly. I've now had the reply, and it's a closed door.",
+    "We asked for April, we offered fortnightly Saturdays. All turned down. That's their final word apparently.",
+    "I raised it with the commissioner; the reduction is not something she can change.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -176,6 +185,7 @@ def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     "We invoiced on 4 August with the attendance figures they asked for. Nothing has been paid yet.",
     "We had a letter on Monday. We've got nowhere to put the stock in 7 days.",
     "Our lunch club has met at the centre for nine years. Nobody has suggested an alternative hall.",
+    "Our secretary has already emailed the bookings team this afternoon and we are waiting what they say.",
 ])
 def test_the_problem_itself_is_not_a_failed_attempt(text: str) -> None:
     assert not tried_concepts(text)
