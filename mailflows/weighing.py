@@ -395,7 +395,8 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
 _SETTLED = at_word_starts(
     r"\b(?:all (?:good|sorted)|(?:now|been|is|it's|got it|all) sorted(?: out)?|sorted now|(?:been|now|was|is) "
     r"resolved|turned up|came through|come through|(?:has|have|had) (?:now )?(?:arrived|landed|come in|gone through)|"
-    r"arrived (?:today|this morning|yesterday|on \w+)|(?:were|was|been|has been|have been|got) paid "
+    r"arrived (?:in full )?(?:today|this morning|yesterday|on \w+)|(?:no further action|nothing (?:more|further)) "
+    r"(?:is )?needed|close the loop|(?:were|was|been|has been|have been|got) paid "
     r"(?:this|today|yesterday|on|in full|last)|it worked|(?:landed|appeared) in (?:our|the) (?:account|bank))\b")
 _THANKS = re.compile(r"\b(?:thank|thanks|grateful|appreciate)")
 SETTLED_WORDS = 70

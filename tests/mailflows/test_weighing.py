@@ -81,6 +81,8 @@ BEXLEY = load_profile("bexley")
     ("The new return has 64 questions over five tabs.", "monitoring"),
     ("The young carers part of our contract is being stopped from 31 October.", "de-commissioning"),
     ("Janet says we should come to BVSC as this is the council ending a service.", "de-commissioning"),
+    ("Our community arts grant (awarded in July, £750) has been cancelled because the fund is closed.",
+     "de-commissioning"),
 ])
 def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str) -> None:
     assert [found.id for found in find_issue_types(BEXLEY, text)] == [issue]
@@ -100,6 +102,10 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "The council has stopped our grant payments until the report is in.",
     "Property services say the peppercorn arrangement on our contract's warehouse will not be renewed.",
     "The contract monitoring officer says a new condition is food hygiene certificates for every cook.",
+    "Not sure this is the right address but BVSC gave it to us at the forum.",
+    "Every volunteer with client contact must complete eleven statutory training modules by March.",
+    "We must register the association on the new grants portal and upload our constitution by 30 November.",
+    "The quarterly contract review with the ICB was cancelled the day before.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
     assert not [f for f in find_issue_types(BEXLEY, text) if f.id != "late-payment"]
@@ -222,6 +228,9 @@ def test_a_short_thank_you_for_a_settled_matter_is_weighed_against_a_dispute() -
     thanks = ("Re: Q2 grant - £1,250 missing with no explanation.\nMorning - just to say the missing £1,250 "
               "turned up on Friday. So all good, and thanks for chasing it for us.")
     assert "other-settled" in rule_names((), (), (), thanks)
+    closed = ("RE: Late payment - carers contract (ICB).\nJust to close the loop - the ICB's payment arrived in "
+              "full this morning. So no further action needed, and thank you.")
+    assert "other-settled" in rule_names((), (), (), closed)
     # past the subject line, and only in a short message: a longer one goes on to something new
     assert "other-settled" not in rule_names((), (), (), "Thanks - payment arrived today.\nOur hall has gone.")
     longer = thanks + " Something else has come up: " + "the council has let our hall to another group " * 8
