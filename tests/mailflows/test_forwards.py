@@ -99,6 +99,18 @@ def test_nobody_is_acknowledged_when_neither_sender_is_known() -> None:
     assert any("nobody is acknowledged automatically" in r for r in decision.reasons)
 
 
+def test_a_commissioners_forward_of_an_unknown_groups_complaint_is_decided_on_what_the_group_wrote() -> None:
+    # a council officer passes on a residents' forum (not in the directory): an unknown organisation at
+    # stage 2, not the officer's own problem, and nobody acknowledged automatically
+    body = GMAIL.replace("Priya Shah <priya@crayfordlarder.example>", "Lamorbey Forum <lamorbeyforum@gmail.example>")
+    decision = classify(parse_message(message("Fwd: Q2 payment", body)), CONFIG)
+    assert decision.disposition == "stage-2" and decision.organisation is None
+    assert decision.acknowledge is False
+    # a colleague's message passed on by a commissioner stays on the commissioners' side
+    colleague = GMAIL.replace("Priya Shah <priya@crayfordlarder.example>", "Jo Finance <jo.finance@bexley.example>")
+    assert classify(parse_message(message("Fwd: Q2 payment", colleague)), CONFIG).disposition == "needs-triage"
+
+
 _BOUNCE = ("---------- Forwarded message ---------\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.example>\n"
            "Date: Mon, 2 Nov 2026 at 09:00\nSubject: Delivery Status Notification (Failure)\n"
            "To: <{sender}>\n\nAddress not found. Your message wasn't delivered.\n")
