@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from mailflows.forwards import find_forward
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import own_words
 from mailflows.weighing import mostly_not_english
@@ -182,6 +183,8 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
     # A person passing a machine's mail on, with words of their own (a forward with none, as a
     # mailbox rule makes, is the machine's mail still).
     forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
+    if _FORWARDED.match(parsed.subject) and not forwarded:
+        reasons += _passed_on(parsed)
     reasons += _sender_reasons(parsed, forwarded)
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():
         reasons.append("a request to recall an earlier message (Outlook writes it)")
@@ -262,8 +265,28 @@ _AWAY_UNTIL = re.compile(r"\b(?:until|till|return(?:ing)?|back (?:on|in|at|from)
 
 
 def _has_own_words(text: str) -> bool:
-    """Whether a forward carries a few words of the forwarder's own above what it forwards."""
-    return len(own_words(text).split()) >= 3
+    """Whether a forward carries a few words of the forwarder's own above what it forwards (a
+    phone's 'Sent from my iPhone' is none)."""
+    return len(_MOBILE_SIGNATURE.sub("", own_words(text)).split()) >= 3
+
+
+_DOCUMENT_SENDER = re.compile(
+    r"^(?:[a-z0-9]+[-_.])?(?:scan(?:ner)?s?|copier|printer|mfd|mfp|fax|voicemail)(?:$|[-+._@])", re.IGNORECASE)
+"""A scanner, copier or voicemail system: what a person forwards from one is a document they mean to send."""
+_MOBILE_SIGNATURE = re.compile(r"^\s*(?:sent from (?:my )?[\w .-]{1,40}|get outlook for (?:ios|android))\s*$",
+                               re.IGNORECASE | re.MULTILINE)
+
+
+def _passed_on(parsed: ParsedMessage) -> list[str]:
+    """Why a forward with no words of its own is still the machine's mail: what it forwards came
+    from a machine or a mailing list (a mailbox rule passing on a newsletter, or a colleague
+    sending one on without a word)."""
+    forward = find_forward(parsed)
+    if forward is None or not forward.sender_address or _DOCUMENT_SENDER.match(forward.sender_address):
+        return []
+    if machines_mail(forward.sender_address, forward.subject) or _LIST_SENDER.search(forward.sender_address):
+        return [f"a forward with no words of its own of a machine's or a list's mail ({forward.sender})"]
+    return []
 
 
 # An away note in another language, typed into a webmail's vacation setting with no mark on it:

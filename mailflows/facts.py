@@ -22,7 +22,16 @@ from mailflows.forwards import Forward, find_forward
 from mailflows.parsing import ParsedMessage
 from mailflows.replies import OwnWords, own_words, read_own_words
 from mailflows.signals import normalise
-from mailflows.weighing import POLICY, TRIED_RULES, find_issue_types, models_for, rule_names, said_outright, weigh
+from mailflows.weighing import (
+    POLICY,
+    TRIED_RULES,
+    find_issue_types,
+    models_for,
+    rule_names,
+    said_outright,
+    weigh,
+    words_to_weigh,
+)
 
 __all__ = ["MessageReading", "ReadAhead", "automatic_reasons", "clean_subject", "extract_facts",
            "find_case", "own_words", "read_ahead", "read_message"]
@@ -321,7 +330,8 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
         tried_told=any(rule in TRIED_RULES for rule in ahead.rules),
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
-        names_issue=ahead.names_issue)
+        names_issue=ahead.names_issue,
+        other_language="not-english" in ahead.rules and words_to_weigh(ahead.text) == ahead.text)
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)
 

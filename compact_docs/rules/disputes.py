@@ -87,6 +87,9 @@ class DisputeFacts:
     names_issue: bool = False
     """Whether the sender's own words (not only the subject) name one of the profile's issue types,
     and no rule reads the message as something else (thanks, an invitation, a question ...)."""
+    other_language: bool = False
+    """Whether the sender wrote in another language with no English lines to weigh: the models,
+    learned mostly on English, must be surer before they decide a stage."""
 
 
 @dataclass(frozen=True)
@@ -250,11 +253,14 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
     return _new_dispute(profile, facts, reasons)
 
 
-def _confident(profile: Profile, score: Weighed | None, phrases: tuple[str, ...]) -> bool | None:
+def _confident(profile: Profile, score: Weighed | None, phrases: tuple[str, ...], *,
+               other_language: bool = False) -> bool | None:
     """True, False, or None (unsure) for a yes/no the model weighs; without a model, the phrases say."""
     if score is None:
         return bool(phrases)
     confidence = profile.dispute.routing.confidence
+    if other_language:
+        confidence = max(confidence, profile.dispute.routing.other_language_confidence)
     if score.probability >= confidence:
         return True
     if score.probability <= 1 - confidence:
@@ -276,8 +282,9 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
     score = facts.dispute_score
     # "I wish to complain" from a sender the directory does not know is as often a resident's own
     # complaint as an organisation's: the words are weighed, not taken as deciding.
+    mine = [p for p in facts.dispute_outright if p.startswith(("i ", "i'", "my "))]
     personal = facts.organisation is None and score is not None and all(
-        p.startswith(("i ", "i'", "my ")) for p in facts.dispute_outright)
+        any(p in own for own in mine) for p in facts.dispute_outright)  # 'formal complaint' in 'i wish to make a ...'
     if facts.dispute_outright and not personal:
         reasons.append(f"says outright that it is a dispute ({_quoted(facts.dispute_outright)})")
         return None
@@ -376,10 +383,19 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
     return _commissioned_stage(profile, facts, reasons)
 
 
+def _needed(profile: Profile, facts: DisputeFacts) -> str:
+    """The confidence a stage decision needed, as the doubt names it."""
+    routing = profile.dispute.routing
+    if facts.other_language and routing.other_language_confidence > routing.confidence:
+        return f"the {routing.other_language_confidence:.0%} needed of words in another language"
+    return f"the profile's confidence {profile.dispute.routing.confidence:.0%}"
+
+
 def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
     """A commissioned organisation's new dispute: stage 1, or 2 when it tried informal resolution
     or its issue is a stage-2 example; needs-triage when unsure whether it tried."""
-    tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal)
+    tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal,
+                                                         other_language=facts.other_language)
     informal = entry_stage(profile, True, False)
     later = entry_stage(profile, True, True)
     score = facts.tried_score
@@ -393,8 +409,7 @@ def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str
     if tried is None and score is not None:
         reasons.append(f"unsure between stage {informal.number} and {later.number}: has "
                        f"{facts.organisation} already tried to settle it with its commissioner? "
-                       f"({_percent(score)}, below the profile's confidence "
-                       f"{profile.dispute.routing.confidence:.0%}; words {score.words}{phrases}): "
+                       f"({_percent(score)}, below {_needed(profile, facts)}; words {score.words}{phrases}): "
                        "a person decides")
         return StageDecision("needs-triage", None, "none", tuple(reasons))
     stage = later if tried else informal

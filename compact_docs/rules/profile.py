@@ -153,6 +153,9 @@ class RoutingRules(_Strict):
 
     confidence: float = Field(default=0.6, ge=0.5, le=1.0)
     """Below this probability a decision (dispute or not, stage 1 or 2) goes to needs-triage."""
+    other_language_confidence: float = Field(default=0.8, ge=0.5, le=1.0)
+    """How sure the stage decision must be when the sender wrote in another language with no English
+    lines to weigh (the models learned mostly English); the higher of this and `confidence` applies."""
     stage_from_issue_type: bool = True
     """A commissioned organisation's issue of a later stage's type opens at that stage."""
     presume_dispute: bool = True

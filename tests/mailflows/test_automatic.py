@@ -145,6 +145,21 @@ def test_a_forward_with_no_words_of_its_own_is_still_the_machines_mail() -> None
     assert automatic_reasons(parse_message(message("FW: Automatic reply: Q2 payment", body)))
 
 
+@pytest.mark.parametrize("forwarded", [
+    "From: London Borough of Bexley <news@bexley.example>\nSubject: Community Matters - October 2026\n\nThis month...",
+    "From: Eventbrite <noreply@order.eventbrite.example>\nSubject: Your tickets\n\nYour order is confirmed.",
+])
+def test_a_newsletter_forwarded_without_a_word_is_still_the_machines_mail(forwarded: str) -> None:
+    body = "Sent from my iPhone\n\n---------- Forwarded message ---------\n" + forwarded
+    assert automatic_reasons(parse_message(message("Fwd: Community Matters - October 2026", body)))
+
+
+def test_a_scan_or_a_persons_message_forwarded_without_a_word_is_read() -> None:
+    for sender in ("Scanner <scanner@bexley.example>", "Jo Smith <jo.smith@agewell.example>"):
+        body = f"---------- Forwarded message ---------\nFrom: {sender}\nSubject: Q2 payment\n\nOur Q2 payment is late."
+        assert not automatic_reasons(parse_message(message("Fwd: Q2 payment", body)))
+
+
 def test_auto_submitted_is_a_mark_even_with_a_persons_reply_to() -> None:
     # a SharePoint or DocuSign notice carries the person's Reply-To too: RFC 3834's header decides
     raw = message("Julie shared a folder with you", "Here is the folder we discussed.",

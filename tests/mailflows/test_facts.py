@@ -201,6 +201,21 @@ def test_a_personal_complaint_from_an_unknown_sender_is_weighed_not_taken_as_a_d
     resident = _plain("Food bank queue", "I wish to make a formal complaint about the queue outside the food bank "
                       "on Thursdays, which blocks my drive.", sender="Alan Pike <alan.pike@btinternet.example>")
     assert not any("says outright" in r for r in classify(resident, CONFIG).reasons)
+    # the subject's 'formal complaint' is the same words as the sender's own 'I wish to make a formal complaint'
+    treated = _plain("Formal complaint", "I wish to make a formal complaint about the way I was treated at the "
+                     "centre on Friday.", sender="Mary Cole <mary.cole@btinternet.example>")
+    assert not any("says outright" in r for r in classify(treated, CONFIG).reasons)
     group = _plain("Hall charges", "We wish to make a formal complaint about the new hall charges for small groups.",
                    sender="Men's Shed <hello@mensshed.example>")
     assert any("says outright" in r for r in classify(group, CONFIG).reasons)
+
+
+def test_words_in_another_language_with_no_english_lines_are_marked_for_the_surer_confidence() -> None:
+    polish = ("Dzień dobry, piszę w imieniu banku żywności. Płatność za fakturę z września nadal nie wpłynęła "
+              "na nasze konto, chociaż minęło już sześć tygodni. Bardzo proszę o pomoc w tej sprawie.")
+    assert extract_facts(_plain("Faktura", polish), CONFIG).other_language
+    glossed = _plain("Faktura / September invoice not paid", polish + "\nIn English: our September invoice is "
+                     "still unpaid after six weeks and we need help.")
+    assert not extract_facts(glossed, CONFIG).other_language
+    assert not extract_facts(_plain("Invoice", "Our September invoice is still unpaid after six weeks."),
+                             CONFIG).other_language

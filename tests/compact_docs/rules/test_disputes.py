@@ -214,6 +214,20 @@ def test_below_the_confidence_a_person_decides_with_the_doubt_stated() -> None:
     assert decide_stage(BEXLEY, outright).disposition == "stage-2"
 
 
+def test_a_stage_read_from_words_in_another_language_needs_the_surer_confidence() -> None:
+    base: dict[str, object] = {"organisation": ORGANISATION, "commissioned": True, "sender": SENDER,
+                               "sender_organisation": ORGANISATION, "dispute_score": Weighed(0.9, "'nie'")}
+    english = DisputeFacts(**base, tried_score=Weighed(0.7, "'rang'"))  # type: ignore[arg-type]
+    assert decide_stage(BEXLEY, english).disposition == "stage-2"
+    polish = DisputeFacts(**base, tried_score=Weighed(0.7, "'nie'"), other_language=True)  # type: ignore[arg-type]
+    decision = decide_stage(BEXLEY, polish)
+    assert decision.disposition == "needs-triage"
+    assert "below the 80% needed of words in another language" in decision.reasons[-1]
+    sure = DisputeFacts(**base, tried_score=Weighed(0.1, "'nie'"), other_language=True)  # type: ignore[arg-type]
+    assert decide_stage(BEXLEY, sure).disposition == "stage-1"
+    assert decide_stage(_routing(other_language_confidence=0.6), polish).disposition == "stage-2"
+
+
 def test_a_message_naming_a_case_the_register_does_not_hold_goes_to_a_person() -> None:
     facts = DisputeFacts(organisation=ORGANISATION, commissioned=True, dispute=DISPUTE, sender=SENDER,
                          sender_organisation=ORGANISATION, unknown_case="BXC-2026-0099")
