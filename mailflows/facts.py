@@ -222,6 +222,8 @@ class ReadAhead:
     dispute_score: Weighed | None
     tried_score: Weighed | None
     names_issue: bool = False
+    other_language: bool = False
+    """Written in another language with no English lines for the models to weigh."""
 
 
 def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: bool = True,
@@ -239,8 +241,9 @@ def _read_words(config: MailConfig, subject: str, own: OwnWords, *, dispute: boo
     body = len(normalise(f"{subject}.")) + 1
     names_issue = bool(issues) and not any(r.startswith("other-") for r in rules) and (
         any(found.start >= body for found in issues) or bool(find_issue_types(config.compact_profile, own.text)))
+    other_language = "not-english" in rules and words_to_weigh(text) == text
     return ReadAhead(text, own, dispute_phrases, tried_phrases, issues, tuple(rules), dispute_outright,
-                     tried_outright, dispute_score, tried_score, names_issue)
+                     tried_outright, dispute_score, tried_score, names_issue, other_language)
 
 
 def read_ahead(parsed: ParsedMessage, config: MailConfig) -> ParsedMessage:
@@ -330,8 +333,7 @@ def read_message(parsed: ParsedMessage, config: MailConfig,
         dispute_outright=ahead.dispute_outright, tried_outright=ahead.tried_outright,
         tried_told=any(rule in TRIED_RULES for rule in ahead.rules),
         unknown_case=_unknown_case(parsed, config) if case is None and register is not None else None,
-        names_issue=ahead.names_issue,
-        other_language="not-english" in ahead.rules and words_to_weigh(ahead.text) == ahead.text)
+        names_issue=ahead.names_issue, other_language=ahead.other_language)
     return MessageReading(facts, text, tuple(rules), forward, whose.sender, whose.acknowledge_to,
                           own.text)
 
