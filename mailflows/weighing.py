@@ -244,7 +244,7 @@ _DISPUTE_EXPLICIT = at_word_starts(
 _ASKS_SENIOR = at_word_starts(
     r"\b(?:(?:someone|somebody|anyone|a person|people) (?:more senior|higher up|above|senior|with (?:the )?"
     r"authority|who can (?:actually )?(?:decide|make (?:a|the|this) decision|sort|change))|more senior|"
-    r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level|next level|higher up|"
+    r"senior (?:person|officer|manager|level|commissioner|colleague)|higher level(?! \d)|next level(?! \d)|higher up|"
     # a senior title asked for, not a colleague's title mentioned ('James (Head of Service) says')
     r"(?:a|the|to|with|your|their|someone at) (?:head of (?:service|commissioning)|deputy director|"
     r"assistant director|associate director|cabinet member)|"
@@ -395,8 +395,11 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
 _SETTLED = at_word_starts(
     r"\b(?:all (?:good|sorted)|(?:now|been|is|it's|got it|all) sorted(?: out)?|sorted now|(?:been|now|was|is) "
     r"resolved|turned up|came through|come through|(?:has|have|had) (?:now )?(?:arrived|landed|come in|gone through)|"
-    r"arrived (?:in full )?(?:today|this morning|yesterday|on \w+)|(?:no further action|nothing (?:more|further)) "
-    r"(?:is )?needed|close the loop|(?:were|was|been|has been|have been|got) paid "
+    r"(?<!n't )(?<!not )(?<!never )arrived\b[^.!?()]{0,30}\b(?:today|this morning|yesterday|on (?:\w+day|\d))|"
+    r"(?:no further action|nothing (?:more|further)) "
+    r"(?:is )?needed|close the loop|(?:consider|treat) (?:this|it|the matter)(?: one)? (?:as )?closed|"
+    r"(?:matter|case|this|it) can (?:now )?be closed|(?:said|did)\b[^.!?]{0,40}\bworked\b|"
+    r"(?:were|was|been|has been|have been|got) paid "
     r"(?:this|today|yesterday|on|in full|last)|it worked|(?:landed|appeared) in (?:our|the) (?:account|bank))\b")
 _THANKS = re.compile(r"\b(?:thank|thanks|grateful|appreciate)")
 SETTLED_WORDS = 70

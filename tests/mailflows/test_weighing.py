@@ -79,6 +79,10 @@ BEXLEY = load_profile("bexley")
     ("The discharge team is \"absorbing it\" into the NHS community health service.", "de-commissioning"),
     ("Tab 5 wants an outcome narrative for each of our 212 service users, every quarter.", "monitoring"),
     ("The new return has 64 questions over five tabs.", "monitoring"),
+    ("From December we'll need to record the health conditions of every person who collects a food parcel.",
+     "monitoring"),
+    ("We must upload it to the ICB's dashboard each month, with their NHS number where known.", "monitoring"),
+    ("The framework says we have to commission an external evaluator, paid out of the grant.", "monitoring"),
     ("The young carers part of our contract is being stopped from 31 October.", "de-commissioning"),
     ("Janet says we should come to BVSC as this is the council ending a service.", "de-commissioning"),
     ("Our community arts grant (awarded in July, £750) has been cancelled because the fund is closed.",
@@ -126,6 +130,7 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     assert "asks-senior" in rule_names((), (), (), "Please can you go above the transport officer, to whoever is "
                                                    "her manager or higher.")
     assert "asks-senior" in rule_names((), (), (), "We'd like BVSC to take this to someone who has the authority.")
+    assert "asks-senior" not in rule_names((), (), (), "The next level 3 safeguarding courses are in November.")
 
 
 @pytest.mark.parametrize("text", [
@@ -231,6 +236,12 @@ def test_a_short_thank_you_for_a_settled_matter_is_weighed_against_a_dispute() -
     closed = ("RE: Late payment - carers contract (ICB).\nJust to close the loop - the ICB's payment arrived in "
               "full this morning. So no further action needed, and thank you.")
     assert "other-settled" in rule_names((), (), (), closed)
+    funds = ("Re: Q2 grant instalment not received.\nI am pleased to say that the funds arrived in our account this "
+             "morning. Thank you for your help; as far as we are concerned the matter can be closed.")
+    assert "other-settled" in rule_names((), (), (), funds)
+    late = ("November payment.\nHi, the council's November payment hasn't arrived (usually comes on the first "
+            "working day of the month) - can you advise? Thanks")
+    assert "other-settled" not in rule_names((), (), (), late)
     # past the subject line, and only in a short message: a longer one goes on to something new
     assert "other-settled" not in rule_names((), (), (), "Thanks - payment arrived today.\nOur hall has gone.")
     longer = thanks + " Something else has come up: " + "the council has let our hall to another group " * 8
