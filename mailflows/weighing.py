@@ -96,6 +96,7 @@ _CONTACT = (r"\b(?<!not )(?<!n't )(?<!never )(?<!not yet )"
 _FAILED = (r"\b(?:no (?:reply|replies|response|answer|acknowledgement|call back|progress|joy|luck)|"
            r"nothing (?:back|since|at all|has (?:happened|changed)|happened|changed)|"
            r"so much as an? (?:acknowledge?ment|reply|response|answer)|"
+           r"(?:is|are|has|have) yet to (?:respond|reply|answer|acknowledge|get back|come back)|"
            r"nada|zilch|not a (?:single )?(?:peep|squeak|dicky ?bird|word)|"
            r"heard nothing|got nothing|nothing at all|(?:not|never|haven't|have not) heard(?! of)|"
            r"hasn't replied|(?:went|gone|go) unanswered|unanswered|not (?:been )?(?:called|rung|got) back|"
@@ -393,7 +394,9 @@ def rule_names(dispute: tuple[str, ...], tried: tuple[str, ...],
 
 
 _SETTLED = at_word_starts(
-    r"\b(?:all (?:good|sorted)|(?:now|been|is|it's|got it|all) sorted(?: out)?|sorted now|(?:been|now|was|is) "
+    # not 'hasn't come through' or 'not yet sorted'
+    r"\b(?<!n't )(?<!not )(?<!never )(?<!yet )"
+    r"(?:all (?:good|sorted)|(?:now|been|is|it's|got it|all) sorted(?: out)?|sorted now|(?:been|now|was|is) "
     r"resolved|turned up|came through|come through|(?:has|have|had) (?:now )?(?:arrived|landed|come in|gone through)|"
     r"(?<!n't )(?<!not )(?<!never )arrived\b[^.!?()]{0,30}\b(?:today|this morning|yesterday|on (?:\w+day|\d))|"
     r"(?:no further action|nothing (?:more|further)) "

@@ -83,6 +83,7 @@ BEXLEY = load_profile("bexley")
      "monitoring"),
     ("We must upload it to the ICB's dashboard each month, with their NHS number where known.", "monitoring"),
     ("The framework says we have to commission an external evaluator, paid out of the grant.", "monitoring"),
+    ("From November our outcomes report has to be submitted weekly rather than monthly.", "monitoring"),
     ("The young carers part of our contract is being stopped from 31 October.", "de-commissioning"),
     ("Janet says we should come to BVSC as this is the council ending a service.", "de-commissioning"),
     ("Our community arts grant (awarded in July, £750) has been cancelled because the fund is closed.",
@@ -109,6 +110,7 @@ def test_the_profiles_issue_types_know_how_people_say_them(text: str, issue: str
     "Not sure this is the right address but BVSC gave it to us at the forum.",
     "Every volunteer with client contact must complete eleven statutory training modules by March.",
     "We must register the association on the new grants portal and upload our constitution by 30 November.",
+    "The new specification requires a GP referral for every new client from January.",
     "The quarterly contract review with the ICB was cancelled the day before.",
 ])
 def test_a_cut_or_an_invoice_is_not_a_stage_2_issue_type(text: str) -> None:
@@ -174,6 +176,7 @@ def test_asking_for_someone_more_senior_is_a_rule_the_models_weigh() -> None:
     "I took it up with the ICB directly. I've now had the reply, and it's a closed door.",
     "We asked for April, we offered fortnightly Saturdays. All turned down. That's their final word apparently.",
     "I raised it with the commissioner; the reduction is not something she can change.",
+    "I have written to the contracts officer on three occasions. She is yet to respond to any of these letters.",
 ])
 def test_a_failed_attempt_told_in_passing_is_a_tried_concept(text: str) -> None:
     assert tried_concepts(text)
@@ -242,6 +245,9 @@ def test_a_short_thank_you_for_a_settled_matter_is_weighed_against_a_dispute() -
     late = ("November payment.\nHi, the council's November payment hasn't arrived (usually comes on the first "
             "working day of the month) - can you advise? Thanks")
     assert "other-settled" not in rule_names((), (), (), late)
+    topup = ("Re: Compact awareness session.\nThanks Lucy, will try to get someone along. While I have you - the "
+             "top-up the council agreed for us in August still hasn't come through. Can someone look?")
+    assert "other-settled" not in rule_names((), (), (), topup)
     # past the subject line, and only in a short message: a longer one goes on to something new
     assert "other-settled" not in rule_names((), (), (), "Thanks - payment arrived today.\nOur hall has gone.")
     longer = thanks + " Something else has come up: " + "the council has let our hall to another group " * 8
