@@ -281,10 +281,11 @@ def _is_dispute(profile: Profile, facts: DisputeFacts,
     """None when the message is a dispute (reasons say why); otherwise the decision it gets."""
     score = facts.dispute_score
     # "I wish to complain" from a sender the directory does not know is as often a resident's own
-    # complaint as an organisation's: the words are weighed, not taken as deciding.
+    # complaint as an organisation's: the words are weighed, not taken as deciding. (A subject's
+    # 'Formal complaint' only repeats the sender's own 'I wish to make a formal complaint'.)
     mine = [p for p in facts.dispute_outright if p.startswith(("i ", "i'", "my "))]
     personal = facts.organisation is None and score is not None and all(
-        any(p in own for own in mine) for p in facts.dispute_outright)  # 'formal complaint' in 'i wish to make a ...'
+        any(p in own for own in mine) for p in facts.dispute_outright)
     if facts.dispute_outright and not personal:
         reasons.append(f"says outright that it is a dispute ({_quoted(facts.dispute_outright)})")
         return None
@@ -388,7 +389,7 @@ def _needed(profile: Profile, facts: DisputeFacts) -> str:
     routing = profile.dispute.routing
     if facts.other_language and routing.other_language_confidence > routing.confidence:
         return f"the {routing.other_language_confidence:.0%} needed of words in another language"
-    return f"the profile's confidence {profile.dispute.routing.confidence:.0%}"
+    return f"the profile's confidence {routing.confidence:.0%}"
 
 
 def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
