@@ -182,8 +182,9 @@ def automatic_reasons(parsed: ParsedMessage) -> list[str]:
             reasons.append(f"{name.title()} present (sent by a machine)")
     # A person passing a machine's mail on, with words of their own (a forward with none, as a
     # mailbox rule makes, is the machine's mail still).
-    forwarded = bool(_FORWARDED.match(parsed.subject)) and _has_own_words(parsed.text)
-    if _FORWARDED.match(parsed.subject) and not forwarded:
+    a_forward = bool(_FORWARDED.match(parsed.subject))
+    forwarded = a_forward and _has_own_words(parsed.text)
+    if a_forward and not forwarded:
         reasons += _passed_on(parsed)
     reasons += _sender_reasons(parsed, forwarded)
     if _RECALL.match(parsed.subject) and "would like to recall the message" in parsed.text[:500].lower():

@@ -254,13 +254,13 @@ def decide_stage(profile: Profile, facts: DisputeFacts) -> StageDecision:
 
 
 def _confident(profile: Profile, score: Weighed | None, phrases: tuple[str, ...], *,
-               other_language: bool = False) -> bool | None:
-    """True, False, or None (unsure) for a yes/no the model weighs; without a model, the phrases say."""
+               confidence: float | None = None) -> bool | None:
+    """True, False, or None (unsure) for a yes/no the model weighs (as sure as `confidence`, by
+    default the profile's); without a model, the phrases say."""
     if score is None:
         return bool(phrases)
-    confidence = profile.dispute.routing.confidence
-    if other_language:
-        confidence = max(confidence, profile.dispute.routing.other_language_confidence)
+    if confidence is None:
+        confidence = profile.dispute.routing.confidence
     if score.probability >= confidence:
         return True
     if score.probability <= 1 - confidence:
@@ -384,19 +384,26 @@ def _new_dispute(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> S
     return _commissioned_stage(profile, facts, reasons)
 
 
+def _stage_confidence(profile: Profile, facts: DisputeFacts) -> float:
+    """How sure a stage decision must be: the profile's confidence, or its other_language_confidence
+    where that is higher and the words are in another language with no English lines."""
+    routing = profile.dispute.routing
+    return max(routing.confidence, routing.other_language_confidence) if facts.other_language else routing.confidence
+
+
 def _needed(profile: Profile, facts: DisputeFacts) -> str:
     """The confidence a stage decision needed, as the doubt names it."""
-    routing = profile.dispute.routing
-    if facts.other_language and routing.other_language_confidence > routing.confidence:
-        return f"the {routing.other_language_confidence:.0%} needed of words in another language"
-    return f"the profile's confidence {routing.confidence:.0%}"
+    needed = _stage_confidence(profile, facts)
+    if needed > profile.dispute.routing.confidence:
+        return f"the {needed:.0%} needed of words in another language"
+    return f"the profile's confidence {needed:.0%}"
 
 
 def _commissioned_stage(profile: Profile, facts: DisputeFacts, reasons: list[str]) -> StageDecision:
     """A commissioned organisation's new dispute: stage 1, or 2 when it tried informal resolution
     or its issue is a stage-2 example; needs-triage when unsure whether it tried."""
     tried = True if facts.tried_outright else _confident(profile, facts.tried_score, facts.tried_informal,
-                                                         other_language=facts.other_language)
+                                                         confidence=_stage_confidence(profile, facts))
     informal = entry_stage(profile, True, False)
     later = entry_stage(profile, True, True)
     score = facts.tried_score
